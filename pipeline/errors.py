@@ -1,0 +1,43 @@
+"""Named exceptions of PatNav.
+
+Every error a user can meet says what went wrong and where (file, row, field), so the
+message alone tells them what to fix.
+"""
+
+__all__ = [
+    "PatNavError",
+    "InputError",
+    "UnreadableInputError",
+    "UnsupportedFormatError",
+    "SchemaError",
+    "ConfigError",
+]
+
+
+class PatNavError(Exception):
+    """Base class of all PatNav errors."""
+
+
+class ConfigError(PatNavError):
+    """``params.yaml`` or a project definition is invalid; the message names the field."""
+
+
+class InputError(PatNavError):
+    """An input file cannot be used as a whole."""
+
+    def __init__(self, path, cause):
+        self.path = str(path)
+        self.cause = cause
+        super().__init__(f"{self.path}: {cause}")
+
+
+class UnreadableInputError(InputError):
+    """The file is missing, empty, binary or not decodable."""
+
+
+class UnsupportedFormatError(InputError):
+    """The file is a recognised patent format that PatNav does not ingest (yet)."""
+
+
+class SchemaError(PatNavError):
+    """A canonical table does not match its schema at a stage boundary."""

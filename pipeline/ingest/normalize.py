@@ -1,0 +1,531 @@
+"""Normalisation of identifiers, dates, classification symbols, names and addresses.
+
+Every function here is pure and vectorised over a :class:`pandas.Series` (work is done
+once per distinct value, then mapped back), so the same functions serve one file, a
+whole national database, or a Dask partition.
+
+Canonical forms (DOMAIN.md §4):
+
+* publication numbers: ``CC`` + number + kind, no spaces — ``US8418361B2``,
+  ``USD656296S1``, ``US2010018287A1`` (US pre-grant publications in the 4+6-digit
+  DOCDB form), ``WO2019123456A1``, ``EP0123456B1``, ``CN112345678A``;
+  ``doc_key`` is the same without the kind code and is what citations resolve on;
+* CN application numbers: ``CN`` + 12 digits + ``.`` + check digit
+  (``CN202010123456.7``), older 8-digit ones ``CN97123456.X``;
+* IPC/CPC symbols: ``H01M10/0525`` (subclass, main group without leading zeros,
+  ``/``, subgroup with at least two digits); a bare subclass stays ``H01M``.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from collections.abc import Callable
+
+import numpy as np
+import pandas as pd
+
+__all__ = [
+    "map_unique",
+    "to_halfwidth",
+    "normalize_pub_numbers",
+    "normalize_app_numbers",
+    "cn_check_digit",
+    "patent_types",
+    "parse_dates",
+    "normalize_ipc",
+    "ipc_subclass",
+    "ipc_main_group",
+    "uspto_ipc7_symbol",
+    "split_multi",
+    "normalize_names",
+    "party_types",
+    "parse_cn_addresses",
+    "neutralize_formula",
+]
+
+
+def map_unique(s: pd.Series, fn: Callable, dtype="string") -> pd.Series:
+    """Apply ``fn`` once per distinct non-null value of ``s`` and map the results back."""
+    s = pd.Series(s, copy=False)
+    uniq = s.dropna().unique()
+    table = {v: fn(v) for v in uniq}
+    return s.map(table).astype(dtype)
+
+
+def to_halfwidth(text: str) -> str:
+    """Full-width to half-width, compatibility forms folded (NFKC), spaces collapsed."""
+    text = unicodedata.normalize("NFKC", text)
+    text = text.replace("\u3000", " ")
+    return re.sub(r"\s+", " ", text).strip()
+
+
+# --------------------------------------------------------------------------- numbers
+_PUB_RE = re.compile(
+    r"^(?P<cc>[A-Z]{2})[\s\-]*"
+    r"(?P<num>(?:RE|PP|D|H|T|S)?[\d][\d\s/,.\-]*?)"
+    r"[\s\-]*(?P<kind>[A-Z]\d?)?$"
+)
+_NUM_ONLY_RE = re.compile(r"^(?P<num>(?:RE|PP|D|H|T)?\d[\d\s/,.\-]*?)[\s\-]*(?P<kind>[A-Z]\d?)?$")
+
+
+def _canon_number(cc: str, num: str) -> str | None:
+    prefix = re.match(r"^[A-Z]*", num).group(0)
+    body = num[len(prefix):]
+    if cc == "WO":
+        m = re.match(r"^(\d{2}|\d{4})\s*/\s*(\d+)$", body)
+        if m:
+            year, serial = m.groups()
+            if len(year) == 2:
+                year = ("19" if int(year) >= 78 else "20") + year
+            return f"{year}{int(serial):06d}"
+    digits = re.sub(r"[\s/,.\-]", "", body)
+    if not digits.isdigit():
+        return None
+    if cc == "US":
+        if not prefix and len(digits) == 11 and digits[:2] in ("19", "20") and digits[4] == "0":
+            return digits[:4] + digits[5:]  # US 2010/0018287 -> US2010018287 (DOCDB)
+        return prefix + (digits.lstrip("0") or "0")
+    if cc == "EP":
+        return prefix + digits.lstrip("0").rjust(7, "0")
+    if cc in ("CN", "WO", "JP", "KR", "TW"):
+        return prefix + digits
+    return prefix + (digits.lstrip("0") or "0")
+
+
+def _split_pub(raw: str, country: str | None, kind: str | None) -> tuple | None:
+    text = to_halfwidth(raw).upper().replace(" ", " ")
+    m = _PUB_RE.match(text)
+    if m:
+        cc, num, k = m.group("cc"), m.group("num"), m.group("kind")
+    else:
+        m = _NUM_ONLY_RE.match(text)
+        if not m or not country:
+            return None
+        cc, num, k = country.upper(), m.group("num"), m.group("kind")
+    if kind and not k:
+        k = to_halfwidth(kind).upper().replace(" ", "")
+    number = _canon_number(cc, num.strip())
+    if not number:
+        return None
+    k = k or None
+    return (f"{cc}{number}{k or ''}", f"{cc}{number}", cc, number, k)
+
+
+def normalize_pub_numbers(
+    raw: pd.Series, country: pd.Series | None = None, kind: pd.Series | None = None
+) -> pd.DataFrame:
+    """Canonical publication numbers from any common spelling.
+
+    Parameters
+    ----------
+    raw : Series of str
+        Numbers as written: ``"US 2010/0018287 A1"``, ``"D0656308"``, ``"CN112345678A"``.
+    country, kind : Series of str, optional
+        Country and kind given in separate fields (USPTO XML, PatentsView); used when
+        ``raw`` lacks them.
+
+    Returns
+    -------
+    DataFrame
+        Columns ``pub_id``, ``doc_key``, ``country``, ``pub_number``, ``kind``; all null
+        where ``raw`` is not a recognisable publication number.
+
+    Examples
+    --------
+    >>> normalize_pub_numbers(pd.Series(["US 2010/0018287 A1", "WO 97/12345"])).pub_id.tolist()
+    ['US2010018287A1', 'WO1997012345']
+    """
+    raw = pd.Series(raw, dtype="string").reset_index(drop=True)
+    n = len(raw)
+    cc = pd.Series(country, dtype="string").reset_index(drop=True) if country is not None else pd.Series([None] * n, dtype="string")
+    kd = pd.Series(kind, dtype="string").reset_index(drop=True) if kind is not None else pd.Series([None] * n, dtype="string")
+    keys = pd.DataFrame({"r": raw, "c": cc, "k": kd})
+    uniq = keys.drop_duplicates().dropna(subset=["r"])
+    parsed = {
+        (r, c, k): _split_pub(r, None if pd.isna(c) else c, None if pd.isna(k) else k)
+        for r, c, k in uniq.itertuples(index=False, name=None)
+    }
+    rows = [
+        parsed.get((r, c, k)) if not pd.isna(r) else None
+        for r, c, k in keys.itertuples(index=False, name=None)
+    ]
+    cols = ["pub_id", "doc_key", "country", "pub_number", "kind"]
+    out = pd.DataFrame([x if x else (None,) * 5 for x in rows], columns=cols)
+    return out.astype("string")
+
+
+_CN_WEIGHTS = (2, 3, 4, 5, 6, 7, 8, 9)
+
+
+def cn_check_digit(digits: str) -> str:
+    """Check digit of a CN application number body (8 or 12 digits).
+
+    The digits are weighted 2,3,4,5,6,7,8,9,2,3,4,5 …, summed, and taken modulo 11;
+    a remainder of 10 is written ``X`` (CNIPA 《专利申请号标准》 ZC 0006-2003).
+
+    Examples
+    --------
+    >>> cn_check_digit("201710601862")  # CN201710601862.3
+    '3'
+    """
+    total = sum(int(d) * _CN_WEIGHTS[i % 8] for i, d in enumerate(digits))
+    r = total % 11
+    return "X" if r == 10 else str(r)
+
+
+def _canon_app(raw: str, country: str | None) -> tuple[str | None, str | None]:
+    """Return (canonical number, problem) for one application number."""
+    text = to_halfwidth(raw).upper().replace(" ", "")
+    text = re.sub(r"^(ZL|CN)(?=\d)", "CN", text)
+    m = re.match(r"^(CN)?(\d{12}|\d{8})\.?([\dX])?$", text)
+    bare_cn = country in (None, "CN") and m is not None and m.group(3) is not None
+    if m and (m.group(1) or country == "CN" or bare_cn):
+        body, check = m.group(2), m.group(3)
+        expected = cn_check_digit(body)
+        if check is not None and check != expected:
+            return None, f"CN check digit {check} does not match computed {expected}"
+        return f"CN{body}.{expected}", None
+    m = re.match(r"^([A-Z]{2})?(.*)$", text)
+    cc = m.group(1) or (country.upper() if country else None)
+    body = re.sub(r"[\s/,.\-]", "", m.group(2))
+    if not body or not cc:
+        return None, "not an application number"
+    if cc == "CN" and body.isdigit():
+        return None, f"CN application number must have 8 or 12 digits, got {len(body)}"
+    return f"{cc}{body}", None
+
+
+def normalize_app_numbers(raw: pd.Series, country: pd.Series | str | None = None) -> pd.DataFrame:
+    """Canonical application numbers; CN check digits validated.
+
+    Returns
+    -------
+    DataFrame
+        ``app_id`` (null when invalid) and ``problem`` (why it was refused, else null).
+
+    Examples
+    --------
+    >>> normalize_app_numbers(pd.Series(["2017106018624", "CN 201710601862.3"])).values.tolist()
+    [[<NA>, 'CN check digit 4 does not match computed 3'], ['CN201710601862.3', <NA>]]
+    """
+    raw = pd.Series(raw, dtype="string").reset_index(drop=True)
+    if isinstance(country, pd.Series):
+        cc = country.astype("string").reset_index(drop=True)
+    else:
+        cc = pd.Series([country] * len(raw), dtype="string")
+    pairs = {}
+    app, prob = [], []
+    for r, c in zip(raw.tolist(), cc.tolist()):
+        if r is pd.NA or r is None or not str(r).strip():
+            app.append(None)
+            prob.append(None)
+            continue
+        key = (r, c)
+        if key not in pairs:
+            pairs[key] = _canon_app(r, None if c is pd.NA else c)
+        a, p = pairs[key]
+        app.append(a)
+        prob.append(p)
+    return pd.DataFrame({"app_id": app, "problem": prob}, dtype="string")
+
+
+def patent_types(country: pd.Series, kind: pd.Series, pub_number: pd.Series, app_id=None, hint=None) -> pd.Series:
+    """Patent type (invention / utility_model / design / plant / other).
+
+    CN: from the application number's type digit (1 invention, 2 utility model,
+    3 design, 8/9 PCT entering China as invention / utility model) or else the kind
+    code (A/B/C invention, U/Y utility model, S/D design). US: number prefix D design,
+    PP plant, H statutory invention registration (other), otherwise invention. Elsewhere
+    kind U/Y is a utility model. ``hint`` (a source's own type, already mapped to the
+    canonical words) wins where given.
+    """
+    n = len(country)
+    cc = pd.Series(country, dtype="string").reset_index(drop=True).fillna("")
+    kd = pd.Series(kind, dtype="string").reset_index(drop=True).fillna("").str.upper()
+    num = pd.Series(pub_number, dtype="string").reset_index(drop=True).fillna("")
+    app = (pd.Series(app_id, dtype="string").reset_index(drop=True) if app_id is not None else pd.Series([None] * n, dtype="string")).fillna("")
+    out = pd.Series("invention", index=range(n), dtype="string")
+    k0 = kd.str[:1]
+    out[k0.isin(["U", "Y"])] = "utility_model"
+    cn = cc == "CN"
+    out[cn & k0.isin(["S", "D"])] = "design"
+    # CN application-number type digit: 5th digit of 12-digit bodies, 3rd of 8-digit ones.
+    body = app.str.extract(r"^CN(\d+)\.", expand=False).fillna("")
+    digit = np.where(body.str.len() == 12, body.str[4], np.where(body.str.len() == 8, body.str[2], ""))
+    digit = pd.Series(digit, dtype="string")
+    by_digit = digit.map({"1": "invention", "8": "invention", "2": "utility_model", "9": "utility_model", "3": "design"})
+    use = cn & by_digit.notna()
+    out[use] = by_digit[use]
+    us = cc == "US"
+    out[us & num.str.startswith("D")] = "design"
+    out[us & num.str.startswith("PP")] = "plant"
+    out[us & num.str.startswith("H")] = "other"
+    out[us & k0.eq("S")] = "design"
+    out[~cn & ~us & k0.eq("S")] = "design"
+    if hint is not None:
+        h = pd.Series(hint, dtype="string").reset_index(drop=True)
+        out[h.notna()] = h[h.notna()]
+    return out
+
+
+# --------------------------------------------------------------------------- dates
+_DATE_RE = re.compile(
+    r"^\s*(?P<y>\d{4})(?:[-/.年]\s*(?P<m1>\d{1,2})[-/.月]\s*(?P<d1>\d{1,2})日?|(?P<m2>\d{2})(?P<d2>\d{2}))"
+    r"(?:[ T]\d{1,2}:\d{2}(?::\d{2}(?:\.\d+)?)?)?\s*$"
+)
+
+
+def parse_dates(raw: pd.Series, partial: bool = False) -> tuple[pd.Series, pd.Series]:
+    """Parse dates in the forms patent sources use.
+
+    Accepts ``20120327``, ``2012-03-27``, ``2012/3/27``, ``2012.03.27``,
+    ``2012年3月27日``, a trailing time, and datetime values (from XLSX cells).
+
+    Parameters
+    ----------
+    raw : Series
+    partial : bool
+        Accept a zero month or day (``19870600`` in US citation lists) as the first
+        of that month / year.
+
+    Returns
+    -------
+    (dates, bad) : (Series of datetime64[s], Series of bool)
+        ``bad`` is true where a value was given but is not a possible date (a reject
+        reason for the caller, never an exception).
+
+    Examples
+    --------
+    >>> d, bad = parse_dates(pd.Series(["20120327", "2012年3月7日", "20120231", None]))
+    >>> d.dt.strftime("%Y-%m-%d").tolist(), bad.tolist()
+    (['2012-03-27', '2012-03-07', nan, nan], [False, False, True, False])
+    """
+    s = pd.Series(raw).reset_index(drop=True)
+    is_dt = s.map(lambda v: hasattr(v, "year") and hasattr(v, "month"), na_action="ignore").fillna(False).astype(bool)
+    text = s.where(~is_dt).astype("string").str.strip()
+    text = text.where(text != "")
+    parts = text.str.extract(_DATE_RE)
+    y = pd.to_numeric(parts["y"], errors="coerce")
+    m = pd.to_numeric(parts["m1"].fillna(parts["m2"]), errors="coerce")
+    d = pd.to_numeric(parts["d1"].fillna(parts["d2"]), errors="coerce")
+    if partial:
+        m = m.where(m != 0, 1)
+        d = d.where(d != 0, 1)
+    ok = y.between(1800, 2100) & m.between(1, 12) & d.between(1, 31)
+    frame = pd.DataFrame({"year": y.where(ok, 2000), "month": m.where(ok, 1), "day": d.where(ok, 1)})
+    dates = pd.to_datetime(frame, errors="coerce").where(ok)
+    if is_dt.any():
+        dates[is_dt] = pd.to_datetime(s[is_dt].tolist(), errors="coerce")
+    dates = dates.astype("datetime64[s]")
+    given = text.notna() | is_dt
+    bad = given & dates.isna()
+    return dates, bad.astype(bool)
+
+
+# --------------------------------------------------------------------------- IPC / CPC
+_IPC_SLASH = re.compile(r"^([A-H]\d{2}[A-Z])\s*0*(\d{1,4})\s*/\s*(\d{1,6})$")
+_IPC_14 = re.compile(r"^([A-H]\d{2}[A-Z])(\d{4})(\d{6})$")
+_IPC_GROUP = re.compile(r"^([A-H]\d{2}[A-Z])\s*0*(\d{1,4})$")
+_IPC_SUBCLASS = re.compile(r"^([A-H]\d{2}[A-Z])$")
+
+
+def _subgroup(sub: str) -> str:
+    sub = sub.rstrip("0")
+    return sub.ljust(2, "0")
+
+
+def _ipc_one(raw: str) -> str | None:
+    text = to_halfwidth(raw).upper()
+    text = re.sub(r"\(\d{4}\.\d{2}\)|\[\d{4}\.\d{2}\]", "", text)  # version marks
+    text = re.sub(r"\s+[A-Z]{1,2}$", "", text.strip())  # trailing level/value flags ("I", "N")
+    text = text.strip()
+    if m := _IPC_SLASH.match(text):
+        return f"{m.group(1)}{int(m.group(2))}/{_subgroup(m.group(3))}"
+    if m := _IPC_14.match(text.replace(" ", "")):
+        return f"{m.group(1)}{int(m.group(2))}/{_subgroup(m.group(3))}"
+    if m := _IPC_GROUP.match(text):
+        return f"{m.group(1)}{int(m.group(2))}/00"
+    if m := _IPC_SUBCLASS.match(text):
+        return m.group(1)
+    return None
+
+
+def normalize_ipc(raw: pd.Series) -> pd.Series:
+    """Canonical IPC/CPC symbols; null where the value is not a symbol.
+
+    Examples
+    --------
+    >>> normalize_ipc(pd.Series(["H01M 10/0525 (2010.01)", "H01M0010052500", "A63F2009/241", "H01M", "x"])).tolist()
+    ['H01M10/0525', 'H01M10/0525', 'A63F2009/241', 'H01M', <NA>]
+    """
+    return map_unique(raw, _ipc_one)
+
+
+def ipc_subclass(symbol: pd.Series) -> pd.Series:
+    """The subclass (first four characters) of canonical symbols."""
+    return pd.Series(symbol, dtype="string").str[:4]
+
+
+def ipc_main_group(symbol: pd.Series) -> pd.Series:
+    """The main group (``H01M10``) of canonical symbols; null for a bare subclass."""
+    return pd.Series(symbol, dtype="string").str.extract(r"^([A-H]\d{2}[A-Z]\d+)/", expand=False)
+
+
+def uspto_ipc7_symbol(raw: str) -> str | None:
+    """Convert USPTO's fixed-width IPC edition-7 field (``"F25D 2312"``) to ``F25D23/12``.
+
+    The field is the subclass (4 characters), the main group right-aligned in 3, and
+    the subgroup.
+    """
+    if raw is None:
+        return None
+    text = raw.rstrip()
+    m = re.match(r"^([A-H]\d{2}[A-Z])([ \d]{3})(\d{2,})$", text)
+    if not m or not m.group(2).strip():
+        return _ipc_one(raw)
+    return f"{m.group(1)}{int(m.group(2))}/{_subgroup(m.group(3))}"
+
+
+# --------------------------------------------------------------------------- multi-values
+def split_multi(s: pd.Series, seps: str = r";;|;|；|\|") -> pd.Series:
+    """Explode a multi-valued column; the index of each piece is its source row.
+
+    Full-width separators are handled; empty pieces dropped; a ``seq`` (0-based order
+    within its row) is the second index level.
+    """
+    pieces = pd.Series(s, dtype="string").str.split(seps, regex=True).explode()
+    pieces = pieces.str.strip()
+    pieces = pieces[pieces.notna() & (pieces != "")]
+    seq = pieces.groupby(level=0).cumcount()
+    pieces.index = pd.MultiIndex.from_arrays([pieces.index, seq.values], names=["row", "seq"])
+    return pieces
+
+
+# --------------------------------------------------------------------------- names
+_CN_SUFFIXES = ("股份有限公司", "有限责任公司", "集团有限公司", "有限公司", "株式会社", "公司")
+_PUNCT = re.compile(r"[\s,.;:'\"`()\[\]{}&+/\\\-_!?·、，。；：（）【】《》“”‘’]+")
+
+
+def _name_one(raw: str) -> str:
+    from cleanco import basename
+
+    text = to_halfwidth(raw)
+    if re.search(r"[\u4e00-\u9fff]", text):
+        text = re.sub(r"\s+", "", text)
+        for _ in range(2):
+            for suf in _CN_SUFFIXES:
+                if text.endswith(suf) and len(text) > len(suf) + 1:
+                    text = text[: -len(suf)]
+        return _PUNCT.sub("", text).upper()
+    prev = None
+    while prev != text:  # cleanco strips one legal form per call: "Co., Ltd." needs two
+        prev, text = text, basename(text)
+    text = re.sub(r"^THE\s+", "", text.upper())
+    return _PUNCT.sub(" ", text).strip()
+
+
+def normalize_names(raw: pd.Series) -> pd.Series:
+    """Grouping key for organisation and person names within a language.
+
+    Full-width to half-width, case folded to upper, punctuation and legal-form
+    suffixes removed (``Co., Ltd.``, ``Inc.``, ``GmbH`` via :mod:`cleanco`;
+    ``有限公司``, ``股份有限公司`` …).
+
+    Examples
+    --------
+    >>> normalize_names(pd.Series(["BOE Technology Group Co., Ltd.", "京东方科技集团股份有限公司"])).tolist()
+    ['BOE TECHNOLOGY GROUP', '京东方科技集团']
+    """
+    return map_unique(raw, _name_one)
+
+
+_TYPE_RULES = [
+    ("hospital", r"医院|卫生院|HOSPITAL|KLINIK|CLINIC\b|MEDICAL CENTER"),
+    ("university", r"大学|(?<!科)学院|学校|UNIVERSITY|UNIV\b|COLLEGE|HOCHSCHULE|UNIVERSIT|INST(?:ITUTE)? OF TECHNOLOGY|\bMIT\b|POLYTECHNIC|SCHOOL"),
+    ("research_institute", r"研究院|研究所|研究中心|科学院|实验室|INSTITUT|\bINST\b|ACADEMY|ACAD\b|LABORATOR|FRAUNHOFER|CNRS|RESEARCH (?:CENTER|CENTRE|COUNCIL|FOUNDATION)|\bCSIR|COMMISSARIAT"),
+    ("government", r"人民政府|政府|管理局|委员会|部$|GOVERNMENT|MINISTRY|SECRETARY OF|DEPARTMENT OF|\bNAVY\b|\bARMY\b|AIR FORCE|UNITED STATES OF AMERICA|AGENCY|\bNASA\b"),
+    ("enterprise", r"公司|企业|集团|厂|株式会社|\bCO\b|\bCORP|\bINC\b|\bLTD|\bLLC\b|\bGMBH\b|\bAG\b|\bSA\b|\bS\.?A\.?S\b|\bPLC\b|\bLP\b|\bL\.P\b|\bBV\b|\bN\.?V\b|\bAB\b|\bOY\b|\bSPA\b|\bSRL\b|\bKK\b|\bKABUSHIKI|COMPANY|CORPORATION|INCORPORATED|LIMITED|TECHNOLOG|INDUSTR|SYSTEMS|ELECTRONICS|HOLDING|GROUP|ENTERPRISE|INTERNATIONAL|PRODUCTS|\bAKTIENGESELLSCHAFT"),
+]
+_TYPE_RES = [(t, re.compile(p)) for t, p in _TYPE_RULES]
+
+
+def _type_one(raw: str) -> str:
+    text = to_halfwidth(raw).upper()
+    for t, rx in _TYPE_RES:
+        if rx.search(text):
+            return t
+    if re.fullmatch(r"[\u4e00-\u9fff·]{2,4}", text):
+        return "individual"  # a bare 2–4 character Chinese name
+    return "unknown"
+
+
+def party_types(name_raw: pd.Series, hint: pd.Series | None = None) -> pd.Series:
+    """Party type from the name (``大学`` → university, ``Inst`` → research institute …).
+
+    ``hint`` is the source's own classification (already mapped to the canonical
+    words, e.g. PatentsView ``assignee_type`` or "a person's name in separate fields")
+    and wins where it is given.
+
+    Examples
+    --------
+    >>> party_types(pd.Series(["重庆大学", "中国科学院重庆绿色智能技术研究院", "张三", "Dell Products L.P."])).tolist()
+    ['university', 'research_institute', 'individual', 'enterprise']
+    """
+    out = map_unique(name_raw, _type_one).fillna("unknown")
+    if hint is not None:
+        h = pd.Series(hint, dtype="string").reset_index(drop=True)
+        out = out.reset_index(drop=True)
+        out[h.notna()] = h[h.notna()]
+    return out.astype("string")
+
+
+# --------------------------------------------------------------------------- addresses
+_MUNICIPALITIES = {"北京市", "天津市", "上海市", "重庆市"}
+
+
+def parse_cn_addresses(raw: pd.Series) -> pd.DataFrame:
+    """Province / city / district of Chinese addresses, via :mod:`cpca`.
+
+    Municipalities come back with the city equal to the province
+    (``重庆市江北区…`` → 重庆市, 重庆市, 江北区). Values without Chinese characters
+    give nulls.
+
+    Examples
+    --------
+    >>> parse_cn_addresses(pd.Series(["重庆市江北区建新北路", None])).values.tolist()
+    [['重庆市', '重庆市', '江北区'], [<NA>, <NA>, <NA>]]
+    """
+    s = pd.Series(raw, dtype="string").reset_index(drop=True)
+    cols = ["province", "city", "district"]
+    out = pd.DataFrame({c: pd.Series([None] * len(s), dtype="string") for c in cols})
+    has_cn = s.str.contains(r"[\u4e00-\u9fff]", regex=True).fillna(False).astype(bool)
+    uniq = s[has_cn].unique()
+    if len(uniq) == 0:
+        return out
+    import cpca
+
+    res = cpca.transform(list(uniq))
+    res.index = uniq
+    prov = res["省"].replace("", None)
+    city = res["市"].where(~res["市"].isin(["市辖区", "县", "省直辖县级行政区划", ""]), None)
+    city = city.where(~(city.isna() & prov.isin(_MUNICIPALITIES)), prov)
+    dist = res["区"].replace("", None)
+    table = pd.DataFrame({"province": prov, "city": city, "district": dist})
+    mapped = table.reindex(s[has_cn].values)
+    mapped.index = s[has_cn].index
+    for c in cols:
+        out.loc[has_cn, c] = mapped[c].astype("string").values
+    return out
+
+
+# --------------------------------------------------------------------------- spreadsheets
+def neutralize_formula(s: pd.Series) -> pd.Series:
+    """Prefix cells that a spreadsheet would read as a formula with ``'``.
+
+    Cells starting with ``=``, ``+``, ``-``, ``@``, tab or carriage return are
+    neutralised (OWASP CSV injection guidance).
+    """
+    s = pd.Series(s, dtype="string")
+    risky = s.str.match(r"^[=+\-@\t\r]").fillna(False).astype(bool)
+    return s.where(~risky, "'" + s)

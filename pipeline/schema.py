@@ -1,0 +1,259 @@
+"""Canonical tables: column names, types and validation.
+
+This module is the one place where the canonical column names live. Stages build
+DataFrames with :func:`empty` / :func:`conform`, validate them with :func:`validate`
+at their boundaries, and write them with the Arrow schema from :func:`arrow_schema`.
+``docs/data-model.md`` describes every column (a test keeps the two in step).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import pandas as pd
+import pandera.pandas as pa
+import pyarrow
+
+from .errors import SchemaError
+
+__all__ = [
+    "TABLES",
+    "PATENT_TYPES",
+    "PARTY_ROLES",
+    "PARTY_TYPES",
+    "CITATION_CATEGORIES",
+    "EVENT_TYPES",
+    "empty",
+    "conform",
+    "validate",
+    "arrow_schema",
+]
+
+PATENT_TYPES = ("invention", "utility_model", "design", "plant", "other")
+PARTY_ROLES = ("applicant", "assignee", "inventor")
+PARTY_TYPES = (
+    "enterprise",
+    "university",
+    "research_institute",
+    "hospital",
+    "individual",
+    "government",
+    "unknown",
+)
+CITATION_CATEGORIES = ("examiner", "applicant", "third_party", "other")
+EVENT_TYPES = ("transfer", "licence", "pledge", "lapse", "reinstatement", "other")
+
+
+@dataclass(frozen=True)
+class Col:
+    """One column: its pandas dtype and whether it may be null."""
+
+    dtype: str
+    nullable: bool = True
+
+
+S, I, D, B, F = "string", "Int64", "date", "boolean", "Float64"
+
+TABLES: dict[str, dict[str, Col]] = {
+    "patents": {
+        "pub_id": Col(S, False),
+        "doc_key": Col(S, False),
+        "country": Col(S, False),
+        "pub_number": Col(S, False),
+        "kind": Col(S),
+        "patent_type": Col(S, False),
+        "app_id": Col(S),
+        "app_date": Col(D),
+        "priority_numbers": Col(S),
+        "earliest_priority_date": Col(D),
+        "pub_date": Col(D),
+        "grant_date": Col(D),
+        "title": Col(S),
+        "abstract": Col(S),
+        "claims_count": Col(I),
+        "independent_claims": Col(I),
+        "language": Col(S),
+        "family_id": Col(S),
+        "family_size": Col(I),
+        "legal_status": Col(S),
+        "cited_by_count": Col(I),
+        "pct_app": Col(S),
+        "wo_pub": Col(S),
+        "sources": Col(S, False),
+        "provenance": Col(S, False),
+    },
+    "parties": {
+        "pub_id": Col(S, False),
+        "role": Col(S, False),
+        "seq": Col(I, False),
+        "name_raw": Col(S, False),
+        "name_norm": Col(S),
+        "party_type": Col(S, False),
+        "country": Col(S),
+        "province": Col(S),
+        "city": Col(S),
+        "district": Col(S),
+        "address_raw": Col(S),
+        "source_party_id": Col(S),
+        "source": Col(S, False),
+    },
+    "classifications": {
+        "pub_id": Col(S, False),
+        "scheme": Col(S, False),
+        "symbol": Col(S, False),
+        "subclass": Col(S, False),
+        "main_group": Col(S),
+        "is_main": Col(B, False),
+        "seq": Col(I, False),
+        "source": Col(S, False),
+    },
+    "citations": {
+        "pub_id": Col(S, False),
+        "seq": Col(I, False),
+        "cited_raw": Col(S, False),
+        "cited_pub_id": Col(S),
+        "cited_doc_key": Col(S),
+        "cited_country": Col(S),
+        "cited_kind": Col(S),
+        "cited_date": Col(D),
+        "category": Col(S, False),
+        "resolved_pub_id": Col(S),
+        "source": Col(S, False),
+    },
+    "npl": {
+        "pub_id": Col(S, False),
+        "seq": Col(I, False),
+        "text": Col(S, False),
+        "category": Col(S, False),
+        "source": Col(S, False),
+    },
+    "events": {
+        "pub_id": Col(S, False),
+        "event_type": Col(S, False),
+        "event_date": Col(D),
+        "party_from": Col(S),
+        "party_to": Col(S),
+        "amount": Col(F),
+        "detail": Col(S),
+        "source": Col(S, False),
+    },
+    "rejects": {
+        "source_file": Col(S, False),
+        "row": Col(I),
+        "offset": Col(I),
+        "record_id": Col(S),
+        "field": Col(S),
+        "raw_value": Col(S),
+        "reason": Col(S, False),
+        "level": Col(S, False),
+    },
+}
+
+# Value domains checked on validation (column -> allowed values).
+_DOMAINS = {
+    ("patents", "patent_type"): PATENT_TYPES,
+    ("parties", "role"): PARTY_ROLES,
+    ("parties", "party_type"): PARTY_TYPES,
+    ("classifications", "scheme"): ("IPC", "CPC"),
+    ("citations", "category"): CITATION_CATEGORIES,
+    ("npl", "category"): CITATION_CATEGORIES,
+    ("events", "event_type"): EVENT_TYPES,
+    ("rejects", "level"): ("file", "record", "field"),
+}
+
+# Primary keys: validation fails on duplicates.
+_KEYS = {
+    "patents": ["pub_id"],
+    "parties": ["pub_id", "role", "seq"],
+    "classifications": ["pub_id", "scheme", "symbol"],
+    "citations": ["pub_id", "seq"],
+    "npl": ["pub_id", "seq"],
+}
+
+_PANDAS_DTYPES = {S: "string", I: "Int64", B: "boolean", F: "Float64", D: "datetime64[s]"}
+_ARROW_TYPES = {
+    S: pyarrow.string(),
+    I: pyarrow.int64(),
+    B: pyarrow.bool_(),
+    F: pyarrow.float64(),
+    D: pyarrow.date32(),
+}
+
+
+def _columns(table: str) -> dict[str, Col]:
+    try:
+        return TABLES[table]
+    except KeyError:
+        raise SchemaError(f"unknown table {table!r}; known: {', '.join(TABLES)}") from None
+
+
+def empty(table: str) -> pd.DataFrame:
+    """Return an empty DataFrame with the canonical columns and dtypes of ``table``."""
+    cols = _columns(table)
+    return pd.DataFrame({c: pd.Series(dtype=_PANDAS_DTYPES[k.dtype]) for c, k in cols.items()})
+
+
+def conform(df: pd.DataFrame, table: str) -> pd.DataFrame:
+    """Return ``df`` with exactly the canonical columns of ``table``, in order and typed.
+
+    Missing nullable columns are added as nulls; extra columns are dropped. Dates are
+    coerced to day precision.
+
+    Raises
+    ------
+    SchemaError
+        If a non-nullable column is missing.
+    """
+    cols = _columns(table)
+    missing = [c for c, k in cols.items() if c not in df.columns and not k.nullable]
+    if missing:
+        raise SchemaError(f"table {table!r} lacks required column(s): {', '.join(missing)}")
+    out = {}
+    n = len(df)
+    for c, k in cols.items():
+        dtype = _PANDAS_DTYPES[k.dtype]
+        if c not in df.columns:
+            out[c] = pd.Series([None] * n, index=df.index, dtype=dtype)
+        elif k.dtype == D:
+            out[c] = pd.to_datetime(df[c], errors="raise").astype("datetime64[s]")
+        else:
+            out[c] = df[c].astype(dtype)
+    return pd.DataFrame(out, index=df.index).reset_index(drop=True)
+
+
+def _pandera_schema(table: str) -> pa.DataFrameSchema:
+    cols = _columns(table)
+    columns = {}
+    for c, k in cols.items():
+        checks = []
+        domain = _DOMAINS.get((table, c))
+        if domain:
+            checks.append(pa.Check.isin(domain))
+        columns[c] = pa.Column(_PANDAS_DTYPES[k.dtype], nullable=k.nullable, checks=checks)
+    return pa.DataFrameSchema(columns, strict=True, ordered=True, unique=_KEYS.get(table))
+
+
+def validate(df: pd.DataFrame, table: str) -> pd.DataFrame:
+    """Validate ``df`` against the canonical schema of ``table``.
+
+    Raises
+    ------
+    SchemaError
+        Naming the table, the column and a few failing values.
+    """
+    try:
+        return _pandera_schema(table).validate(df, lazy=True)
+    except pa.errors.SchemaErrors as exc:
+        cases = exc.failure_cases.head(5)
+        detail = "; ".join(
+            f"column {r.column!r}: {r.check} (value {r.failure_case!r})" for r in cases.itertuples()
+        )
+        raise SchemaError(f"table {table!r} fails validation: {detail}") from None
+
+
+def arrow_schema(table: str) -> pyarrow.Schema:
+    """Arrow schema used to write ``table`` to Parquet (dates as ``date32``)."""
+    cols = _columns(table)
+    return pyarrow.schema(
+        [pyarrow.field(c, _ARROW_TYPES[k.dtype], nullable=k.nullable) for c, k in cols.items()]
+    )

@@ -1,0 +1,23 @@
+"""Shared fixtures: where the real data lives."""
+
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+TEST_DATA = ROOT / "tests" / "data"
+SHARED = ROOT.parent / "shared" / "data"
+SAMPLE = ROOT / "data" / "sample"
+
+
+@pytest.fixture
+def test_data() -> Path:
+    return TEST_DATA
+
+
+@pytest.fixture
+def shared_data() -> Path:
+    """The full real data set beside the checkout (present in CI); skip if absent."""
+    if not SHARED.is_dir():
+        pytest.skip("../shared/data not present")
+    return SHARED
