@@ -94,8 +94,9 @@ def _canon_number(cc: str, num: str) -> str | None:
 
 
 def _split_pub(raw: str, country: str | None, kind: str | None) -> tuple | None:
-    text = to_halfwidth(raw).upper().replace(" ", " ")
-    m = _PUB_RE.match(text)
+    text = to_halfwidth(raw).upper()
+    # With the country given apart, "RE045123" is a number, not country "RE".
+    m = None if country and not text.startswith(country.upper()) else _PUB_RE.match(text)
     if m:
         cc, num, k = m.group("cc"), m.group("num"), m.group("kind")
     else:
@@ -403,7 +404,7 @@ def split_multi(s: pd.Series, seps: str = r";;|;|；|\|") -> pd.Series:
 
 
 # --------------------------------------------------------------------------- names
-_CN_SUFFIXES = ("股份有限公司", "有限责任公司", "集团有限公司", "有限公司", "株式会社", "公司")
+_CN_SUFFIXES = ("股份有限公司", "有限责任公司", "有限公司", "株式会社", "公司")
 _PUNCT = re.compile(r"[\s,.;:'\"`()\[\]{}&+/\\\-_!?·、，。；：（）【】《》“”‘’]+")
 
 
@@ -418,9 +419,16 @@ def _name_one(raw: str) -> str:
                 if text.endswith(suf) and len(text) > len(suf) + 1:
                     text = text[: -len(suf)]
         return _PUNCT.sub("", text).upper()
-    prev = None
-    while prev != text:  # cleanco strips one legal form per call: "Co., Ltd." needs two
-        prev, text = text, basename(text)
+    text = re.sub(r"([,;])(?=\S)", r"\1 ", text)  # "Co.,Ltd" -> "Co., Ltd"
+
+    def strip_forms(t: str) -> str:
+        prev = None
+        while prev != t:  # cleanco strips one legal form per call: "Co., Ltd." needs two
+            prev, t = t, basename(t)
+        return t
+
+    text = strip_forms(text)
+    text = strip_forms(_PUNCT.sub(" ", text).strip())  # again once "L.P" became "L P" etc.
     text = re.sub(r"^THE\s+", "", text.upper())
     return _PUNCT.sub(" ", text).strip()
 

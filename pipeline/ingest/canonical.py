@@ -1,0 +1,318 @@
+"""Turn an adapter's raw batch into canonical tables, with a reject row for every loss.
+
+:func:`canonicalize` is pure and vectorised: one raw batch in, canonical DataFrames out.
+Values that cannot be taken become nulls *and* a field-level reject (an impossible date,
+a CN application number with a wrong check digit, an unreadable IPC symbol, an
+over-long field); a record without a usable publication number is rejected whole.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import pandas as pd
+
+from .. import schema
+from . import normalize as nz
+from .base import RawBatch
+
+__all__ = ["Limits", "canonicalize", "CITATION_CATEGORY_MAP", "EVENT_TYPE_MAP"]
+
+
+@dataclass(frozen=True)
+class Limits:
+    """Longest text accepted per field; longer values are rejected (field level)."""
+
+    title: int = 2_000
+    abstract: int = 20_000
+    name: int = 500
+    other: int = 2_000
+
+
+CITATION_CATEGORY_MAP = {
+    "cited by examiner": "examiner",
+    "examiner": "examiner",
+    "审查员引证": "examiner",
+    "cited by applicant": "applicant",
+    "applicant": "applicant",
+    "申请人引证": "applicant",
+    "cited by third party": "third_party",
+    "third party": "third_party",
+    "cited by other": "other",
+}
+
+EVENT_TYPE_MAP = {
+    "transfer": "transfer",
+    "assignment": "transfer",
+    "转让": "transfer",
+    "权利转移": "transfer",
+    "licence": "licence",
+    "license": "licence",
+    "许可": "licence",
+    "实施许可": "licence",
+    "pledge": "pledge",
+    "质押": "pledge",
+    "质押保全": "pledge",
+    "lapse": "lapse",
+    "失效": "lapse",
+    "权利终止": "lapse",
+    "reinstatement": "reinstatement",
+    "恢复": "reinstatement",
+}
+
+
+class _Rejects:
+    """Collects reject rows as small frames; concatenated once at the end."""
+
+    def __init__(self, source_file: str):
+        self.source_file = source_file
+        self.parts: list[pd.DataFrame] = []
+
+    def add(self, frame: pd.DataFrame, *, field: str, reason, level: str, raw_value=None):
+        if frame.empty:
+            return
+        out = pd.DataFrame(
+            {
+                "row": frame["row"].values if "row" in frame else None,
+                "offset": frame["offset"].values if "offset" in frame else None,
+                "record_id": frame["record_id"].values if "record_id" in frame else None,
+                "field": field,
+                "raw_value": raw_value.values if isinstance(raw_value, pd.Series) else raw_value,
+                "reason": reason.values if isinstance(reason, pd.Series) else reason,
+                "level": level,
+            }
+        )
+        self.parts.append(out)
+
+    def frame(self, adapter_rejects: pd.DataFrame) -> pd.DataFrame:
+        parts = [adapter_rejects] + self.parts
+        parts = [p for p in parts if not p.empty]
+        df = pd.concat(parts, ignore_index=True) if parts else pd.DataFrame(columns=schema.TABLES["rejects"])
+        df["source_file"] = self.source_file
+        df["raw_value"] = df["raw_value"].astype("string").str.slice(0, 500)
+        return schema.conform(df, "rejects")
+
+
+def _clip_text(df: pd.DataFrame, col: str, limit: int, rej: _Rejects, ids: pd.DataFrame) -> None:
+    """Null out (and reject) text longer than ``limit``; collapse whitespace."""
+    if col not in df:
+        return
+    s = df[col].astype("string").str.replace(r"\s+", " ", regex=True).str.strip()
+    s = s.where(s != "")
+    too_long = s.str.len().fillna(0) > limit
+    if too_long.any():
+        rej.add(ids[too_long.values], field=col, reason=f"longer than {limit} characters", level="field",
+                raw_value=s[too_long].str.slice(0, 200))
+        s = s.where(~too_long)
+    df[col] = s
+
+
+def _dates(df: pd.DataFrame, col: str, rej: _Rejects, ids: pd.DataFrame, partial=False) -> pd.Series:
+    dates, bad = nz.parse_dates(df[col], partial=partial)
+    if bad.any():
+        rej.add(ids[bad.values], field=col, reason="impossible or unreadable date", level="field",
+                raw_value=df[col][bad.values].astype("string"))
+    return dates
+
+
+def _int(s: pd.Series) -> pd.Series:
+    return pd.to_numeric(pd.Series(s).astype("string").str.replace(",", "").str.strip(), errors="coerce").astype("Int64")
+
+
+def canonicalize(batch: RawBatch, source_file: str, source_format: str, limits: Limits = Limits()):
+    """Canonical tables for one raw batch.
+
+    Parameters
+    ----------
+    batch : RawBatch
+    source_file : str
+        Written into provenance and rejects.
+    source_format : str
+        Adapter name, written into ``patents.sources``.
+    limits : Limits
+
+    Returns
+    -------
+    dict of DataFrame
+        The canonical tables of :mod:`pipeline.schema` (rows of this batch only; no
+        de-duplication across batches yet) plus ``links`` (pub_id, key) — the family
+        keys of each publication — for family grouping.
+    """
+    rej = _Rejects(source_file)
+    p = batch.get("patents").reset_index(drop=True)
+
+    # --- publication number: no number, no record
+    pubs = nz.normalize_pub_numbers(p["pub_raw"], p["country"], p["kind"])
+    p = pd.concat([p.drop(columns=["country", "kind"]), pubs], axis=1)
+    p["record_id"] = p["pub_raw"].astype("string")
+    bad = p["pub_id"].isna()
+    rej.add(p[bad], field="pub_raw", reason="unreadable publication number", level="record", raw_value=p.loc[bad, "pub_raw"])
+    p = p[~bad].reset_index(drop=True)
+    ids = p[["row", "offset", "record_id"]]
+
+    # --- application number, dates
+    apps = nz.normalize_app_numbers(p["app_raw"], p["country"])
+    badapp = apps["problem"].notna()
+    rej.add(ids[badapp.values], field="app_raw", reason=apps.loc[badapp, "problem"], level="field", raw_value=p.loc[badapp, "app_raw"])
+    p["app_id"] = apps["app_id"]
+    for col in ("app_date", "pub_date", "grant_date"):
+        p[col] = _dates(p, col, rej, ids)
+
+    # --- text fields
+    _clip_text(p, "title", limits.title, rej, ids)
+    _clip_text(p, "abstract", limits.abstract, rej, ids)
+    for col in ("legal_status", "pct_app", "wo_pub", "language"):
+        _clip_text(p, col, limits.other, rej, ids)
+    for col in ("claims_count", "independent_claims", "family_size", "cited_by_count"):
+        p[col] = _int(p[col])
+    p["language"] = p["language"].str.lower()
+    p["patent_type"] = nz.patent_types(p["country"], p["kind"], p["pub_number"], p["app_id"], p["patent_type_hint"])
+
+    # --- priorities -> canonical numbers and earliest date
+    rec_to_pub = dict(zip(p["rec"], p["pub_id"]))
+    pr = batch.get("priorities")
+    pr = pr[pr["rec"].isin(rec_to_pub)].reset_index(drop=True)
+    if not pr.empty:
+        pr_ids = pd.DataFrame({"row": None, "offset": None, "record_id": pr["rec"].map(rec_to_pub)})
+        num = nz.normalize_app_numbers(pr["number_raw"], pr["country"])
+        pr["number"] = num["app_id"]
+        pr["date"] = _dates(pr, "date_raw", rej, pr_ids)
+        agg = pr.dropna(subset=["number"]).groupby("rec", sort=False).agg(
+            priority_numbers=("number", lambda s: ";".join(dict.fromkeys(s))),
+        )
+        earliest = pr.groupby("rec", sort=False)["date"].min()
+        p["priority_numbers"] = p["rec"].map(agg["priority_numbers"]).astype("string")
+        p["earliest_priority_date"] = p["rec"].map(earliest)
+    else:
+        p["priority_numbers"] = pd.NA
+        p["earliest_priority_date"] = pd.NaT
+    # Without a stated priority, the application is its own priority.
+    p["earliest_priority_date"] = pd.to_datetime(p["earliest_priority_date"]).fillna(p["app_date"])
+
+    rowstr = p["row"].astype("Int64").astype("string")
+    p["provenance"] = source_file + "#" + rowstr.fillna("?")
+    p["sources"] = source_format
+    patents = schema.conform(p, "patents")
+
+    # --- family keys: application, priorities, WO link, listed family members
+    link_parts = [
+        pd.DataFrame({"pub_id": p["pub_id"], "key": "A:" + p["app_id"]}),
+        pd.DataFrame({"pub_id": p["pub_id"], "key": "W:" + p["wo_pub"].str.extract(r"^(WO\d+)", expand=False)}),
+    ]
+    if not pr.empty:
+        link_parts.append(pd.DataFrame({"pub_id": pr["rec"].map(rec_to_pub), "key": "A:" + pr["number"]}))
+    fl = batch.get("family_links")
+    fl = fl[fl["rec"].isin(rec_to_pub)]
+    if not fl.empty:
+        members = nz.normalize_pub_numbers(fl["member_raw"])
+        link_parts.append(pd.DataFrame({"pub_id": fl["rec"].map(rec_to_pub).values, "key": "P:" + members["doc_key"].values}))
+    link_parts.append(pd.DataFrame({"pub_id": p["pub_id"], "key": "P:" + p["doc_key"]}))
+    links = pd.concat(link_parts, ignore_index=True).dropna().drop_duplicates()
+
+    out = {"patents": patents, "links": links}
+    out["parties"] = _parties(batch.get("parties"), rec_to_pub, source_file, limits, rej)
+    out["classifications"] = _classifications(batch.get("classifications"), rec_to_pub, source_file, rej)
+    out["citations"] = _citations(batch.get("citations"), rec_to_pub, source_file, rej)
+    out["npl"] = _npl(batch.get("npl"), rec_to_pub, source_file, limits)
+    out["events"] = _events(batch.get("events"), rec_to_pub, source_file, rej)
+    out["rejects"] = rej.frame(batch.get("rejects"))
+    return out
+
+
+def _child(df: pd.DataFrame, rec_to_pub: dict) -> pd.DataFrame:
+    """Rows of a child table whose record was accepted, with its pub_id."""
+    df = df[df["rec"].isin(rec_to_pub)].reset_index(drop=True)
+    df["pub_id"] = df["rec"].map(rec_to_pub).astype("string")
+    df["record_id"] = df["pub_id"]
+    return df
+
+
+def _parties(df, rec_to_pub, source_file, limits, rej) -> pd.DataFrame:
+    df = _child(df, rec_to_pub)
+    df["name_raw"] = df["name_raw"].astype("string").map(nz.to_halfwidth, na_action="ignore").astype("string")
+    empty = df["name_raw"].isna() | (df["name_raw"] == "")
+    df = df[~empty].reset_index(drop=True)
+    too_long = df["name_raw"].str.len() > limits.name
+    rej.add(df[too_long], field=f"parties.name_raw", reason=f"longer than {limits.name} characters", level="field",
+            raw_value=df.loc[too_long, "name_raw"].str.slice(0, 200))
+    df = df[~too_long].reset_index(drop=True)
+    df["seq"] = _int(df["seq"])
+    df["seq"] = df["seq"].fillna(df.groupby(["pub_id", "role"]).cumcount().astype("Int64"))
+    df["name_norm"] = nz.normalize_names(df["name_raw"])
+    df["party_type"] = nz.party_types(df["name_raw"], df["party_type_hint"])
+    # Chinese addresses give province / city / district where the source did not.
+    addr = nz.parse_cn_addresses(df["address_raw"])
+    for col in ("province", "city", "district"):
+        df[col] = df[col].astype("string").replace("", pd.NA).fillna(addr[col])
+    cn_addr = addr["province"].notna()
+    df["country"] = df["country"].astype("string").replace("", pd.NA)
+    df.loc[cn_addr & df["country"].isna(), "country"] = "CN"
+    df["source"] = source_file
+    df = df.drop_duplicates(subset=["pub_id", "role", "seq"], keep="first")
+    return schema.conform(df, "parties")
+
+
+def _classifications(df, rec_to_pub, source_file, rej) -> pd.DataFrame:
+    df = _child(df, rec_to_pub)
+    df["symbol"] = nz.normalize_ipc(df["symbol_raw"])
+    bad = df["symbol"].isna() & df["symbol_raw"].notna() & (df["symbol_raw"].astype("string").str.strip() != "")
+    rej.add(df[bad], field="classifications.symbol", reason="not an IPC/CPC symbol", level="field",
+            raw_value=df.loc[bad, "symbol_raw"])
+    df = df[df["symbol"].notna()].reset_index(drop=True)
+    df["subclass"] = nz.ipc_subclass(df["symbol"])
+    df["main_group"] = nz.ipc_main_group(df["symbol"])
+    df["is_main"] = df["is_main"].fillna(False).astype(bool)
+    df["seq"] = _int(df["seq"]).fillna(df.groupby(["pub_id", "scheme"]).cumcount().astype("Int64"))
+    # A symbol listed twice (main and further) keeps its main flag.
+    df = df.sort_values(["pub_id", "scheme", "is_main", "seq"], ascending=[True, True, False, True], kind="stable")
+    df = df.drop_duplicates(subset=["pub_id", "scheme", "symbol"], keep="first").sort_values(["pub_id", "scheme", "seq"], kind="stable")
+    df["source"] = source_file
+    return schema.conform(df, "classifications")
+
+
+def _citations(df, rec_to_pub, source_file, rej) -> pd.DataFrame:
+    df = _child(df, rec_to_pub)
+    cited = nz.normalize_pub_numbers(df["cited_raw"], df["cited_country"], df["cited_kind"])
+    df["cited_pub_id"] = cited["pub_id"]
+    df["cited_doc_key"] = cited["doc_key"]
+    df["cited_country"] = cited["country"].fillna(df["cited_country"].astype("string"))
+    df["cited_kind"] = cited["kind"]
+    dates, bad = nz.parse_dates(df["cited_date"], partial=True)
+    rej.add(df[bad.values], field="citations.cited_date", reason="impossible or unreadable date", level="field",
+            raw_value=df.loc[bad.values, "cited_date"].astype("string"))
+    df["cited_date"] = dates
+    cat = df["category_raw"].astype("string").str.strip().str.lower()
+    df["category"] = cat.map(CITATION_CATEGORY_MAP).fillna("other").astype("string")
+    df["cited_raw"] = df["cited_raw"].astype("string").fillna("")
+    raw_joined = df["cited_country"].fillna("") + " " + df["cited_raw"] + " " + df["cited_kind"].fillna("")
+    df["cited_raw"] = raw_joined.str.strip().where(df["cited_country"].notna(), df["cited_raw"])
+    df["seq"] = _int(df["seq"]).fillna(df.groupby("pub_id").cumcount().astype("Int64"))
+    df = df.drop_duplicates(subset=["pub_id", "seq"], keep="first")
+    df["source"] = source_file
+    return schema.conform(df, "citations")
+
+
+def _npl(df, rec_to_pub, source_file, limits) -> pd.DataFrame:
+    df = _child(df, rec_to_pub)
+    df["text"] = df["text"].astype("string").str.replace(r"\s+", " ", regex=True).str.strip().str.slice(0, limits.other)
+    df = df[df["text"].notna() & (df["text"] != "")].reset_index(drop=True)
+    cat = df["category_raw"].astype("string").str.strip().str.lower()
+    df["category"] = cat.map(CITATION_CATEGORY_MAP).fillna("other").astype("string")
+    df["seq"] = _int(df["seq"]).fillna(df.groupby("pub_id").cumcount().astype("Int64"))
+    df = df.drop_duplicates(subset=["pub_id", "seq"], keep="first")
+    df["source"] = source_file
+    return schema.conform(df, "npl")
+
+
+def _events(df, rec_to_pub, source_file, rej) -> pd.DataFrame:
+    df = _child(df, rec_to_pub)
+    raw_type = df["event_type_raw"].astype("string").str.strip()
+    df["event_type"] = raw_type.str.lower().map(EVENT_TYPE_MAP).fillna("other").astype("string")
+    df["detail"] = df["detail"].astype("string").fillna(raw_type.where(df["event_type"] == "other"))
+    df["event_date"] = _dates(df, "event_date", rej, df)
+    amount = df["amount"].astype("string").str.replace(r"[,，\s]", "", regex=True)
+    wan = amount.str.contains("万", na=False)  # amounts in 万元 (10^4 yuan)
+    num = pd.to_numeric(amount.str.extract(r"([\d.]+)", expand=False), errors="coerce")
+    df["amount"] = num.where(~wan, num * 10_000).astype("Float64")
+    df["source"] = source_file
+    return schema.conform(df, "events")

@@ -1,0 +1,164 @@
+"""Normalisation: every spelling in DOMAIN.md §4 maps to one canonical form."""
+
+import pandas as pd
+import pytest
+
+from pipeline.ingest import normalize as nz
+
+
+@pytest.mark.parametrize(
+    "raw, country, kind, expected",
+    [
+        ("CN112345678A", None, None, ("CN112345678A", "CN112345678")),
+        ("CN 112345678 B", None, None, ("CN112345678B", "CN112345678")),
+        ("CN212345678U", None, None, ("CN212345678U", "CN212345678")),
+        ("US10123456B2", None, None, ("US10123456B2", "US10123456")),
+        ("US 10,123,456 B2", None, None, ("US10123456B2", "US10123456")),
+        ("US2010018287A1", None, None, ("US2010018287A1", "US2010018287")),
+        ("US 2010/0018287 A1", None, None, ("US2010018287A1", "US2010018287")),
+        ("US20100018287A1", None, None, ("US2010018287A1", "US2010018287")),
+        ("USD656296S", None, None, ("USD656296S", "USD656296")),
+        ("D0656308", "US", "S1", ("USD656308S1", "USD656308")),
+        ("08418361", "US", "B2", ("US8418361B2", "US8418361")),
+        ("RE045123", "US", "E", ("USRE45123E", "USRE45123")),
+        ("WO2019123456A1", None, None, ("WO2019123456A1", "WO2019123456")),
+        ("WO 2019/123456 A1", None, None, ("WO2019123456A1", "WO2019123456")),
+        ("WO 97/12345", None, None, ("WO1997012345", "WO1997012345")),
+        ("EP1234567B1", None, None, ("EP1234567B1", "EP1234567")),
+        ("EP 0123456 A1", None, None, ("EP0123456A1", "EP0123456")),
+        ("AT 399980 B", None, None, ("AT399980B", "AT399980")),
+        ("ＣＮ１１２３４５６７８Ａ", None, None, ("CN112345678A", "CN112345678")),
+    ],
+)
+def test_publication_number_spellings(raw, country, kind, expected):
+    out = nz.normalize_pub_numbers(pd.Series([raw]), pd.Series([country]), pd.Series([kind]))
+    assert (out.pub_id[0], out.doc_key[0]) == expected
+
+
+def test_unreadable_publication_number_is_null():
+    out = nz.normalize_pub_numbers(pd.Series(["not a number", "", None]))
+    assert out.pub_id.isna().all()
+
+
+def test_cn_check_digit_hand_computed():
+    # 2·2+0·3+1·4+7·5+1·6+0·7+6·8+0·9+1·2+8·3+6·4+2·5 = 157; 157 mod 11 = 3
+    assert nz.cn_check_digit("201710601862") == "3"
+    # 8-digit (pre-2003) body: 9·2+7·3+1·4+0·5+1·6+7·7+6·8+5·9 = 191; 191 mod 11 = 4
+    assert nz.cn_check_digit("97101765") == "4"
+    # remainder 10 is written X: 2·2+0+0+0+0+0+0+0+0+0+0+2·5 = 14 -> 3; find one with 10:
+    assert nz.cn_check_digit("200000000001") == str((2 * 2 + 1 * 5) % 11)
+
+
+def test_cn_application_numbers():
+    out = nz.normalize_app_numbers(
+        pd.Series(["2017106018623", "CN201710601862.3", "ZL 201710601862.3", "2017106018624", "97101765.4", "20171060186"]),
+        "CN",
+    )
+    assert out.app_id.tolist()[:3] == ["CN201710601862.3"] * 3
+    assert pd.isna(out.app_id[3]) and "check digit" in out.problem[3]
+    assert out.app_id[4] == "CN97101765.4"
+    assert pd.isna(out.app_id[5]) and "12 digits" in out.problem[5]
+
+
+def test_patent_types_cn_from_number_and_kind_us_from_prefix():
+    pubs = nz.normalize_pub_numbers(pd.Series(["CN112345678A", "CN212345678U", "CN305123456S", "USD656296S", "USPP12345P2", "US8418361B2", "DE202015001234U1"]))
+    apps = pd.Series(["CN202010123456.7", None, None, None, None, None, None])
+    types = nz.patent_types(pubs.country, pubs.kind, pubs.pub_number, apps)
+    assert types.tolist() == ["invention", "utility_model", "design", "design", "plant", "invention", "utility_model"]
+    # the application number's type digit wins over the kind code
+    t = nz.patent_types(pd.Series(["CN"]), pd.Series(["A"]), pd.Series(["1"]), pd.Series(["CN202020123456.1"]))
+    assert t[0] == "utility_model"
+
+
+def test_dates_all_forms_and_impossible():
+    d, bad = nz.parse_dates(pd.Series(["20120327", "2012-03-27", "2012/3/27", "2012.03.27", "2012年3月27日", "2012-03-27 00:00:00", "2012-02-30", "19870600", "abc", ""]))
+    assert d[:6].dt.strftime("%Y-%m-%d").tolist() == ["2012-03-27"] * 6
+    assert bad.tolist() == [False] * 6 + [True, True, True, False]
+    d, bad = nz.parse_dates(pd.Series(["19870600"]), partial=True)
+    assert d[0] == pd.Timestamp("1987-06-01") and not bad[0]
+
+
+def test_dates_accept_datetime_values():
+    import datetime as dt
+
+    d, bad = nz.parse_dates(pd.Series([dt.datetime(2020, 5, 1), "2020-05-02"], dtype=object))
+    assert d.dt.day.tolist() == [1, 2] and not bad.any()
+
+
+@pytest.mark.parametrize(
+    "raw, expected",
+    [
+        ("H01M 10/0525", "H01M10/0525"),
+        ("H01M10/0525", "H01M10/0525"),
+        ("H01M0010052500", "H01M10/0525"),
+        ("H01M 10/0525(2010.01)", "H01M10/0525"),
+        ("H01M 10/0525 (2010.01)", "H01M10/0525"),
+        ("H04L 1/00", "H04L1/00"),
+        ("G06F 3/041", "G06F3/041"),
+        ("A63F2009/241", "A63F2009/241"),
+        ("G06F0003041000", "G06F3/041"),
+        ("H01M 10", "H01M10/00"),
+        ("H01M", "H01M"),
+        ("ｈ０１Ｍ　１０／０５２５", "H01M10/0525"),
+        ("not a class", None),
+    ],
+)
+def test_ipc_symbols(raw, expected):
+    out = nz.normalize_ipc(pd.Series([raw]))[0]
+    assert (None if pd.isna(out) else out) == expected
+
+
+def test_uspto_ipc7_fixed_width():
+    assert nz.uspto_ipc7_symbol("F25D 2312") == "F25D23/12"
+    assert nz.uspto_ipc7_symbol("H05K  720") == "H05K7/20"
+    assert nz.uspto_ipc7_symbol("F28D 1500") == "F28D15/00"
+
+
+def test_subclass_and_main_group():
+    s = pd.Series(["H01M10/0525", "H01M"], dtype="string")
+    assert nz.ipc_subclass(s).tolist() == ["H01M", "H01M"]
+    main = nz.ipc_main_group(s)
+    assert main[0] == "H01M10" and pd.isna(main[1])
+
+
+def test_names_group_spellings_within_a_language():
+    names = pd.Series([
+        "BOE Technology Group Co., Ltd.", "BOE TECHNOLOGY GROUP CO LTD", "Boe Technology Group Co.,Ltd",
+        "京东方科技集团股份有限公司", "京东方科技集团股份有限公司 ", "京东方科技集团有限公司",
+        "Dell Products L.P.", "DELL PRODUCTS LP", "Robert Bosch GmbH", "ＲＯＢＥＲＴ　ＢＯＳＣＨ　ＧＭＢＨ",
+    ])
+    n = nz.normalize_names(names).tolist()
+    assert n[0] == n[1] == n[2] == "BOE TECHNOLOGY GROUP"
+    assert n[3] == n[4] == n[5] == "京东方科技集团"
+    assert n[6] == n[7] == "DELL PRODUCTS"
+    assert n[8] == n[9] == "ROBERT BOSCH"
+
+
+def test_party_types_from_names_and_hint():
+    names = pd.Series(["重庆大学", "中国科学院重庆绿色智能技术研究院", "重庆医科大学附属第一医院", "长安汽车股份有限公司",
+                       "重庆市江北区人民政府", "张三", "Massachusetts Institute of Technology", "Fraunhofer-Gesellschaft",
+                       "Mayo Clinic Hospital", "Dell Products L.P.", "Smith"])
+    t = nz.party_types(names, pd.Series([None] * 10 + ["individual"]))
+    assert t.tolist() == ["university", "research_institute", "hospital", "enterprise", "government", "individual",
+                          "university", "research_institute", "hospital", "enterprise", "individual"]
+
+
+def test_cn_addresses_to_province_city_district():
+    out = nz.parse_cn_addresses(pd.Series(["重庆市江北区建新北路1号", "广东省深圳市南山区科技园", "400020 重庆市渝北区", "Austin, TX, US", None]))
+    assert out.iloc[0].tolist() == ["重庆市", "重庆市", "江北区"]
+    assert out.iloc[1].tolist() == ["广东省", "深圳市", "南山区"]
+    assert out.iloc[2].tolist() == ["重庆市", "重庆市", "渝北区"]
+    assert out.iloc[3].isna().all() and out.iloc[4].isna().all()
+
+
+def test_split_multi_all_separators():
+    s = pd.Series(["a;;b", "c；d|e", "f; g", None, ""])
+    out = nz.split_multi(s)
+    assert out.tolist() == ["a", "b", "c", "d", "e", "f", "g"]
+    assert out.index.get_level_values("row").tolist() == [0, 0, 1, 1, 1, 2, 2]
+    assert out.index.get_level_values("seq").tolist() == [0, 1, 0, 1, 2, 0, 1]
+
+
+def test_formula_cells_are_neutralised():
+    s = pd.Series(["=cmd|' /C calc'!A0", "+1", "-2", "@SUM(A1)", "ok", None])
+    assert nz.neutralize_formula(s).tolist()[:5] == ["'=cmd|' /C calc'!A0", "'+1", "'-2", "'@SUM(A1)", "ok"]
