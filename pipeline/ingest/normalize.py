@@ -18,6 +18,7 @@ Canonical forms (DOMAIN.md §4):
 
 from __future__ import annotations
 
+import datetime
 import re
 import unicodedata
 from collections.abc import Callable
@@ -303,7 +304,7 @@ def parse_dates(raw: pd.Series, partial: bool = False) -> tuple[pd.Series, pd.Se
     (['2012-03-27', '2012-03-07', nan, nan], [False, False, True, False])
     """
     s = pd.Series(raw).reset_index(drop=True)
-    is_dt = s.map(lambda v: hasattr(v, "year") and hasattr(v, "month"), na_action="ignore").fillna(False).astype(bool)
+    is_dt = s.map(lambda v: isinstance(v, datetime.date) and v is not pd.NaT).astype(bool)
     text = s.where(~is_dt).astype("string").str.strip()
     text = text.where(text != "")
     parts = text.str.extract(_DATE_RE)
