@@ -189,6 +189,10 @@ def canonicalize(batch: RawBatch, source_file: str, source_format: str, limits: 
     # Without a stated priority, the application is its own priority.
     p["earliest_priority_date"] = pd.to_datetime(p["earliest_priority_date"]).fillna(p["app_date"])
 
+    # WO links in canonical form ("WO00/29629" -> WO2000029629): they join families.
+    wo = nz.normalize_pub_numbers(p["wo_pub"].str.replace(" ", "", regex=False))
+    wo = wo.where(wo["country"] == "WO")
+    p["wo_pub"] = wo["pub_id"].fillna(p["wo_pub"])
     rowstr = p["row"].astype("Int64").astype("string")
     p["provenance"] = source_file + "#" + rowstr.fillna("?")
     p["sources"] = source_format
@@ -197,7 +201,7 @@ def canonicalize(batch: RawBatch, source_file: str, source_format: str, limits: 
     # --- family keys: application, priorities, WO link, listed family members
     link_parts = [
         pd.DataFrame({"pub_id": p["pub_id"], "key": "A:" + p["app_id"]}),
-        pd.DataFrame({"pub_id": p["pub_id"], "key": "W:" + p["wo_pub"].str.extract(r"^(WO\d+)", expand=False)}),
+        pd.DataFrame({"pub_id": p["pub_id"], "key": "W:" + wo["doc_key"]}),
     ]
     if not pr.empty:
         link_parts.append(pd.DataFrame({"pub_id": pr["rec"].map(rec_to_pub), "key": "A:" + pr["number"]}))

@@ -108,3 +108,16 @@ def test_citations_resolve_to_publications_in_the_data():
 def test_merge_of_nothing_gives_empty_valid_tables():
     tables, counts = merge_sources([])
     assert all(len(df) == 0 for df in tables.values()) and counts.empty
+
+
+def test_wo_links_are_normalised_before_joining_families():
+    # USPTO writes "WO00/29629"; cutting at the slash once merged unrelated patents (key "WO00").
+    a = canonicalize(_batch([
+        {"rec": 0, "row": 0, "pub_raw": "US1000001B1", "wo_pub": "WO00/29629"},
+        {"rec": 1, "row": 1, "pub_raw": "US1000002B1", "wo_pub": "WO00/12345"},
+        {"rec": 2, "row": 2, "pub_raw": "WO2000029629A1"},
+    ]), "a.xml", "uspto_xml")
+    assert a["patents"].wo_pub.tolist()[:2] == ["WO2000029629", "WO2000012345"]
+    tables, _ = merge_sources([a])
+    fam = tables["patents"].set_index("pub_id").family_id
+    assert fam["US1000001B1"] == fam["WO2000029629A1"] != fam["US1000002B1"]

@@ -1,0 +1,448 @@
+"""Adapter for USPTO red-book XML v4.x: grants (2005 on) and pre-grant applications.
+
+A USPTO weekly file is many XML documents written one after another, each beginning
+with its own ``<?xml`` declaration. The file is read in binary chunks and cut at those
+declarations, so only the current document and the rows of the current batch are held
+in memory whatever the file's size. Each document is parsed on its own with a parser
+that never loads a DTD, never touches the network and never expands entities: an
+``&xxe;`` reference stays the literal text ``&xxe;``, and an entity bomb is refused by
+libxml2 and becomes a reject row.
+
+The adapter only takes values out of the XML structure; numbers, dates and
+classification symbols are normalised later by :mod:`pipeline.ingest.canonical`. The
+one exception is USPTO's fixed-width IPC edition-7 field (``"F25D 2312"``), whose
+meaning depends on column positions that only this format knows
+(:func:`pipeline.ingest.normalize.uspto_ipc7_symbol`).
+
+Versions handled: grants v4.0 (2005) to v4.5 (2014, with CPC), applications v4.0 on.
+Differences between versions are handled by looking for either element name
+(``parties`` / ``us-parties``, ``references-cited`` / ``us-references-cited``, …), not
+by branching on the DTD version.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+from pathlib import Path
+
+import pandas as pd
+from lxml import etree
+
+from ..errors import UnreadableInputError
+from .base import RAW_COLUMNS, RawBatch, raw_frame
+from .normalize import uspto_ipc7_symbol
+
+__all__ = ["UsptoXmlAdapter", "sniff"]
+
+_DECL = re.compile(rb"<\?xml\s")
+_DECL_LEN = 6  # len(b"<?xml ") - a declaration split across two chunks is found again
+_DOC_NUMBER = re.compile(rb"<doc-number>\s*([^<\s]{1,40})\s*</doc-number>")
+_ROOT = re.compile(rb"<(us-patent-grant|us-patent-application|sequence-cwu)(\s[^>]*)?>")
+_DTD_VERSION = re.compile(rb'dtd-version\s*=\s*"([^"]*)"')
+_BOM = b"\xef\xbb\xbf"
+_WS = re.compile(r"\s+")
+
+_PATENT_ROOTS = {
+    "us-patent-grant": "us-bibliographic-data-grant",
+    "us-patent-application": "us-bibliographic-data-application",
+}
+_TYPE_HINTS = {"design": "design", "plant": "plant", "utility": "invention", "reissue": "invention"}
+_CHILD_TABLES = ("priorities", "parties", "classifications", "citations", "npl")
+
+
+def sniff(head: bytes) -> str | None:
+    """Recognise a USPTO v4.x red-book XML file from its first bytes.
+
+    Parameters
+    ----------
+    head : bytes
+        The first ~64 KB of the file.
+
+    Returns
+    -------
+    str or None
+        ``"uspto_xml"`` when the first document is a ``us-patent-grant`` or
+        ``us-patent-application`` of DTD version 4.x, or a ``sequence-cwu``
+        (sequence listings ship in the same weekly files); otherwise ``None``.
+
+    Examples
+    --------
+    >>> sniff(b'<?xml version="1.0"?><us-patent-grant lang="EN" dtd-version="v4.2 2006-08-23">')
+    'uspto_xml'
+    >>> sniff(b'<?xml version="1.0"?><patent-application-publication>') is None
+    True
+    """
+    text = head[3:] if head.startswith(_BOM) else head
+    if not text.lstrip().startswith(b"<"):
+        return None
+    m = _ROOT.search(text)
+    if not m:
+        return None
+    version = _DTD_VERSION.search(m.group(2) or b"")
+    if version and not version.group(1).startswith(b"v4"):
+        return None
+    return "uspto_xml"
+
+
+class UsptoXmlAdapter:
+    """Read USPTO red-book XML v4.x files (see the module docstring).
+
+    Parameters
+    ----------
+    max_doc_bytes : int
+        A document larger than this is rejected unread and skipped, so a file without
+        document boundaries cannot fill the memory. Real grants stay far below the
+        default (256 MB).
+    chunk_bytes : int
+        Size of each binary read.
+    """
+
+    name = "uspto_xml"
+
+    def __init__(self, *, max_doc_bytes: int = 256 << 20, chunk_bytes: int = 1 << 20):
+        self.max_doc_bytes = max_doc_bytes
+        self.chunk_bytes = chunk_bytes
+
+    def read(self, path: Path, *, batch_size: int = 2000) -> Iterator[RawBatch]:
+        """Yield a :class:`RawBatch` for every ``batch_size`` documents of ``path``.
+
+        Every document is accounted for: a patent becomes a ``patents`` row (``rec``
+        and ``row`` are its 0-based index in the file, ``offset`` the byte offset of
+        its ``<?xml`` declaration); anything else becomes a record-level reject
+        (malformed XML, sequence listing, unsupported document type, oversized).
+
+        Raises
+        ------
+        UnreadableInputError
+            The file cannot be opened, or holds no document at all (empty or
+            whitespace only).
+        """
+        parser = etree.XMLParser(
+            resolve_entities=False, no_network=True, load_dtd=False, huge_tree=False, remove_comments=True
+        )
+        rows = _Rows()
+        n_docs = 0
+        for offset, data, oversize in self._documents(Path(path)):
+            rows.n_records += 1
+            if oversize:
+                rows.reject(n_docs, offset, data, f"document larger than {self.max_doc_bytes} bytes")
+            else:
+                _read_document(data, n_docs, offset, parser, rows)
+            n_docs += 1
+            if rows.n_records >= batch_size:
+                yield rows.flush()
+        if n_docs == 0:
+            raise UnreadableInputError(path, "empty file: no XML document found")
+        if rows.n_records:
+            yield rows.flush()
+
+    def _documents(self, path: Path) -> Iterator[tuple[int, bytes, bool]]:
+        """Cut the file at ``<?xml`` declarations: yield (offset, bytes, oversize).
+
+        Text before the first declaration counts as a document when it is not blank
+        (so a file without declarations is still read, and rejected if it is not a
+        patent). An oversize document yields only its first bytes, with
+        ``oversize=True``; the rest of it is read and dropped.
+        """
+        try:
+            fh = open(path, "rb")
+        except OSError as exc:
+            raise UnreadableInputError(path, exc.strerror or str(exc)) from None
+        with fh:
+            buf = bytearray()
+            base = 0  # file offset of buf[0]
+            scan = 1  # where to look for the next declaration (0 is the current one)
+            skipping = False  # inside an oversize document
+            while True:
+                chunk = fh.read(self.chunk_bytes)
+                buf += chunk
+                while m := _DECL.search(buf, scan):
+                    if not skipping and _not_blank(buf[: m.start()]):
+                        yield base, bytes(buf[: m.start()]), False
+                    del buf[: m.start()]
+                    base += m.start()
+                    scan, skipping = 1, False
+                if not chunk:
+                    break
+                scan = max(1, len(buf) - _DECL_LEN)
+                if not skipping and len(buf) > self.max_doc_bytes:
+                    yield base, bytes(buf[:4096]), True
+                    skipping = True
+                if skipping:  # keep only what may hold the start of a declaration
+                    drop = max(0, len(buf) - _DECL_LEN)
+                    del buf[:drop]
+                    base += drop
+                    scan = 0
+            if not skipping and _not_blank(buf):
+                yield base, bytes(buf), False
+
+
+def _not_blank(data: bytes | bytearray) -> bool:
+    return bool(data.removeprefix(_BOM).strip())
+
+
+class _Rows:
+    """Rows of the batch being built, one list per raw table."""
+
+    def __init__(self):
+        self._clear()
+
+    def _clear(self):
+        self.n_records = 0
+        self.patents: list[dict] = []
+        self.rejects: list[dict] = []
+        # child rows as tuples in RAW_COLUMNS order: cheaper than dicts for the
+        # thousands of citation rows a batch holds
+        self.child: dict[str, list[tuple]] = {t: [] for t in _CHILD_TABLES}
+
+    def reject(self, row: int, offset: int, data: bytes, reason: str, record_id: str | None = None):
+        if record_id is None:
+            m = _DOC_NUMBER.search(data)
+            record_id = m.group(1).decode("utf-8", "replace") if m else None
+        self.rejects.append(
+            {
+                "row": row,
+                "offset": offset,
+                "record_id": record_id,
+                "field": None,
+                "raw_value": data[:800].decode("utf-8", "replace")[:200],
+                "reason": reason,
+                "level": "record",
+            }
+        )
+
+    def flush(self) -> RawBatch:
+        tables = {
+            "patents": raw_frame("patents", self.patents),
+            "rejects": raw_frame("rejects", self.rejects),
+        }
+        for name, rows in self.child.items():
+            tables[name] = pd.DataFrame(rows, columns=RAW_COLUMNS[name])
+        batch = RawBatch(n_records=self.n_records, tables=tables)
+        self._clear()
+        return batch
+
+
+def _read_document(data: bytes, row: int, offset: int, parser, rows: _Rows) -> None:
+    """Parse one document and add its rows (or one reject) to ``rows``."""
+    try:
+        root = etree.fromstring(data, parser)
+    except etree.XMLSyntaxError as exc:
+        rows.reject(row, offset, data, f"malformed XML: {exc}")
+        return
+    tag = root.tag
+    if tag == "sequence-cwu":
+        number = _text(root, "publication-reference/document-id/doc-number")
+        rows.reject(row, offset, data, "not a patent record: sequence listing", record_id=number)
+        return
+    bib = root.find(_PATENT_ROOTS[tag]) if tag in _PATENT_ROOTS else None
+    if bib is None:
+        rows.reject(row, offset, data, f"unsupported document type {tag}")
+        return
+    _read_patent(root, bib, row, offset, rows)
+
+
+def _text(el, path: str) -> str | None:
+    """Stripped text of the first element at ``path``; None when absent or blank."""
+    t = el.findtext(path)
+    if t is None:
+        return None
+    return t.strip() or None
+
+
+def _all_text(el) -> str:
+    """All text inside ``el`` (unresolved entities appear as ``&name;``)."""
+    return "".join(el.itertext())
+
+
+def _first(el, *tags):
+    """The first child of ``el`` named one of ``tags`` (element versions differ)."""
+    for tag in tags:
+        found = el.find(tag)
+        if found is not None:
+            return found
+    return None
+
+
+def _doc_id(ref) -> tuple[str | None, str | None, str | None, str | None]:
+    """(country, doc-number, kind, date) of a ``*-reference`` element."""
+    if ref is None:
+        return None, None, None, None
+    d = ref.find("document-id")
+    if d is None:
+        return None, None, None, None
+    return _text(d, "country"), _text(d, "doc-number"), _text(d, "kind"), _text(d, "date")
+
+
+def _prefixed(country: str | None, number: str | None, *prefixes: str) -> str | None:
+    """``country + number`` unless the number already carries a prefix.
+
+    USPTO writes PCT numbers with their prefix (``PCT/US98/08015``, ``WO00/29629``)
+    but the country apart as well; prefixing again would give ``WOWO…``.
+    """
+    if number is None:
+        return None
+    if country is None or number.startswith((country, *prefixes)):
+        return number
+    return country + number
+
+
+def _read_patent(root, bib, row: int, offset: int, rows: _Rows) -> None:
+    rec = row
+    country, pub, kind, pub_date = _doc_id(bib.find("publication-reference"))
+    app_ref = bib.find("application-reference")
+    _, app, _, app_date = _doc_id(app_ref)
+    appl_type = app_ref.get("appl-type") if app_ref is not None else None
+
+    title_el = bib.find("invention-title")
+    abstract_el = root.find("abstract")
+    abstract = None
+    if abstract_el is not None:
+        # paragraphs joined by a space so adjacent <p> never glue words together
+        parts = [abstract_el.text or ""]
+        for c in abstract_el:
+            parts += (_all_text(c), c.tail or "")
+        abstract = _WS.sub(" ", " ".join(parts)).strip() or None
+
+    n_claims = independent = 0
+    claims = root.find("claims")
+    if claims is not None:
+        for claim in claims.iterchildren("claim"):
+            n_claims += 1
+            if next(claim.iter("claim-ref"), None) is None:
+                independent += 1
+
+    pct_country, pct_number, _, _ = _doc_id(bib.find("pct-or-regional-filing-data"))
+    wo_country, wo_number, wo_kind, _ = _doc_id(bib.find("pct-or-regional-publishing-data"))
+    wo_pub = _prefixed(wo_country, wo_number)
+    if wo_pub is not None and wo_kind:
+        wo_pub += wo_kind
+
+    lang = root.get("lang")
+    rows.patents.append(
+        {
+            "rec": rec,
+            "row": row,
+            "offset": offset,
+            "pub_raw": pub,
+            "country": country,
+            "kind": kind,
+            "app_raw": app,
+            "app_date": app_date,
+            "pub_date": pub_date,
+            "grant_date": pub_date if root.tag == "us-patent-grant" else None,
+            "patent_type_hint": _TYPE_HINTS.get(appl_type),
+            "language": lang.lower() if lang else None,
+            "title": _all_text(title_el) if title_el is not None else None,
+            "abstract": abstract,
+            # applications carry no <number-of-claims>: count the claims instead
+            "claims_count": _text(bib, "number-of-claims") or (n_claims if claims is not None else None),
+            "independent_claims": independent if claims is not None else None,
+            "pct_app": _prefixed(pct_country, pct_number, "PCT"),
+            "wo_pub": wo_pub,
+        }
+    )
+    child = rows.child
+    priorities = bib.find("priority-claims")
+    if priorities is not None:
+        for p in priorities.iterchildren("priority-claim"):
+            child["priorities"].append((rec, _text(p, "doc-number"), _text(p, "country"), _text(p, "date")))
+    child["parties"].extend(_parties(bib, rec))
+    child["classifications"].extend(_classifications(bib, rec))
+    _citations(bib, rec, child["citations"], child["npl"])
+
+
+def _party(el, rec: int, role: str, seq: int) -> tuple:
+    """One parties row from an applicant / inventor / assignee element."""
+    book = el.find("addressbook")
+    src = book if book is not None else el  # v4.0 assignees may lack the addressbook
+    name = _text(src, "orgname")
+    hint = None
+    if name is None:
+        parts = (_text(src, t) for t in ("first-name", "middle-name", "last-name"))
+        name = " ".join(p for p in parts if p) or None
+        hint = "individual" if name else None
+    city = state = country = None
+    address = src.find("address")
+    if address is not None:
+        city, state, country = _text(address, "city"), _text(address, "state"), _text(address, "country")
+    address_raw = ", ".join(p for p in (city, state, country) if p) or None
+    province = state if country == "US" else None
+    return (rec, role, seq, name, hint, country, province, None, None, address_raw, None)
+
+
+def _parties(bib, rec: int) -> list[tuple]:
+    out = []
+    parties = _first(bib, "us-parties", "parties")
+    applicants, inventors = [], []
+    if parties is not None:
+        group = _first(parties, "us-applicants", "applicants")
+        if group is not None:
+            applicants = [a for a in group if a.tag in ("us-applicant", "applicant")]
+        group = parties.find("inventors")
+        if group is not None:
+            inventors = list(group.iterchildren("inventor"))
+        else:  # v4.0-4.2 list inventors only as applicants of type applicant-inventor
+            inventors = [a for a in applicants if a.get("app-type") == "applicant-inventor"]
+    assignees = bib.find("assignees")
+    assignees = list(assignees.iterchildren("assignee")) if assignees is not None else []
+    for role, elements in (("applicant", applicants), ("inventor", inventors), ("assignee", assignees)):
+        out.extend(_party(el, rec, role, seq) for seq, el in enumerate(elements))
+    return out
+
+
+def _class_symbol(el) -> str:
+    """``"H05K 3/02"`` from the parts of a classification-ipcr / -cpc element."""
+    part = [(el.findtext(t) or "").strip() for t in ("section", "class", "subclass", "main-group", "subgroup")]
+    return f"{part[0]}{part[1]}{part[2]} {part[3]}/{part[4]}"
+
+
+def _classifications(bib, rec: int) -> list[tuple]:
+    ipc: list[tuple[str, bool]] = []
+    ipcr = bib.find("classifications-ipcr")
+    if ipcr is not None:
+        entries = list(ipcr.iterchildren("classification-ipcr"))
+        positions = [e.findtext("symbol-position") for e in entries]
+        has_first = "F" in positions
+        for i, (e, pos) in enumerate(zip(entries, positions)):
+            ipc.append((_class_symbol(e), pos == "F" if has_first else i == 0))
+    ipc7 = bib.find("classification-ipc")  # v4.0: IPC edition 7 in fixed width
+    if ipc7 is not None:
+        for e in ipc7:
+            if e.tag in ("main-classification", "further-classification") and e.text and e.text.strip():
+                # a value the converter cannot read passes through as written, so that
+                # canonicalize rejects it visibly instead of it vanishing here
+                ipc.append((uspto_ipc7_symbol(e.text) or e.text.strip(), e.tag == "main-classification"))
+    out = [(rec, "IPC", sym, main, seq) for seq, (sym, main) in enumerate(ipc)]
+    cpc = bib.find("classifications-cpc")  # v4.4 on
+    if cpc is not None:
+        seq = 0
+        # only direct entries: combination-set members are parts of a combination
+        for group in cpc:
+            if group.tag not in ("main-cpc", "further-cpc"):
+                continue
+            for e in group.iterchildren("classification-cpc"):
+                out.append((rec, "CPC", _class_symbol(e), group.tag == "main-cpc", seq))
+                seq += 1
+    return out
+
+
+def _citations(bib, rec: int, citations: list[tuple], npl: list[tuple]) -> None:
+    refs = _first(bib, "us-references-cited", "references-cited")
+    if refs is None:
+        return
+    seq = 0
+    for cit in refs:
+        if cit.tag not in ("us-citation", "citation"):
+            continue
+        category = _text(cit, "category")
+        pat = cit.find("patcit")
+        if pat is not None:
+            country, number, kind, date = _doc_id(pat)
+            citations.append((rec, seq, number, country, kind, date, category))
+        else:
+            other = cit.find("nplcit/othercit")
+            if other is not None:
+                npl.append((rec, seq, _WS.sub(" ", _all_text(other)).strip(), category))
+        seq += 1
