@@ -201,7 +201,7 @@ def canonicalize(batch: RawBatch, source_file: str, source_format: str, limits: 
     # --- family keys: application, priorities, WO link, listed family members
     link_parts = [
         pd.DataFrame({"pub_id": p["pub_id"], "key": "A:" + p["app_id"]}),
-        pd.DataFrame({"pub_id": p["pub_id"], "key": "W:" + wo["doc_key"]}),
+        pd.DataFrame({"pub_id": p["pub_id"], "key": "P:" + wo["doc_key"]}),  # joins the WO publication itself
     ]
     if not pr.empty:
         link_parts.append(pd.DataFrame({"pub_id": pr["rec"].map(rec_to_pub), "key": "A:" + pr["number"]}))
