@@ -158,7 +158,7 @@ _DOMAINS = {
     ("citations", "category"): CITATION_CATEGORIES,
     ("npl", "category"): CITATION_CATEGORIES,
     ("events", "event_type"): EVENT_TYPES,
-    ("rejects", "level"): ("file", "record", "field"),
+    ("rejects", "level"): ("file", "record", "row", "field"),
 }
 
 # Primary keys: validation fails on duplicates.

@@ -326,10 +326,10 @@ def parse_dates(raw: pd.Series, partial: bool = False) -> tuple[pd.Series, pd.Se
 
 
 # --------------------------------------------------------------------------- IPC / CPC
-_IPC_SLASH = re.compile(r"^([A-H]\d{2}[A-Z])\s*0*(\d{1,4})\s*/\s*(\d{1,6})$")
-_IPC_14 = re.compile(r"^([A-H]\d{2}[A-Z])(\d{4})(\d{6})$")
-_IPC_GROUP = re.compile(r"^([A-H]\d{2}[A-Z])\s*0*(\d{1,4})$")
-_IPC_SUBCLASS = re.compile(r"^([A-H]\d{2}[A-Z])$")
+_IPC_SLASH = re.compile(r"^([A-HY]\d{2}[A-Z])\s*0*(\d{1,4})\s*/\s*(\d{1,6})$")
+_IPC_14 = re.compile(r"^([A-HY]\d{2}[A-Z])(\d{4})(\d{6})$")
+_IPC_GROUP = re.compile(r"^([A-HY]\d{2}[A-Z])\s*0*(\d{1,4})$")
+_IPC_SUBCLASS = re.compile(r"^([A-HY]\d{2}[A-Z])$")
 
 
 def _subgroup(sub: str) -> str:
@@ -371,7 +371,7 @@ def ipc_subclass(symbol: pd.Series) -> pd.Series:
 
 def ipc_main_group(symbol: pd.Series) -> pd.Series:
     """The main group (``H01M10``) of canonical symbols; null for a bare subclass."""
-    return pd.Series(symbol, dtype="string").str.extract(r"^([A-H]\d{2}[A-Z]\d+)/", expand=False)
+    return pd.Series(symbol, dtype="string").str.extract(r"^([A-HY]\d{2}[A-Z]\d+)/", expand=False)
 
 
 def uspto_ipc7_symbol(raw: str) -> str | None:
@@ -383,7 +383,7 @@ def uspto_ipc7_symbol(raw: str) -> str | None:
     if raw is None:
         return None
     text = raw.rstrip()
-    m = re.match(r"^([A-H]\d{2}[A-Z])([ \d]{3})(\d{2,})$", text)
+    m = re.match(r"^([A-HY]\d{2}[A-Z])([ \d]{3})(\d{2,})$", text)
     if not m or not m.group(2).strip():
         return _ipc_one(raw)
     return f"{m.group(1)}{int(m.group(2))}/{_subgroup(m.group(3))}"

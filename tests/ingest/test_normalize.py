@@ -100,6 +100,8 @@ def test_dates_accept_datetime_values():
         ("H01M 10", "H01M10/00"),
         ("H01M", "H01M"),
         ("ｈ０１Ｍ　１０／０５２５", "H01M10/0525"),
+        ("Y02E 10/50", "Y02E10/50"),  # CPC Y section
+        ("Y10S", "Y10S"),
         ("not a class", None),
     ],
 )
