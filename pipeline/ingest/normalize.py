@@ -474,18 +474,23 @@ def party_types(name_raw: pd.Series, hint: pd.Series | None = None) -> pd.Series
 
     ``hint`` is the source's own classification (already mapped to the canonical
     words, e.g. PatentsView ``assignee_type`` or "a person's name in separate fields")
-    and wins where it is given.
+    and wins where it is given; the hint ``organisation`` only says "not a person".
 
     Examples
     --------
     >>> party_types(pd.Series(["重庆大学", "中国科学院重庆绿色智能技术研究院", "张三", "Dell Products L.P."])).tolist()
     ['university', 'research_institute', 'individual', 'enterprise']
     """
-    out = map_unique(name_raw, _type_one).fillna("unknown")
+    out = map_unique(name_raw, _type_one).fillna("unknown").reset_index(drop=True)
     if hint is not None:
         h = pd.Series(hint, dtype="string").reset_index(drop=True)
-        out = out.reset_index(drop=True)
-        out[h.notna()] = h[h.notna()]
+        # "organisation" (e.g. PatentsView company/corporation): universities, institutes
+        # and hospitals are filed as corporations too, so the name decides and only an
+        # otherwise unknown organisation becomes an enterprise.
+        org = (h == "organisation").fillna(False)
+        out[org & (out.isin(["unknown", "individual"]))] = "enterprise"
+        given = h.notna() & ~org
+        out[given] = h[given]
     return out.astype("string")
 
 

@@ -53,9 +53,10 @@ What the adapter decides, and why:
 * ``assignee_type`` (PatentsView data dictionary): 1 unassigned, 2/3 US/foreign
   company or corporation, 4/5 US/foreign individual, 6 US federal, 7 foreign,
   8 US county, 9 US state government; a leading 1 marks a part interest (``12``
-  is 2). 4/5 give the hint ``individual``, 6-9 ``government``, and 2/3 none:
-  PatentsView files universities, institutes and hospitals as corporations too, so
-  the name rules of :func:`pipeline.ingest.normalize.party_types` decide;
+  is 2). 4/5 give the hint ``individual``, 6-9 ``government``, and 2/3
+  ``organisation``: PatentsView files universities, institutes and hospitals as
+  corporations too, so the name rules of :func:`pipeline.ingest.normalize.party_types`
+  decide and only an otherwise unknown organisation becomes an enterprise;
 * the main classification is a patent's first ``inventional`` CPC row (its first
   row when ``cpc_type`` is absent) and its IPC row at symbol position ``F``;
 * child rows of a rejected patent go with it unreported; child rows of a patent
@@ -144,6 +145,7 @@ _PARTY_TABLES = {
 _ASSIGNEE_TYPE_HINT = {
     "4": "individual", "5": "individual",
     "6": "government", "7": "government", "8": "government", "9": "government",
+    "2": "organisation", "3": "organisation",
 }
 
 _HEAD_BYTES = 65_536

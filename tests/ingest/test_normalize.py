@@ -164,3 +164,9 @@ def test_split_multi_all_separators():
 def test_formula_cells_are_neutralised():
     s = pd.Series(["=cmd|' /C calc'!A0", "+1", "-2", "@SUM(A1)", "ok", None])
     assert nz.neutralize_formula(s).tolist()[:5] == ["'=cmd|' /C calc'!A0", "'+1", "'-2", "'@SUM(A1)", "ok"]
+
+
+def test_organisation_hint_lets_the_name_decide():
+    names = pd.Series(["Stanford University", "Acme Widgets", "Mayo Foundation Hospital", "Jane Roe"])
+    hint = pd.Series(["organisation", "organisation", "organisation", "individual"])
+    assert nz.party_types(names, hint).tolist() == ["university", "enterprise", "hospital", "individual"]

@@ -111,7 +111,7 @@ def test_parties_10163393(full):
     assert a["name_raw"].tolist() == ["BOE Technology Group Co., Ltd."]
     assert a["source_party_id"].tolist() == ["9844b584-946d-4f31-8b56-a402f3b5baca"]
     assert a["seq"].tolist() == [0]
-    assert a["party_type_hint"].isna().all()  # assignee_type 2: the name decides
+    assert a["party_type_hint"].tolist() == ["organisation"]  # assignee_type 2: the name decides
     inv = parties(full, "10163393", "inventor")
     assert inv["name_raw"].tolist() == [
         "Dongni Liu", "Han Yue", "Jie Fu", "Jing Lv", "Lei Wang",
