@@ -403,7 +403,7 @@ def test_assignee_type_hints_and_locations(tmp_path):
         "University of Texas", "Ann Smith", "Unassigned Holder",
     ]
     assert a["party_type_hint"].fillna("").tolist() == [
-        "", "individual", "individual", "government", "government", "", "individual", "",
+        "organisation", "individual", "individual", "government", "government", "organisation", "individual", "",
     ]
     first = a.iloc[0]
     assert first[["city", "province", "country", "address_raw"]].tolist() == ["Austin", "TX", "US", "Austin, TX, US"]
