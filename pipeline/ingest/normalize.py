@@ -67,6 +67,7 @@ _PUB_RE = re.compile(
     r"(?P<num>(?:RE|PP|D|H|T|S)?[\d][\d\s/,.\-]*?)"
     r"[\s\-]*(?P<kind>[A-Z]\d?)?$"
 )
+_ALNUM_RE = re.compile(r"^(?P<cc>[A-Z]{2})\s+(?P<num>[A-Z0-9][A-Z0-9/.\-]*\d[A-Z0-9/.\-]*)\s+(?P<kind>[A-Z]\d?)$")
 _NUM_ONLY_RE = re.compile(r"^(?P<num>(?:RE|PP|D|H|T)?\d[\d\s/,.\-]*?)[\s\-]*(?P<kind>[A-Z]\d?)?$")
 
 
@@ -96,10 +97,18 @@ def _canon_number(cc: str, num: str) -> str | None:
 
 def _split_pub(raw: str, country: str | None, kind: str | None) -> tuple | None:
     text = to_halfwidth(raw).upper()
+    text = re.sub(r"\s+\d{8}$", "", text)  # Lens: amended EP "EP 0259054 B9 20031217"
     # With the country given apart, "RE045123" is a number, not country "RE".
     m = None if country and not text.startswith(country.upper()) else _PUB_RE.match(text)
+    alnum = _ALNUM_RE.match(text)
     if m:
         cc, num, k = m.group("cc"), m.group("num"), m.group("kind")
+    elif alnum and not country:
+        # Offices with letters inside the number (IN 1442CH2015 A, TW M415289 U,
+        # IT PI20130081 A1, AU PO505497 D0): kept as written, separators removed.
+        cc, k = alnum.group("cc"), alnum.group("kind")
+        body = re.sub(r"[\s/,.\-]", "", alnum.group("num"))
+        return (f"{cc}{body}{k}", f"{cc}{body}", cc, body, k)
     else:
         m = _NUM_ONLY_RE.match(text)
         if not m or not country:

@@ -28,6 +28,11 @@ from pipeline.ingest import normalize as nz
         ("EP 0123456 A1", None, None, ("EP0123456A1", "EP0123456")),
         ("AT 399980 B", None, None, ("AT399980B", "AT399980")),
         ("ＣＮ１１２３４５６７８Ａ", None, None, ("CN112345678A", "CN112345678")),
+        # real Lens spellings: amended EP with a date, letters inside the number
+        ("EP 0259054 B9 20031217", None, None, ("EP0259054B9", "EP0259054")),
+        ("IN 1442CH2015 A", None, None, ("IN1442CH2015A", "IN1442CH2015")),
+        ("TW M415289 U", None, None, ("TWM415289U", "TWM415289")),
+        ("AU PO505497 D0", None, None, ("AUPO505497D0", "AUPO505497")),
     ],
 )
 def test_publication_number_spellings(raw, country, kind, expected):
