@@ -21,7 +21,8 @@ from .errors import PatNavError
 
 app = typer.Typer(add_completion=False, help="PatNav — patent navigation (专利导航) pipeline.", no_args_is_help=True)
 console = Console(stderr=True)
-out_console = Console()
+# Piped output (CI logs, `| tee`) would otherwise wrap the summary at 80 columns.
+out_console = Console(width=None if sys.stdout.isatty() else 160)
 
 
 def _fail(exc: Exception) -> None:
@@ -80,13 +81,17 @@ def ingest(
         raise typer.Exit(code=1)
 
 
+def _short(text: str, width: int = 48) -> str:
+    return text if len(text) <= width else text[: width - 1] + "…"
+
+
 def _print_summary(report: dict, written: dict, report_path: Path) -> None:
     table = Table(title="Ingest summary", show_lines=False)
     for col, just in [("file", "left"), ("format", "left"), ("records", "right"), ("accepted", "right"),
                       ("merged", "right"), ("rejected", "right"), ("top reject reasons", "left")]:
         table.add_column(col, justify=just, overflow="fold")
     for f in report["files"]:
-        reasons = "; ".join(f"{r} ×{n}" for r, n in list(f["top_reject_reasons"].items())[:3])
+        reasons = "; ".join(f"{_short(r)} ×{n}" for r, n in list(f["top_reject_reasons"].items())[:3])
         table.add_row(f["file"], f["format"], str(f["records"]), str(f["accepted"]), str(f["merged_duplicates"]),
                       str(f["rejected"]), reasons)
     out_console.print(table)

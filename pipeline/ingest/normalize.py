@@ -103,7 +103,7 @@ def _split_pub(raw: str, country: str | None, kind: str | None) -> tuple | None:
     alnum = _ALNUM_RE.match(text)
     if m:
         cc, num, k = m.group("cc"), m.group("num"), m.group("kind")
-    elif alnum and not country:
+    elif alnum and (not country or alnum.group("cc") == country.upper()):
         # Offices with letters inside the number (IN 1442CH2015 A, TW M415289 U,
         # IT PI20130081 A1, AU PO505497 D0): kept as written, separators removed.
         cc, k = alnum.group("cc"), alnum.group("kind")

@@ -175,3 +175,8 @@ def test_organisation_hint_lets_the_name_decide():
     names = pd.Series(["Stanford University", "Acme Widgets", "Mayo Foundation Hospital", "Jane Roe"])
     hint = pd.Series(["organisation", "organisation", "organisation", "individual"])
     assert nz.party_types(names, hint).tolist() == ["university", "enterprise", "hospital", "individual"]
+
+
+def test_alphanumeric_numbers_with_country_given_apart():
+    out = nz.normalize_pub_numbers(pd.Series(["IN 4304DEN2015 A", "TW M461037 U"]), pd.Series(["IN", "TW"]), pd.Series(["A", "U"]))
+    assert out.pub_id.tolist() == ["IN4304DEN2015A", "TWM461037U"]
