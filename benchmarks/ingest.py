@@ -7,6 +7,9 @@ Inputs are built in a temporary folder by repeating real records from ../shared/
 every figure printed is labelled "replicated". Each measurement runs in a fresh
 subprocess so that its peak RSS is its own. Targets (issue 2, one core): XML ≥ 10 MB/s,
 TSV ≥ 200k records/s, XML peak memory flat as the input grows 10×.
+
+"records" are patents (XML documents, g_patent rows); "in rows" counts every input
+line (for PatentsView: all tables — each patent brings ~7 assignee/inventor/CPC rows).
 """
 
 from __future__ import annotations
@@ -120,8 +123,10 @@ def main() -> None:
                 r = run_child("xml", f, canonical)
                 rows.append(("USPTO XML (replicated)", label, "parse+canonical" if canonical else "parse", docs, mb, r))
         d = tmp / "pv"
-        n = build_tsv(d, args.tsv_patents)
+        build_tsv(d, args.tsv_patents)
         mb = sum(p.stat().st_size for p in d.glob("*.tsv")) / 1e6
+        # every data line of every table (patents, assignees, inventors, CPC, locations)
+        n = sum(sum(1 for _ in open(p, "rb")) - 1 for p in d.glob("*.tsv"))
         for canonical in (False, True):
             r = run_child("tsv", d, canonical)
             rows.append(("PatentsView TSV (replicated)", "-", "parse+canonical" if canonical else "parse", n, mb, r))
@@ -133,12 +138,14 @@ def main() -> None:
         else:
             print(f"inputs kept in {tmp}")
 
-    head = f"{'input':30} {'size':>4} {'step':16} {'records':>9} {'MB':>8} {'sec':>7} {'MB/s':>7} {'rec/s':>9} {'peak MiB':>9}"
+    head = (f"{'input':30} {'size':>4} {'step':16} {'records':>9} {'in rows':>9} {'MB':>8} {'sec':>7} {'MB/s':>7}"
+            f" {'rec/s':>9} {'rows/s':>9} {'peak MiB':>9}")
     print(head)
     print("-" * len(head))
     for name, size, step, n, mb, r in rows:
         s = r["seconds"]
-        print(f"{name:30} {size:>4} {step:16} {r['records']:>9,} {mb:>8.1f} {s:>7.1f} {mb / s:>7.1f} {r['records'] / s:>9,.0f} {r['peak_rss_mib']:>9.0f}")
+        print(f"{name:30} {size:>4} {step:16} {r['records']:>9,} {n:>9,} {mb:>8.1f} {s:>7.1f} {mb / s:>7.1f}"
+              f" {r['records'] / s:>9,.0f} {n / s:>9,.0f} {r['peak_rss_mib']:>9.0f}")
     xml = {(size, step): r for name, size, step, n, mb, r in rows if name.startswith("USPTO")}
     growth = xml[("10x", "parse")]["peak_rss_mib"] / xml[("1x", "parse")]["peak_rss_mib"]
     print(f"\nXML peak memory, 10x input vs 1x (parse): ×{growth:.2f} (flat = close to 1)")

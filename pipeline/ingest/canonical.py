@@ -233,7 +233,7 @@ def _child(df: pd.DataFrame, rec_to_pub: dict) -> pd.DataFrame:
 
 def _parties(df, rec_to_pub, source_file, limits, rej) -> pd.DataFrame:
     df = _child(df, rec_to_pub)
-    df["name_raw"] = df["name_raw"].astype("string").map(nz.to_halfwidth, na_action="ignore").astype("string")
+    df["name_raw"] = nz.map_unique(df["name_raw"], nz.to_halfwidth)
     empty = df["name_raw"].isna() | (df["name_raw"] == "")
     df = df[~empty].reset_index(drop=True)
     too_long = df["name_raw"].str.len() > limits.name
@@ -242,7 +242,7 @@ def _parties(df, rec_to_pub, source_file, limits, rej) -> pd.DataFrame:
     df = df[~too_long].reset_index(drop=True)
     df["seq"] = _int(df["seq"])
     df["seq"] = df["seq"].fillna(df.groupby(["pub_id", "role"]).cumcount().astype("Int64"))
-    df["name_norm"] = nz.normalize_names(df["name_raw"])
+    df["name_norm"] = nz.normalize_names(df["name_raw"], person=(df["role"] == "inventor") | (df["party_type_hint"] == "individual"))
     df["party_type"] = nz.party_types(df["name_raw"], df["party_type_hint"])
     # Chinese addresses give province / city / district where the source did not.
     addr = nz.parse_cn_addresses(df["address_raw"])

@@ -443,19 +443,40 @@ def _name_one(raw: str) -> str:
     return _PUNCT.sub(" ", text).strip()
 
 
-def normalize_names(raw: pd.Series) -> pd.Series:
+def _person_one(raw: str) -> str:
+    text = to_halfwidth(raw)
+    if re.search(r"[\u4e00-\u9fff]", text):
+        return _PUNCT.sub("", text)
+    return _PUNCT.sub(" ", text.upper()).strip()
+
+
+def normalize_names(raw: pd.Series, person: pd.Series | None = None) -> pd.Series:
     """Grouping key for organisation and person names within a language.
 
     Full-width to half-width, case folded to upper, punctuation and legal-form
     suffixes removed (``Co., Ltd.``, ``Inc.``, ``GmbH`` via :mod:`cleanco`;
     ``有限公司``, ``股份有限公司`` …).
 
+    Parameters
+    ----------
+    raw : Series of str
+    person : Series of bool, optional
+        Rows known to be persons (inventors): only case and punctuation are folded,
+        which is also much faster than the legal-form search.
+
     Examples
     --------
     >>> normalize_names(pd.Series(["BOE Technology Group Co., Ltd.", "京东方科技集团股份有限公司"])).tolist()
     ['BOE TECHNOLOGY GROUP', '京东方科技集团']
     """
-    return map_unique(raw, _name_one)
+    raw = pd.Series(raw, dtype="string").reset_index(drop=True)
+    if person is None:
+        return map_unique(raw, _name_one)
+    person = pd.Series(person).reset_index(drop=True).fillna(False).astype(bool)
+    out = pd.Series(pd.NA, index=raw.index, dtype="string")
+    out[person] = map_unique(raw[person], _person_one)
+    out[~person] = map_unique(raw[~person], _name_one)
+    return out
 
 
 _TYPE_RULES = [
