@@ -139,3 +139,14 @@ def test_real_patentsview_folder_ingests_and_reconciles(shared_data):
     f = res.report["files"][0]
     assert f["format"] == "patentsview" and res.report["reconciles"]
     assert f["records"] == 4704
+
+
+def test_folder_walk_does_not_follow_links_and_takes_odd_names(tmp_path, test_data):
+    (tmp_path / "a").mkdir()
+    (tmp_path / "a" / "专利 file (1).xml").write_bytes((test_data / "uspto" / "ipg120327_D0656308.xml").read_bytes())
+    (tmp_path / "a" / "loop").symlink_to("..")
+    (tmp_path / "a" / "passwd.csv").symlink_to("/etc/passwd")
+    res = pipeline.ingest([tmp_path])
+    assert [Path(f["file"]).name for f in res.report["files"]] == ["专利 file (1).xml"]
+    skipped = {Path(s["file"]).name: s["reason"] for s in res.report["skipped"]}
+    assert skipped == {"loop": "symbolic link not followed", "passwd.csv": "symbolic link not followed"}

@@ -51,23 +51,39 @@ def find_sources(paths: Iterable[str | Path]) -> tuple[list[tuple[Path, object]]
         if not path.is_dir():
             sources.append((path, detect(path)))
             continue
-        for sub in sorted([path, *[p for p in path.rglob("*") if p.is_dir()]]):
+        inside = []
+        for p in sorted(path.rglob("*")):
+            if p.is_symlink():
+                # A link inside an input folder may point anywhere (../../etc): not followed.
+                skipped.append({"file": str(p), "reason": "symbolic link not followed"})
+            elif not _via_symlink(p, path):
+                inside.append(p)
+        for sub in sorted([path, *[p for p in inside if p.is_dir()]]):
             try:
                 adapter = detect(sub)
             except InputError:
                 continue
             sources.append((sub, adapter))
             seen.update(f for f in sub.iterdir() if f.is_file())
-        for f in sorted(p for p in path.rglob("*") if p.is_file()):
+        for f in (p for p in inside if p.is_file()):
             if f in seen or any(part.startswith(".") for part in f.relative_to(path).parts):
                 continue
-            if f.name.lower().startswith(_NOT_DATA) or f.suffix.lower() in (".md", ".py", ".txt.license"):
+            if f.name.lower().startswith(_NOT_DATA) or f.suffix.lower() in (".md", ".py"):
                 continue
             try:
                 sources.append((f, detect(f)))
             except InputError as exc:
                 skipped.append({"file": str(f), "reason": exc.cause})
     return sources, skipped
+
+
+def _via_symlink(p: Path, root: Path) -> bool:
+    """True if ``p`` or a folder between ``root`` and ``p`` is a symbolic link."""
+    while p != root:
+        if p.is_symlink():
+            return True
+        p = p.parent
+    return False
 
 
 def _precedence(item):
