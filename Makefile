@@ -26,8 +26,9 @@ $(BIN)/.installed: pyproject.toml
 	$(BIN)/pip install -q -e ".[dev]"
 	touch $@
 
+# The main job: the DVC pipeline over the bundled sample (ingest -> database -> projects).
 run: install
-	$(BIN)/patnav ingest data/sample --out data/interim/canonical
+	PATH="$(CURDIR)/$(BIN):$$PATH" $(BIN)/dvc repro
 
 test: install
 	$(BIN)/python -m pytest

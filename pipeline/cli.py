@@ -7,16 +7,18 @@ outputs, shows progress and prints where everything went.
 from __future__ import annotations
 
 import sys
+import time
 from pathlib import Path
 from typing import Annotated
 
+import pandas as pd
 import typer
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
 from . import io
-from .config import ROOT, load_params
+from .config import PARAMS, ROOT, load_params, project_dir
 from .errors import PatNavError
 
 app = typer.Typer(add_completion=False, help="PatNav — patent navigation (专利导航) pipeline.", no_args_is_help=True)
@@ -35,23 +37,32 @@ def main() -> None:
     """PatNav — patent navigation (专利导航) pipeline."""
 
 
+def _params(params_file: Path) -> dict:
+    try:
+        return load_params(params_file)
+    except PatNavError as exc:
+        _fail(exc)
+
+
+ParamsOpt = Annotated[Path, typer.Option("--params", help="params.yaml to read.")]
+
+
 @app.command()
 def ingest(
-    paths: Annotated[list[Path] | None, typer.Argument(help="Files or folders to ingest (default: ingest.inputs in params.yaml).")] = None,
+    paths: Annotated[list[Path] | None, typer.Argument(help="Files or folders to ingest (default: ingest.input in params.yaml).")] = None,
     out: Annotated[Path | None, typer.Option("--out", help="Folder for the canonical Parquet tables.")] = None,
-    report: Annotated[Path | None, typer.Option("--report", help="Ingest report JSON (default: OUT/ingest_report.json).")] = None,
-    params_file: Annotated[Path, typer.Option("--params", help="params.yaml to read.")] = ROOT / "params.yaml",
+    report: Annotated[Path | None, typer.Option("--report", help="Ingest report JSON (default: ingest.report, or OUT/ingest_report.json with --out).")] = None,
+    params_file: ParamsOpt = PARAMS,
 ) -> None:
     """Ingest patent files (USPTO XML, PatentsView TSV, Lens CSV, Chinese CSV/XLSX exports)."""
     from .ingest.run import ingest as run_ingest
 
-    try:
-        params = load_params(params_file)["ingest"]
-    except PatNavError as exc:
-        _fail(exc)
-    paths = paths or [ROOT / p for p in params.inputs]
-    out = out or ROOT / params.out
-    report_path = report or out / "ingest_report.json"
+    params = _params(params_file)["ingest"]
+    root = params_file.resolve().parent
+    default_run = not paths and out is None
+    paths = paths or [root / params.input]
+    report_path = report or (root / params.report if out is None else out / "ingest_report.json")
+    out = out or root / params.out
     progress = Progress(
         TextColumn("[bold]ingest[/]"),
         TextColumn("{task.fields[source]}", style="cyan"),
@@ -63,6 +74,7 @@ def ingest(
         transient=True,
         disable=not console.is_terminal,
     )
+    start = time.perf_counter()
     try:
         with progress:
             task = progress.add_task("ingest", total=None, source="")
@@ -70,12 +82,21 @@ def ingest(
             def on_batch(source: str, n: int) -> None:
                 progress.update(task, advance=n, source=source)
 
-            result = run_ingest(paths, limits=params.limits, batch_size=params.batch_size, relative_to=Path.cwd(), on_batch=on_batch)
+            result = run_ingest(paths, limits=params.limits, batch_size=params.batch_size, relative_to=root, on_batch=on_batch)
     except PatNavError as exc:
         _fail(exc)
     written = io.write_tables(result.tables, out)
     io.write_json(result.report, report_path)
+    metrics_note = ""
+    if default_run:  # the DVC stage: metrics for `dvc metrics show`
+        t = result.report["totals"]
+        metrics = {k: t[k] for k in ("records", "patents", "merged_duplicates", "rejected_records", "rejects",
+                                     "families", "citations", "inventors", "assignees")}
+        metrics["seconds"] = round(time.perf_counter() - start, 2)
+        metrics_note = str(io.write_json(metrics, root / params.metrics))
     _print_summary(result.report, written, report_path)
+    if metrics_note:
+        out_console.print(f"metrics → {metrics_note}")
     if not result.report["reconciles"]:
         console.print("[bold red]error:[/] counts do not reconcile for some file (see report)")
         raise typer.Exit(code=1)
@@ -106,6 +127,133 @@ def _print_summary(report: dict, written: dict, report_path: Path) -> None:
         out_console.print(f"[yellow]skipped[/] {s['file']}: {s['reason']}")
     out_console.print(f"tables → {Path(next(iter(written.values()))).parent if written else '-'}")
     out_console.print(f"report → {report_path}")
+
+
+db_app = typer.Typer(help="The industry patent database (DuckDB).", no_args_is_help=True)
+app.add_typer(db_app, name="db")
+
+
+@db_app.command("build")
+def db_build(params_file: ParamsOpt = PARAMS) -> None:
+    """(Re)build the database from the canonical tables."""
+    from . import db
+
+    params = _params(params_file)
+    root = params_file.resolve().parent
+    start = time.perf_counter()
+    try:
+        counts = db.build(root / params["ingest"].out, root / params["database"].path)
+    except PatNavError as exc:
+        _fail(exc)
+    metrics = {"rows": counts, "seconds": round(time.perf_counter() - start, 2)}
+    mpath = io.write_json(metrics, root / params["database"].metrics)
+    out_console.print(", ".join(f"{t} {n}" for t, n in counts.items()))
+    out_console.print(f"database → {root / params['database'].path}")
+    out_console.print(f"metrics → {mpath}")
+
+
+@app.command()
+def sql(
+    query: Annotated[str, typer.Argument(help="One SQL query, e.g. \"SELECT * FROM yearly_counts\".")],
+    csv: Annotated[Path | None, typer.Option("--csv", help="Also write the full result as CSV.")] = None,
+    xlsx: Annotated[Path | None, typer.Option("--xlsx", help="Also write the full result as XLSX.")] = None,
+    limit: Annotated[int, typer.Option("--limit", help="Rows shown on screen.")] = 50,
+    db_path: Annotated[Path | None, typer.Option("--db", help="Database file (default: database.path).")] = None,
+    params_file: ParamsOpt = PARAMS,
+) -> None:
+    """Query the industry patent database (read-only) and print or export the result.
+
+    Tables: patents, parties, classifications, citations, npl, events, rejects.
+    Views: patent_overview, yearly_counts, region_counts, top_applicants.
+    """
+    from . import db
+
+    path = db_path or params_file.resolve().parent / _params(params_file)["database"].path
+    try:
+        df = db.query(query, path)
+    except PatNavError as exc:
+        _fail(exc)
+    table = Table(show_lines=False)
+    for col in df.columns:
+        table.add_column(str(col), overflow="fold")
+    for row in df.head(limit).itertuples(index=False):
+        table.add_row(*["" if pd.isna(v) else str(v) for v in row])
+    out_console.print(table)
+    out_console.print(f"{len(df)} rows" + (f" (first {limit} shown)" if len(df) > limit else ""))
+    if csv:
+        out_console.print(f"csv → {io.write_export(df, csv)}")
+    if xlsx:
+        out_console.print(f"xlsx → {io.write_export(df, xlsx)}")
+
+
+project_app = typer.Typer(help="Navigation projects (the projects: section of params.yaml).", no_args_is_help=True)
+app.add_typer(project_app, name="project")
+
+
+@project_app.command("new")
+def project_new(
+    name: Annotated[str, typer.Argument(help="Project name (a-z, 0-9, -, _): its folder under data/processed/.")],
+    type_: Annotated[str, typer.Option("--type", help="industry | enterprise | talent")] = "industry",
+    industry: Annotated[str, typer.Option("--industry", help="Focus industry or branch, e.g. nev or nev.components.")] = ...,
+    region: Annotated[str, typer.Option("--region", help="Region of the project, e.g. 重庆市江北区 or CN.")] = ...,
+    compare: Annotated[list[str] | None, typer.Option("--compare", help="Comparison region (repeatable).")] = None,
+    first_year: Annotated[int, typer.Option("--from", help="First filing year.")] = 2005,
+    last_year: Annotated[int, typer.Option("--to", help="Last filing year.")] = 2024,
+    enterprise: Annotated[str | None, typer.Option("--enterprise", help="Target enterprise (type enterprise).")] = None,
+    languages: Annotated[list[str] | None, typer.Option("--lang", help="Report language zh / en (repeatable).")] = None,
+    params_file: ParamsOpt = PARAMS,
+) -> None:
+    """Add a validated navigation project to params.yaml."""
+    from .project import add_project
+
+    spec = {"type": type_, "industry": industry, "region": region, "compare": list(compare or []),
+            "years": [first_year, last_year], "enterprise": enterprise, "languages": list(languages or ["zh"])}
+    try:
+        config = add_project(params_file, name, spec)
+    except PatNavError as exc:
+        _fail(exc)
+    out_console.print(f"project {config.name!r} ({config.type}, {config.industry}, {config.region.label}) added to {params_file}")
+    out_console.print(f"run it: dvc repro landscape@{config.name}   outputs → {project_dir(config.name, params_file.resolve().parent)}")
+
+
+@project_app.command("list")
+def project_list(params_file: ParamsOpt = PARAMS) -> None:
+    """List projects with their last run state."""
+    from .project import run_state
+
+    params = _params(params_file)
+    root = params_file.resolve().parent
+    table = Table(title="Navigation projects")
+    for col in ("name", "type", "industry", "region", "years", "last run", "state"):
+        table.add_column(col)
+    for name, p in params["projects"].items():
+        last, state = run_state(name, root)
+        table.add_row(name, p.type, p.industry, p.region.label, f"{p.years[0]}–{p.years[1]}", last or "never", state)
+    out_console.print(table)
+
+
+@project_app.command("run")
+def project_run(name: Annotated[str, typer.Argument(help="Project name.")], params_file: ParamsOpt = PARAMS) -> None:
+    """Run one project's landscape stage (what `dvc repro landscape@NAME` calls)."""
+    from . import db
+    from .landscape import landscape
+
+    params = _params(params_file)
+    root = params_file.resolve().parent
+    if name not in params["projects"]:
+        _fail(PatNavError(f"no project {name!r} in {params_file}; known: {', '.join(params['projects'])}"))
+    start = time.perf_counter()
+    try:
+        with db.connect(root / params["database"].path) as con:
+            overview = con.sql("SELECT * FROM patent_overview").df()
+            parties = con.sql("SELECT * FROM parties").df()
+    except PatNavError as exc:
+        _fail(exc)
+    result = landscape(overview, parties, params["projects"][name], params["landscape"])
+    result["metrics"]["seconds"] = round(time.perf_counter() - start, 2)
+    written = io.write_project_outputs(result, project_dir(name, root))
+    for path in written:
+        out_console.print(f"→ {path}")
 
 
 def run() -> None:  # pragma: no cover - console entry
