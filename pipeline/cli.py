@@ -18,7 +18,7 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from rich.table import Table
 
 from . import io
-from .config import PARAMS, ROOT, load_params, project_dir
+from .config import find_root, load_params, project_dir
 from .errors import PatNavError
 
 app = typer.Typer(add_completion=False, help="PatNav — patent navigation (专利导航) pipeline.", no_args_is_help=True)
@@ -37,14 +37,18 @@ def main() -> None:
     """PatNav — patent navigation (专利导航) pipeline."""
 
 
-def _params(params_file: Path) -> dict:
+def _params(params_file: Path | None) -> dict:
     try:
-        return load_params(params_file)
+        return load_params(params_file or find_root() / "params.yaml")
     except PatNavError as exc:
         _fail(exc)
 
 
-ParamsOpt = Annotated[Path, typer.Option("--params", help="params.yaml to read.")]
+def _root(params_file: Path | None) -> Path:
+    return params_file.resolve().parent if params_file else find_root()
+
+
+ParamsOpt = Annotated[Path | None, typer.Option("--params", help="params.yaml to read (default: the project folder's, found from the working directory).")]
 
 
 @app.command()
@@ -52,13 +56,13 @@ def ingest(
     paths: Annotated[list[Path] | None, typer.Argument(help="Files or folders to ingest (default: ingest.input in params.yaml).")] = None,
     out: Annotated[Path | None, typer.Option("--out", help="Folder for the canonical Parquet tables.")] = None,
     report: Annotated[Path | None, typer.Option("--report", help="Ingest report JSON (default: ingest.report, or OUT/ingest_report.json with --out).")] = None,
-    params_file: ParamsOpt = PARAMS,
+    params_file: ParamsOpt = None,
 ) -> None:
     """Ingest patent files (USPTO XML, PatentsView TSV, Lens CSV, Chinese CSV/XLSX exports)."""
     from .ingest.run import ingest as run_ingest
 
     params = _params(params_file)["ingest"]
-    root = params_file.resolve().parent
+    root = _root(params_file)
     default_run = not paths and out is None
     paths = paths or [root / params.input]
     report_path = report or (root / params.report if out is None else out / "ingest_report.json")
@@ -134,12 +138,12 @@ app.add_typer(db_app, name="db")
 
 
 @db_app.command("build")
-def db_build(params_file: ParamsOpt = PARAMS) -> None:
+def db_build(params_file: ParamsOpt = None) -> None:
     """(Re)build the database from the canonical tables."""
     from . import db
 
     params = _params(params_file)
-    root = params_file.resolve().parent
+    root = _root(params_file)
     start = time.perf_counter()
     try:
         counts = db.build(root / params["ingest"].out, root / params["database"].path)
@@ -159,7 +163,7 @@ def sql(
     xlsx: Annotated[Path | None, typer.Option("--xlsx", help="Also write the full result as XLSX.")] = None,
     limit: Annotated[int, typer.Option("--limit", help="Rows shown on screen.")] = 50,
     db_path: Annotated[Path | None, typer.Option("--db", help="Database file (default: database.path).")] = None,
-    params_file: ParamsOpt = PARAMS,
+    params_file: ParamsOpt = None,
 ) -> None:
     """Query the industry patent database (read-only) and print or export the result.
 
@@ -168,7 +172,7 @@ def sql(
     """
     from . import db
 
-    path = db_path or params_file.resolve().parent / _params(params_file)["database"].path
+    path = db_path or _root(params_file) / _params(params_file)["database"].path
     try:
         df = db.query(query, path)
     except PatNavError as exc:
@@ -201,7 +205,7 @@ def project_new(
     last_year: Annotated[int, typer.Option("--to", help="Last filing year.")] = 2024,
     enterprise: Annotated[str | None, typer.Option("--enterprise", help="Target enterprise (type enterprise).")] = None,
     languages: Annotated[list[str] | None, typer.Option("--lang", help="Report language zh / en (repeatable).")] = None,
-    params_file: ParamsOpt = PARAMS,
+    params_file: ParamsOpt = None,
 ) -> None:
     """Add a validated navigation project to params.yaml."""
     from .project import add_project
@@ -209,20 +213,20 @@ def project_new(
     spec = {"type": type_, "industry": industry, "region": region, "compare": list(compare or []),
             "years": [first_year, last_year], "enterprise": enterprise, "languages": list(languages or ["zh"])}
     try:
-        config = add_project(params_file, name, spec)
+        config = add_project(_root(params_file) / "params.yaml", name, spec)
     except PatNavError as exc:
         _fail(exc)
-    out_console.print(f"project {config.name!r} ({config.type}, {config.industry}, {config.region.label}) added to {params_file}")
-    out_console.print(f"run it: dvc repro landscape@{config.name}   outputs → {project_dir(config.name, params_file.resolve().parent)}")
+    out_console.print(f"project {config.name!r} ({config.type}, {config.industry}, {config.region.label}) added to {_root(params_file) / 'params.yaml'}")
+    out_console.print(f"run it: dvc repro landscape@{config.name}   outputs → {project_dir(config.name, _root(params_file))}")
 
 
 @project_app.command("list")
-def project_list(params_file: ParamsOpt = PARAMS) -> None:
+def project_list(params_file: ParamsOpt = None) -> None:
     """List projects with their last run state."""
     from .project import run_state
 
     params = _params(params_file)
-    root = params_file.resolve().parent
+    root = _root(params_file)
     table = Table(title="Navigation projects")
     for col in ("name", "type", "industry", "region", "years", "last run", "state"):
         table.add_column(col)
@@ -233,15 +237,15 @@ def project_list(params_file: ParamsOpt = PARAMS) -> None:
 
 
 @project_app.command("run")
-def project_run(name: Annotated[str, typer.Argument(help="Project name.")], params_file: ParamsOpt = PARAMS) -> None:
+def project_run(name: Annotated[str, typer.Argument(help="Project name.")], params_file: ParamsOpt = None) -> None:
     """Run one project's landscape stage (what `dvc repro landscape@NAME` calls)."""
     from . import db
     from .landscape import landscape
 
     params = _params(params_file)
-    root = params_file.resolve().parent
+    root = _root(params_file)
     if name not in params["projects"]:
-        _fail(PatNavError(f"no project {name!r} in {params_file}; known: {', '.join(params['projects'])}"))
+        _fail(PatNavError(f"no project {name!r} in {_root(params_file) / 'params.yaml'}; known: {', '.join(params['projects'])}"))
     start = time.perf_counter()
     try:
         with db.connect(root / params["database"].path) as con:

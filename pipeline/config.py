@@ -13,10 +13,24 @@ import yaml
 from .errors import ConfigError
 from .ingest.canonical import Limits
 
-__all__ = ["ROOT", "PARAMS", "IngestParams", "DatabaseParams", "load_params", "project_dir"]
+__all__ = ["ROOT", "find_root", "IngestParams", "DatabaseParams", "load_params", "project_dir"]
 
 ROOT = Path(__file__).resolve().parents[1]
-PARAMS = ROOT / "params.yaml"
+
+
+def find_root(start: str | Path | None = None) -> Path:
+    """The PatNav project folder: the nearest folder at or above ``start`` (default: the
+    working directory) holding both ``params.yaml`` and ``dvc.yaml``; else the checkout
+    the package was installed from.
+
+    DVC runs stage commands in the project folder and notebooks run in ``notebooks/``,
+    so both find the right project even when the package is installed elsewhere.
+    """
+    here = Path(start or Path.cwd()).resolve()
+    for folder in (here, *here.parents):
+        if (folder / "params.yaml").is_file() and (folder / "dvc.yaml").is_file():
+            return folder
+    return ROOT
 
 
 @dataclass(frozen=True)
@@ -47,7 +61,7 @@ def _section(raw: dict, name: str, path) -> dict:
     return sec
 
 
-def load_params(path: str | Path = PARAMS) -> dict:
+def load_params(path: str | Path | None = None) -> dict:
     """Read ``params.yaml`` into typed sections.
 
     Returns
@@ -65,8 +79,9 @@ def load_params(path: str | Path = PARAMS) -> dict:
     from .landscape import LandscapeParams
     from .project import load_projects
 
+    path = Path(path) if path else find_root() / "params.yaml"
     try:
-        raw = yaml.safe_load(Path(path).read_text(encoding="utf-8")) or {}
+        raw = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
     except (OSError, yaml.YAMLError) as exc:
         raise ConfigError(f"{path}: cannot read params: {exc}") from None
     out = {}

@@ -20,9 +20,15 @@ import pandas as pd
 from . import schema
 from .errors import PatNavError
 
-__all__ = ["build", "connect", "query", "VIEWS", "DEFAULT_DB"]
+__all__ = ["build", "connect", "query", "VIEWS", "default_path"]
 
-DEFAULT_DB = Path(__file__).resolve().parents[1] / "data" / "processed" / "patnav.duckdb"
+
+def default_path() -> Path:
+    """The database of the current project (``database.path`` in its params.yaml)."""
+    from .config import find_root, load_params
+
+    root = find_root()
+    return root / load_params(root / "params.yaml")["database"].path
 
 VIEWS: dict[str, str] = {
     # One row per publication with its first applicant, all applicants, main IPC,
@@ -97,7 +103,7 @@ VIEWS: dict[str, str] = {
 }
 
 
-def build(canonical_dir: str | Path, db_path: str | Path = DEFAULT_DB) -> dict[str, int]:
+def build(canonical_dir: str | Path, db_path: str | Path) -> dict[str, int]:
     """(Re)build the database file from the canonical Parquet tables.
 
     The file is written next to its final place and moved over it, so a reader never
@@ -127,21 +133,23 @@ def build(canonical_dir: str | Path, db_path: str | Path = DEFAULT_DB) -> dict[s
     return counts
 
 
-def connect(db_path: str | Path = DEFAULT_DB, read_only: bool = True) -> duckdb.DuckDBPyConnection:
+def connect(db_path: str | Path | None = None, read_only: bool = True) -> duckdb.DuckDBPyConnection:
     """Open the industry patent database (read-only by default).
+
+    ``db_path`` defaults to the current project's database (:func:`default_path`).
 
     Raises
     ------
     PatNavError
         If the database has not been built yet.
     """
-    db_path = Path(db_path)
+    db_path = Path(db_path) if db_path else default_path()
     if not db_path.exists():
         raise PatNavError(f"{db_path}: no database yet; run `dvc repro` (or `patnav db build`)")
     return duckdb.connect(str(db_path), read_only=read_only)
 
 
-def query(sql: str, db_path: str | Path = DEFAULT_DB) -> pd.DataFrame:
+def query(sql: str, db_path: str | Path | None = None) -> pd.DataFrame:
     """Run one query on a read-only connection and return a DataFrame.
 
     Raises

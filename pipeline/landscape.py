@@ -102,6 +102,7 @@ def region_table(patents: pd.DataFrame, regions: list[Region], last_year: int, w
 
     Growth compares the last ``window`` filing years of the project window with the
     ``window`` years before (``(recent − before) / before``; empty when ``before`` is 0).
+    In the example, 江北区 has 1 filing in 2021–22 against 2 in 2019–20: (1 − 2) / 2 = −0.5.
 
     Examples
     --------
@@ -111,7 +112,7 @@ def region_table(patents: pd.DataFrame, regions: list[Region], last_year: int, w
     >>> from pipeline.project import parse_region
     >>> t = region_table(pats, [parse_region("重庆市江北区"), parse_region("重庆市")], 2022, 2)
     >>> t[["region", "publications", "share", "growth"]].values.tolist()
-    [['重庆市江北区', 3, 0.75, 0.0], ['重庆市', 4, 1.0, 0.0]]
+    [['重庆市江北区', 3, 0.75, -0.5], ['重庆市', 4, 1.0, 0.0]]
     """
     rows = []
     total = len(patents)

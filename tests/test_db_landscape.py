@@ -1,0 +1,130 @@
+"""The database views and the landscape functions on tiny hand-computed cases."""
+
+import pandas as pd
+import pytest
+
+from pipeline import db, io, schema
+from pipeline.errors import ConfigError, PatNavError
+from pipeline.landscape import LandscapeParams, landscape, region_mask, top_parties
+from pipeline.project import parse_region, validate_project
+
+
+def _tables():
+    pats = schema.conform(pd.DataFrame({
+        "pub_id": ["CN1A", "CN2A", "US3B2"], "doc_key": ["CN1", "CN2", "US3"], "country": ["CN", "CN", "US"],
+        "pub_number": ["1", "2", "3"], "patent_type": ["invention", "utility_model", "invention"],
+        "app_date": pd.to_datetime(["2019-05-01", "2020-01-01", "2018-01-01"]),
+        "earliest_priority_date": pd.to_datetime(["2019-05-01", "2020-01-01", "2017-03-01"]),
+        "family_id": ["CN1", "CN2", "US3"], "sources": "t", "provenance": "t#0",
+    }), "patents")
+    parties = schema.conform(pd.DataFrame({
+        "pub_id": ["CN1A", "CN1A", "CN2A", "US3B2", "CN1A"],
+        "role": ["applicant", "applicant", "applicant", "assignee", "inventor"],
+        "seq": [0, 1, 0, 0, 0],
+        "name_raw": ["重庆甲公司", "乙大学", "重庆甲有限公司", "Acme Inc.", "张三"],
+        "name_norm": ["重庆甲", "乙", "重庆甲", "ACME", "张三"],
+        "party_type": ["enterprise", "university", "enterprise", "enterprise", "individual"],
+        "country": ["CN", "CN", "CN", "US", "CN"], "province": ["重庆市", "四川省", "重庆市", None, "重庆市"],
+        "city": ["重庆市", "成都市", "重庆市", None, "重庆市"], "district": ["江北区", None, "渝北区", None, "江北区"],
+        "source": "t",
+    }), "parties")
+    cls = schema.conform(pd.DataFrame({
+        "pub_id": ["CN1A", "CN1A"], "scheme": ["IPC", "IPC"], "symbol": ["H01M10/0525", "B60L58/12"],
+        "subclass": ["H01M", "B60L"], "main_group": ["H01M10", "B60L58"], "is_main": [False, True], "seq": [0, 1], "source": "t",
+    }), "classifications")
+    cits = schema.conform(pd.DataFrame({
+        "pub_id": ["CN2A", "CN2A", "CN1A"], "seq": [0, 1, 0], "cited_raw": ["CN1A", "US3", "US9"],
+        "category": ["examiner", "applicant", "other"], "resolved_pub_id": ["CN1A", "US3B2", None], "source": "t",
+    }), "citations")
+    tables = {t: schema.empty(t) for t in schema.TABLES}
+    tables.update(patents=pats, parties=parties, classifications=cls, citations=cits)
+    return tables
+
+
+@pytest.fixture
+def tiny_db(tmp_path):
+    io.write_tables(_tables(), tmp_path / "canon")
+    path = tmp_path / "t.duckdb"
+    counts = db.build(tmp_path / "canon", path)
+    assert counts["patents"] == 3 and counts["citations"] == 3
+    return path
+
+
+def test_patent_overview_hand_computed(tiny_db):
+    o = db.query("SELECT * FROM patent_overview ORDER BY pub_id", tiny_db).set_index("pub_id")
+    assert o.loc["CN1A", "applicants"] == "重庆甲公司; 乙大学"
+    assert o.loc["CN1A", "first_applicant"] == "重庆甲公司" and o.loc["CN1A", "applicant_district"] == "江北区"
+    assert o.loc["US3B2", "first_applicant"] == "Acme Inc."  # no applicants: the assignee stands in
+    assert o.loc["CN1A", "main_ipc"] == "B60L58/12" and o.loc["CN1A", "ipc"] == "B60L58/12; H01M10/0525"
+    assert o.forward_citations_in_db.to_dict() == {"CN1A": 1, "CN2A": 0, "US3B2": 1}
+    assert o.backward_citations.to_dict() == {"CN1A": 1, "CN2A": 2, "US3B2": 0}
+    assert o.filing_year.to_dict() == {"CN1A": 2019, "CN2A": 2020, "US3B2": 2017}
+
+
+def test_count_views_hand_computed(tiny_db):
+    y = db.query("SELECT filing_year, country, publications FROM yearly_counts", tiny_db)
+    assert y.values.tolist() == [[2017, "US", 1], [2019, "CN", 1], [2020, "CN", 1]]
+    r = db.query("SELECT district, sum(publications) AS n FROM region_counts WHERE country = 'CN' GROUP BY 1 ORDER BY 1", tiny_db)
+    assert r.values.tolist() == [["江北区", 1], ["渝北区", 1]]
+    t = db.query("SELECT name_norm, publications FROM top_applicants", tiny_db)
+    assert t.values.tolist()[0] == ["重庆甲", 2]
+
+
+def test_database_errors_are_named(tmp_path):
+    with pytest.raises(PatNavError, match="canonical table"):
+        db.build(tmp_path, tmp_path / "x.duckdb")
+    with pytest.raises(PatNavError, match="no database yet"):
+        db.connect(tmp_path / "missing.duckdb")
+
+
+def test_landscape_on_the_tiny_database(tiny_db):
+    overview = db.query("SELECT * FROM patent_overview", tiny_db)
+    parties = db.query("SELECT * FROM parties", tiny_db)
+    project = validate_project("t", {"type": "enterprise", "industry": "nev", "region": "重庆市江北区",
+                                     "compare": ["重庆市"], "years": [2018, 2020], "enterprise": "重庆甲有限公司"})
+    out = landscape(overview, parties, project, LandscapeParams(top_n=5, growth_window=1))
+    assert out["scope"].pub_id.tolist() == ["CN1A", "CN2A"]  # US3B2 filed 2017: outside the window
+    assert out["trend"].values.tolist() == [[2019, 1, 1, 1, 0, 0], [2020, 1, 1, 0, 1, 0]]
+    regions = out["regions"].set_index("region")
+    assert regions.loc["重庆市江北区", "publications"] == 1 and regions.loc["重庆市", "publications"] == 2
+    assert regions.loc["重庆市江北区", "share"] == 0.5
+    # growth, window 1, last year 2020: Chongqing 1 (2020) vs 1 (2019) -> 0.0; Jiangbei 0 vs 1 -> -1.0
+    assert regions.loc["重庆市", "growth"] == 0.0 and regions.loc["重庆市江北区", "growth"] == -1.0
+    assert out["top_applicants"].name_norm.tolist()[0] == "重庆甲"
+    assert out["top_inventors"].name_norm.tolist() == ["张三"]
+    assert out["metrics"]["enterprise_publications"] == 2  # both spellings of 重庆甲 group together
+
+
+def test_top_parties_breaks_ties_by_name():
+    parties = pd.DataFrame({"pub_id": ["a", "b"], "role": ["applicant"] * 2, "name_norm": ["Z", "A"],
+                            "name_raw": ["Z", "A"], "party_type": ["enterprise"] * 2,
+                            "country": [None] * 2, "province": [None] * 2, "city": [None] * 2, "district": [None] * 2})
+    assert top_parties(parties, pd.Series(["a", "b"]), ("applicant",), 5).name_norm.tolist() == ["A", "Z"]
+    assert top_parties(parties.iloc[:0], pd.Series([], dtype=str), ("applicant",), 5).empty
+
+
+def test_region_mask_by_level():
+    pats = pd.DataFrame({"applicant_country": ["CN", "CN", "US", None], "applicant_province": ["重庆市", "四川省", None, None],
+                         "applicant_city": ["重庆市", "成都市", None, None], "applicant_district": ["江北区", None, None, None]})
+    assert region_mask(pats, parse_region("CN")).tolist() == [True, True, False, False]
+    assert region_mask(pats, parse_region("四川省成都市")).tolist() == [False, True, False, False]
+    assert region_mask(pats, parse_region("重庆市江北区")).tolist() == [True, False, False, False]
+
+
+@pytest.mark.parametrize("text, level", [("重庆市江北区", "district"), ("重庆市", "province"), ("四川省成都市", "city"),
+                                         ("成都市", "city"), ("CN", "country"), ("中国", "country")])
+def test_parse_region_levels(text, level):
+    assert parse_region(text).level == level
+
+
+@pytest.mark.parametrize("text", ["重庆市火星区", "江北区", "Atlantis", "cn"])
+def test_parse_region_refuses_unknown_or_ambiguous(text):
+    with pytest.raises(ValueError, match="region"):
+        parse_region(text)
+
+
+def test_validate_project_names_the_field():
+    with pytest.raises(ConfigError, match=r"project 'x': industry: unknown industry"):
+        validate_project("x", {"type": "industry", "industry": "nev.rockets", "region": "CN"})
+    with pytest.raises(ConfigError, match=r": colour: unknown field"):
+        validate_project("x", {"type": "industry", "industry": "nev", "region": "CN", "colour": "red"})

@@ -1,0 +1,210 @@
+"""The DVC pipeline, navigation projects, the database CLI and the notebooks, end to end.
+
+Runs `dvc repro` once in a temporary copy of the repository (module fixture) and checks
+what a user of a fresh clone would: outputs for every sample project, a second repro
+that does nothing, a one-project param edit that reruns only that project, offline
+metrics and plots, and the notebooks executed against the outputs.
+"""
+
+import json
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import nbformat
+import pandas as pd
+import pytest
+import yaml
+
+ROOT = Path(__file__).resolve().parents[1]
+BIN = Path(sys.executable).parent
+
+
+def run(cmd, cwd, check=True):
+    env = dict(os.environ, PATH=f"{BIN}{os.pathsep}{os.environ['PATH']}", CI="true")
+    proc = subprocess.run(cmd, cwd=cwd, capture_output=True, text=True, env=env, timeout=600)
+    if check and proc.returncode != 0:
+        raise AssertionError(f"{cmd} failed ({proc.returncode}):\n{proc.stdout}\n{proc.stderr}")
+    return proc
+
+
+@pytest.fixture(scope="module")
+def repo(tmp_path_factory):
+    """A copy of the repository (tracked and new files, no outputs) after one `dvc repro`."""
+    dst = tmp_path_factory.mktemp("repo") / "patnav"
+    files = subprocess.run(["git", "ls-files", "-co", "--exclude-standard"], cwd=ROOT, capture_output=True,
+                           text=True, check=True).stdout.splitlines()
+    for f in files:
+        src = ROOT / f
+        if src.is_file():
+            (dst / f).parent.mkdir(parents=True, exist_ok=True)
+            shutil.copy2(src, dst / f)
+    for cmd in (["git", "init", "-q"], ["git", "add", "-A"],
+                ["git", "-c", "user.email=t@t", "-c", "user.name=t", "commit", "-qm", "copy"]):
+        run(cmd, dst)
+    repro = run([str(BIN / "dvc"), "repro"], dst)
+    return dst, repro.stdout
+
+
+def projects(root):
+    return yaml.safe_load((root / "params.yaml").read_text(encoding="utf-8"))["projects"]
+
+
+def stages_run(output):
+    return sorted(line.split("'")[1] for line in output.splitlines() if line.startswith("Running stage"))
+
+
+def test_repro_produces_every_stage_output_for_each_project(repo):
+    root, out = repo
+    names = list(projects(root))
+    assert len(names) >= 2 and len({p["type"] for p in projects(root).values()}) >= 2
+    assert stages_run(out) == sorted(["database", "ingest", *[f"landscape@{n}" for n in names]])
+    assert (root / "data/interim/canonical/patents.parquet").exists()
+    assert (root / "data/processed/patnav.duckdb").exists()
+    for n in names:
+        d = root / "data" / "processed" / n
+        for f in ("scope.parquet", "filing_trend.csv", "top_applicants.csv", "top_inventors.csv", "regions.csv", "metrics.json"):
+            assert (d / f).exists(), f"{n}/{f}"
+        m = json.loads((d / "metrics.json").read_text())
+        assert m["publications"] > 0 and m["seconds"] >= 0
+    ingest = json.loads((root / "metrics/ingest.json").read_text())
+    assert ingest["records"] == ingest["patents"] + ingest["merged_duplicates"] + ingest["rejected_records"]
+
+
+def test_second_repro_does_nothing(repo):
+    root, _ = repo
+    out = run([str(BIN / "dvc"), "repro"], root).stdout
+    assert stages_run(out) == [] and "up to date" in out
+
+
+def test_editing_one_project_reruns_only_that_project(repo):
+    root, _ = repo
+    params = (root / "params.yaml").read_text(encoding="utf-8")
+    name = list(projects(root))[0]
+    data = yaml.safe_load(params)
+    old = data["projects"][name]["years"]
+    edited = params.replace(f"years: [{old[0]}, {old[1]}]", f"years: [{old[0] + 1}, {old[1]}]", 1)
+    assert edited != params
+    (root / "params.yaml").write_text(edited, encoding="utf-8")
+    try:
+        out = run([str(BIN / "dvc"), "repro"], root).stdout
+        assert stages_run(out) == [f"landscape@{name}"]
+    finally:
+        (root / "params.yaml").write_text(params, encoding="utf-8")
+        run([str(BIN / "dvc"), "repro"], root)
+
+
+def test_metrics_and_plots_show_offline(repo, tmp_path):
+    root, _ = repo
+    out = run([str(BIN / "dvc"), "metrics", "show", "--json"], root).stdout
+    metrics = json.loads(out)
+    files = {f for ws in metrics.values() for f in ws["data"]}
+    assert "metrics/ingest.json" in files and any(f.endswith("metrics.json") and "processed" in f for f in files)
+    run([str(BIN / "dvc"), "plots", "show", "-o", str(tmp_path / "plots")], root)
+    html = (tmp_path / "plots" / "index.html").read_text(encoding="utf-8")
+    assert "cdn.jsdelivr" not in html and "<script src=" not in html  # nothing fetched
+    assert "vegaEmbed(" in html and "filing_trend" in html
+
+
+def test_notebooks_execute_against_the_outputs(repo):
+    import nbclient
+
+    root, _ = repo
+    for path in sorted((root / "notebooks").glob("*.ipynb")):
+        nb = nbformat.read(path, as_version=4)
+        nbclient.NotebookClient(nb, timeout=300, kernel_name="python3",
+                                resources={"metadata": {"path": str(path.parent)}}).execute()
+        errors = [o for c in nb.cells for o in c.get("outputs", []) if o.get("output_type") == "error"]
+        assert not errors, path.name
+        assert sum(len(c.get("outputs", [])) for c in nb.cells if c.cell_type == "code") > 3
+
+
+def test_committed_notebooks_have_no_outputs():
+    for path in sorted((ROOT / "notebooks").glob("*.ipynb")):
+        nb = nbformat.read(path, as_version=4)
+        for cell in nb.cells:
+            if cell.cell_type == "code":
+                assert not cell.outputs and cell.execution_count is None, path.name
+        assert "import pipeline" in "".join(c.source for c in nb.cells)
+
+
+def test_python_api_matches_the_database(repo, monkeypatch):
+    import pipeline
+
+    root, _ = repo
+    monkeypatch.chdir(root / "notebooks")
+    name = list(projects(root))[0]
+    project = pipeline.load_project(name)
+    assert project.root == root
+    with pipeline.db.connect() as con:
+        n = con.execute(f"SELECT count(*) FROM patent_overview WHERE filing_year BETWEEN {project.config.years[0]} "
+                    f"AND {project.config.years[1]}").fetchone()[0]
+        with pytest.raises(Exception, match="read-only"):
+            con.execute("CREATE TABLE x (a INT)")
+    assert project.metrics["publications"] == n == len(project.scope) == len(project.patents())
+    assert project.trend["publications"].sum() == n
+
+
+def test_sql_cli_prints_and_exports_neutralised(repo, tmp_path):
+    root, _ = repo
+    q = "SELECT '=cmd|'' /C calc''!A0' AS evil, '@SUM(1)' AS at, 'ok' AS fine, 42 AS n"
+    out = run([str(BIN / "patnav"), "sql", q, "--csv", str(tmp_path / "r.csv"), "--xlsx", str(tmp_path / "r.xlsx")], root).stdout
+    assert "1 rows" in out and "r.csv" in out and "r.xlsx" in out
+    csv = pd.read_csv(tmp_path / "r.csv", encoding="utf-8-sig")
+    assert csv.loc[0, "evil"] == "'=cmd|' /C calc'!A0" and csv.loc[0, "at"] == "'@SUM(1)" and csv.loc[0, "fine"] == "ok"
+    from openpyxl import load_workbook
+
+    ws = load_workbook(tmp_path / "r.xlsx").active
+    assert ws["A2"].value == "'=cmd|' /C calc'!A0" and ws["A2"].data_type == "s" and ws["D2"].value == 42
+    bad = run([str(BIN / "patnav"), "sql", "SELEC nonsense"], root, check=False)
+    assert bad.returncode == 2 and "query failed" in bad.stderr
+
+
+@pytest.mark.parametrize(
+    "args, field",
+    [
+        (["bad/../name", "--industry", "nev", "--region", "重庆市江北区"], "name"),
+        (["../etc", "--industry", "nev", "--region", "重庆市江北区"], "name"),
+        (["Upper", "--industry", "nev", "--region", "重庆市江北区"], "name"),
+        (["ok-name", "--industry", "aerospace", "--region", "重庆市江北区"], "industry"),
+        (["ok-name", "--industry", "nev", "--region", "重庆市火星区"], "region"),
+        (["ok-name", "--industry", "nev", "--region", "江北区"], "region"),
+        (["ok-name", "--industry", "nev", "--region", "重庆市", "--compare", "Atlantis"], "compare[0]"),
+        (["ok-name", "--type", "enterprise", "--industry", "nev", "--region", "重庆市"], "enterprise"),
+        (["ok-name", "--type", "portfolio", "--industry", "nev", "--region", "重庆市"], "type"),
+        (["ok-name", "--industry", "nev", "--region", "重庆市", "--from", "2024", "--to", "2010"], "years"),
+        (["ok-name", "--industry", "nev", "--region", "重庆市", "--lang", "fr"], "languages"),
+    ],
+)
+def test_project_new_rejects_invalid_definitions_naming_the_field(repo, args, field):
+    root, _ = repo
+    before = (root / "params.yaml").read_text(encoding="utf-8")
+    proc = run([str(BIN / "patnav"), "project", "new", *args], root, check=False)
+    assert proc.returncode == 2
+    assert f": {field}:" in proc.stderr.replace("\n", " ")
+    assert (root / "params.yaml").read_text(encoding="utf-8") == before
+
+
+def test_project_new_adds_a_valid_entry_and_list_shows_state(repo):
+    root, _ = repo
+    before = (root / "params.yaml").read_text(encoding="utf-8")
+    existing = list(projects(root))[0]
+    try:
+        proc = run([str(BIN / "patnav"), "project", "new", "yubei-talent", "--type", "talent", "--industry", "it.ai",
+                    "--region", "重庆市渝北区", "--compare", "四川省成都市", "--from", "2012", "--to", "2022", "--lang", "zh",
+                    "--lang", "en"], root)
+        assert "landscape@yubei-talent" in proc.stdout
+        after = (root / "params.yaml").read_text(encoding="utf-8")
+        assert after.startswith(before.split("\n", 1)[0])  # comments kept
+        assert "# Navigation projects" in after
+        spec = projects(root)["yubei-talent"]
+        assert spec == {"type": "talent", "industry": "it.ai", "region": "重庆市渝北区", "compare": ["四川省成都市"],
+                        "years": [2012, 2022], "languages": ["zh", "en"]}
+        dup = run([str(BIN / "patnav"), "project", "new", existing, "--industry", "nev", "--region", "重庆市"], root, check=False)
+        assert dup.returncode == 2 and ": name: a project with this name already exists" in dup.stderr
+        listing = run([str(BIN / "patnav"), "project", "list"], root).stdout
+        assert "yubei-talent" in listing and "never" in listing and "up to date" in listing
+    finally:
+        (root / "params.yaml").write_text(before, encoding="utf-8")
