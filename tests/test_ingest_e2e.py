@@ -51,6 +51,7 @@ def test_sample_is_deterministic(sample_result):
     again = pipeline.ingest([ROOT / "data" / "sample"], relative_to=ROOT)
     for name in schema.TABLES:
         pd.testing.assert_frame_equal(sample_result.tables[name], again.tables[name])
+    assert json.dumps(sample_result.report, sort_keys=True) == json.dumps(again.report, sort_keys=True)
 
 
 def test_cli_ingest_writes_tables_report_and_summary(tmp_path):

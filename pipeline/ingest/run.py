@@ -8,7 +8,6 @@ in batches, canonicalises, merges, and reconciles the counts per source file:
 
 from __future__ import annotations
 
-import time
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -132,7 +131,6 @@ def ingest(
     parts, file_reports = [], []
     for path, adapter in sources:
         label = str(path.relative_to(relative_to)) if relative_to and path.is_relative_to(relative_to) else str(path)
-        start = time.perf_counter()
         acc: dict[str, list[pd.DataFrame]] = {}
         n_records = 0
         for batch in adapter.read(path, batch_size=batch_size):
@@ -153,7 +151,6 @@ def ingest(
                 "rejected": int(len(rec_rej)),
                 "field_rejects": int((rej["level"] == "field").sum()),
                 "top_reject_reasons": rej["reason"].value_counts().head(5).to_dict(),
-                "seconds": round(time.perf_counter() - start, 3),
             }
         )
     tables, counts = merge_sources(parts)
