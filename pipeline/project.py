@@ -11,6 +11,10 @@ A project is one entry of the ``projects:`` section of ``params.yaml``::
         years: [2010, 2024]         # filing-year window (earliest priority)
         enterprise: null            # the target enterprise, for type enterprise
         languages: [zh, en]         # report languages
+        search:                     # optional search strategy (landscape expansion)
+          keywords: [动力电池, traction battery]
+          codes: [H01M10*, B60L58*]
+          seeds: [CN112345678A]
 
 Every validation error is a :class:`~pipeline.errors.ConfigError` naming the project
 and the field.
@@ -25,6 +29,7 @@ from pathlib import Path
 
 import yaml
 
+from .classify.expand import SearchStrategy
 from .errors import ConfigError
 
 __all__ = ["Region", "ProjectConfig", "parse_region", "validate_project", "load_projects", "add_project",
@@ -35,6 +40,7 @@ LANGUAGES = ("zh", "en")
 TAXONOMY_PATH = Path(__file__).resolve().parent / "data" / "taxonomy.yaml"
 # A project name is a path component under data/processed/ and reports/: keep it plain.
 _SAFE_NAME = re.compile(r"^[a-z0-9][a-z0-9_-]{0,63}$")
+_CODE_PATTERN = re.compile(r"^[A-HY]\d{2}[A-Z](\d{1,4}(/\d{1,6})?)?\*?$")
 
 
 @lru_cache(maxsize=4)
@@ -127,6 +133,7 @@ class ProjectConfig:
     years: tuple[int, int] = (1900, 2100)
     enterprise: str | None = None
     languages: tuple[str, ...] = ("zh",)
+    search: SearchStrategy = SearchStrategy()
     raw: dict = field(default_factory=dict, compare=False, repr=False)
 
 
@@ -150,7 +157,7 @@ def validate_project(name: str, spec: dict, existing: set[str] = frozenset()) ->
         bad("name", "a project with this name already exists")
     if not isinstance(spec, dict):
         bad("definition", "must be a mapping of fields")
-    known = {"type", "industry", "region", "compare", "years", "enterprise", "languages"}
+    known = {"type", "industry", "region", "compare", "years", "enterprise", "languages", "search"}
     unknown = set(spec) - known
     if unknown:
         bad(sorted(unknown)[0], f"unknown field (known: {', '.join(sorted(known))})")
@@ -181,8 +188,20 @@ def validate_project(name: str, spec: dict, existing: set[str] = frozenset()) ->
     for lang in languages:
         if lang not in LANGUAGES:
             bad("languages", f"unknown language {lang!r}; use {', '.join(LANGUAGES)}")
+    search = spec.get("search") or {}
+    if not isinstance(search, dict) or set(search) - {"keywords", "codes", "seeds"}:
+        bad("search", "must be a mapping with any of keywords, codes, seeds")
+    for key in ("keywords", "codes", "seeds"):
+        items = search.get(key) or []
+        if not isinstance(items, list) or not all(isinstance(x, str) and x.strip() for x in items):
+            bad(f"search.{key}", "must be a list of non-empty strings")
+    for code in search.get("codes") or []:
+        if not _CODE_PATTERN.match(code):
+            bad("search.codes", f"{code!r} is not a code pattern (H01M, H01M10*, H01M10/0525)")
+    strategy = SearchStrategy(tuple(search.get("seeds") or ()), tuple(search.get("keywords") or ()),
+                              tuple(search.get("codes") or ()))
     return ProjectConfig(name, ptype, industry, region, tuple(compare), tuple(years), enterprise,
-                         tuple(languages), raw=dict(spec))
+                         tuple(languages), strategy, raw=dict(spec))
 
 
 def load_projects(params: dict) -> dict[str, ProjectConfig]:
