@@ -44,6 +44,12 @@ def _params(params_file: Path | None) -> dict:
         _fail(exc)
 
 
+def duckdb_error():
+    import duckdb
+
+    return duckdb.Error
+
+
 def _root(params_file: Path | None) -> Path:
     return params_file.resolve().parent if params_file else find_root()
 
@@ -133,6 +139,88 @@ def _print_summary(report: dict, written: dict, report_path: Path) -> None:
     out_console.print(f"report → {report_path}")
 
 
+@app.command()
+def train(params_file: ParamsOpt = None) -> None:
+    """Fit and evaluate the text classifier; save it (skops) and its evaluation metrics."""
+    from .classify.rules import load_rules
+    from .classify.text import load_ipc_titles, save_model
+    from .classify.train import train as run_train
+
+    params = _params(params_file)
+    root = _root(params_file)
+    tp, cp = params["train"], params["classify"]
+    try:
+        tables = io.read_tables(root / params["ingest"].out)
+        titles = load_ipc_titles(root / tp.ipc_titles_zh, root / tp.ipc_titles_en)
+        cn_dev = pd.read_csv(root / tp.cn_dev, dtype={"id": str})
+        model, metrics, confusion = run_train(
+            tables["patents"], tables["classifications"], load_rules(root / cp.taxonomy), titles, cn_dev,
+            thresholds=dict(cp.labels.thresholds), random_state=tp.random_state, model_params=tp.model)
+    except (PatNavError, OSError) as exc:
+        _fail(exc)
+    path = save_model(model, root / cp.model)
+    mpath = io.write_json(metrics, root / tp.metrics)
+    cpath = root / tp.confusion
+    confusion.to_csv(cpath, index=False, lineterminator="\n")
+    for split, res in metrics.items():
+        if isinstance(res, dict) and "macro_f1" in res:
+            out_console.print(f"{split}: macro-F1 {res['macro_f1']} on {res['n']}")
+        elif isinstance(res, dict):
+            for lang, r in res.items():
+                out_console.print(f"{split} [{lang}]: macro-F1 {r['macro_f1']} on {r['n']}", markup=False)
+    out_console.print(f"model → {path}")
+    out_console.print(f"metrics → {mpath}")
+    out_console.print(f"confusion → {cpath}")
+
+
+@app.command()
+def classify(
+    file: Annotated[Path | None, typer.Argument(help="A CSV/XLSX list with a title column (abstract, IPC optional). Without it: the pipeline stage over the canonical tables.")] = None,
+    out: Annotated[Path | None, typer.Option("--out", help="Where to write the classified list (default: FILE.classified.csv/xlsx).")] = None,
+    params_file: ParamsOpt = None,
+) -> None:
+    """Classify patents into the focus industries (rules on IPC/CPC codes + the text model)."""
+    from .classify.labels import classify_list, label_patents
+    from .classify.rules import load_rules
+    from .classify.text import load_model
+
+    params = _params(params_file)
+    root = _root(params_file)
+    cp = params["classify"]
+    start = time.perf_counter()
+    try:
+        rules = load_rules(root / cp.taxonomy)
+        model = load_model(root / cp.model)
+        if file is not None:
+            df, cols = io.read_list(file)
+            out_df = classify_list(df, cols["title"], rules, model, cp.labels, cols["abstract"], cols["ipc"])
+            dest = out or file.with_name(f"{file.stem}.classified{'.xlsx' if file.suffix.lower() == '.xlsx' else '.csv'}")
+            io.write_export(out_df, dest)
+            n = out_df["industry"].notna().sum()
+            out_console.print(f"{len(out_df)} rows, {n} placed in a focus industry (columns industry, branch, confidence, reason)")
+            out_console.print(f"classified list → {dest}")
+            return
+        tables = io.read_tables(root / params["ingest"].out)
+        labels = label_patents(tables["patents"], tables["classifications"], rules, model, cp.labels)
+    except PatNavError as exc:
+        _fail(exc)
+    path = root / cp.out
+    path.parent.mkdir(parents=True, exist_ok=True)
+    labels.to_parquet(path, index=False)
+    counted = labels[labels["flag"].fillna("") != "codes_disagree"]
+    metrics = {
+        "publications_labelled": int(counted["pub_id"].nunique()),
+        "by_industry": counted.groupby("industry")["pub_id"].nunique().to_dict(),
+        "by_source": counted["source"].value_counts().sort_index().to_dict(),
+        "flags": labels["flag"].value_counts().sort_index().to_dict(),
+        "seconds": round(time.perf_counter() - start, 2),
+    }
+    mpath = io.write_json(metrics, root / cp.metrics)
+    out_console.print(f"{len(labels)} labels on {metrics['publications_labelled']} publications: {metrics['by_industry']}")
+    out_console.print(f"labels → {path}")
+    out_console.print(f"metrics → {mpath}")
+
+
 db_app = typer.Typer(help="The industry patent database (DuckDB).", no_args_is_help=True)
 app.add_typer(db_app, name="db")
 
@@ -146,7 +234,9 @@ def db_build(params_file: ParamsOpt = None) -> None:
     root = _root(params_file)
     start = time.perf_counter()
     try:
-        counts = db.build(root / params["ingest"].out, root / params["database"].path)
+        labels = root / params["classify"].out
+        counts = db.build(root / params["ingest"].out, root / params["database"].path,
+                          extra={"labels": labels} if labels.exists() else None)
     except PatNavError as exc:
         _fail(exc)
     metrics = {"rows": counts, "seconds": round(time.perf_counter() - start, 2)}
@@ -248,12 +338,19 @@ def project_run(name: Annotated[str, typer.Argument(help="Project name.")], para
         _fail(PatNavError(f"no project {name!r} in {_root(params_file) / 'params.yaml'}; known: {', '.join(params['projects'])}"))
     start = time.perf_counter()
     try:
+        project = params["projects"][name]
         with db.connect(root / params["database"].path) as con:
             overview = con.sql("SELECT * FROM patent_overview").df()
             parties = con.sql("SELECT * FROM parties").df()
-    except PatNavError as exc:
+            has_labels = con.execute("SELECT count(*) FROM information_schema.tables "
+                                     "WHERE table_name = 'patent_industries'").fetchall()[0][0] > 0
+            industries = con.sql("SELECT * FROM patent_industries").df() if has_labels else None
+            search = None
+            if project.search:  # the landscape expansion needs texts, codes and citations
+                search = {t: con.sql(f"SELECT * FROM {t}").df() for t in ("patents", "classifications", "citations")}
+    except (PatNavError, duckdb_error()) as exc:
         _fail(exc)
-    result = landscape(overview, parties, params["projects"][name], params["landscape"])
+    result = landscape(overview, parties, project, params["landscape"], industries=industries, search_tables=search)
     result["metrics"]["seconds"] = round(time.perf_counter() - start, 2)
     written = io.write_project_outputs(result, project_dir(name, root))
     for path in written:

@@ -13,7 +13,8 @@ import yaml
 from .errors import ConfigError
 from .ingest.canonical import Limits
 
-__all__ = ["ROOT", "find_root", "IngestParams", "DatabaseParams", "load_params", "project_dir"]
+__all__ = ["ROOT", "find_root", "IngestParams", "DatabaseParams", "ClassifyStageParams", "TrainParams",
+           "load_params", "project_dir"]
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -41,6 +42,26 @@ class IngestParams:
     metrics: str
     batch_size: int
     limits: Limits
+
+
+@dataclass(frozen=True)
+class ClassifyStageParams:
+    taxonomy: str
+    model: str
+    out: str
+    metrics: str
+    labels: "ClassifyParams"
+
+
+@dataclass(frozen=True)
+class TrainParams:
+    ipc_titles_zh: str
+    ipc_titles_en: str
+    cn_dev: str
+    metrics: str
+    confusion: str
+    random_state: int = 0
+    model: dict | None = None
 
 
 @dataclass(frozen=True)
@@ -76,6 +97,7 @@ def load_params(path: str | Path | None = None) -> dict:
     ConfigError
         Naming the section and field that is missing or wrong.
     """
+    from .classify.labels import ClassifyParams
     from .landscape import LandscapeParams
     from .project import load_projects
 
@@ -95,6 +117,12 @@ def load_params(path: str | Path | None = None) -> dict:
         db = _section(raw, "database", path)
         out["database"] = DatabaseParams(path=str(db["path"]), metrics=str(db["metrics"]))
         out["landscape"] = LandscapeParams(**(raw.get("landscape") or {}))
+        cl = _section(raw, "classify", path)
+        labels = {k: cl[k] for k in ("thresholds", "subclass_only_confidence", "disagree_below") if k in cl}
+        out["classify"] = ClassifyStageParams(taxonomy=str(cl["taxonomy"]), model=str(cl["model"]), out=str(cl["out"]),
+                                              metrics=str(cl["metrics"]), labels=ClassifyParams(**labels))
+        tr = _section(raw, "train", path)
+        out["train"] = TrainParams(**tr)
     except KeyError as exc:
         raise ConfigError(f"{path}: required field {exc.args[0]!r} is missing") from None
     except (TypeError, ValueError) as exc:

@@ -93,6 +93,12 @@ VIEWS: dict[str, str] = {
         FROM patent_overview
         GROUP BY ALL ORDER BY country, province, city, district, filing_year
     """,
+    # Industry / branch of each publication, as counted (text labels contradicted by
+    # the publication's own codes are kept in `labels` for review but not counted).
+    "patent_industries": """
+        SELECT pub_id, industry, branch, source, confidence, flag, rule_id, explanation
+        FROM labels WHERE coalesce(flag, '') <> 'codes_disagree'
+    """,
     # Applicants ranked by publications (normalised names group spellings).
     "top_applicants": """
         SELECT name_norm, any_value(name_raw) AS example_name, party_type,
@@ -103,8 +109,15 @@ VIEWS: dict[str, str] = {
 }
 
 
-def build(canonical_dir: str | Path, db_path: str | Path) -> dict[str, int]:
+# Views that need a stage output table (view -> table).
+EXTRA_VIEWS = {"patent_industries": "labels"}
+
+
+def build(canonical_dir: str | Path, db_path: str | Path, extra: dict[str, str | Path] | None = None) -> dict[str, int]:
     """(Re)build the database file from the canonical Parquet tables.
+
+    ``extra`` adds stage outputs as tables (name → Parquet file), e.g. ``labels`` from
+    the classify stage; the ``patent_industries`` view needs it.
 
     The file is written next to its final place and moved over it, so a reader never
     sees a half-built database.
@@ -126,8 +139,14 @@ def build(canonical_dir: str | Path, db_path: str | Path) -> dict[str, int]:
         for t in schema.TABLES:
             src = (canonical_dir / f"{t}.parquet").as_posix().replace("'", "''")
             con.execute(f"CREATE TABLE {t} AS SELECT * FROM read_parquet('{src}')")
-            counts[t] = con.execute(f"SELECT count(*) FROM {t}").fetchone()[0]
+            counts[t] = con.execute(f"SELECT count(*) FROM {t}").fetchall()[0][0]
+        for name, src in (extra or {}).items():
+            src = Path(src).as_posix().replace("'", "''")
+            con.execute(f"CREATE TABLE {name} AS SELECT * FROM read_parquet('{src}')")
+            counts[name] = con.execute(f"SELECT count(*) FROM {name}").fetchall()[0][0]
         for name, sql in VIEWS.items():
+            if name in EXTRA_VIEWS and EXTRA_VIEWS[name] not in (extra or {}):
+                continue
             con.execute(f"CREATE VIEW {name} AS {sql}")
     tmp.replace(db_path)
     return counts

@@ -78,6 +78,7 @@ PROJECT_FILES = {
     "top_applicants": "top_applicants.csv",
     "top_inventors": "top_inventors.csv",
     "regions": "regions.csv",
+    "search": "search.parquet",
     "metrics": "metrics.json",
 }
 
@@ -115,3 +116,64 @@ def read_project_outputs(out_dir: str | Path) -> dict:
         else:
             result[key] = json.loads(path.read_text(encoding="utf-8"))
     return result
+
+
+_LIST_COLUMNS = {
+    "title": ("标题", "发明名称", "专利名称", "名称", "题名", "title", "invention title", "patent title"),
+    "abstract": ("摘要", "abstract"),
+    "ipc": ("ipc", "ipc分类号", "ipc主分类号", "分类号", "ipcr classifications", "ipc_codes", "cpc"),
+}
+
+
+def read_list(path: str | Path) -> tuple[pd.DataFrame, dict[str, str | None]]:
+    """Read a CSV/XLSX list of patents (UTF-8, UTF-8-BOM or GB18030; title rows tolerated).
+
+    Returns
+    -------
+    (DataFrame, dict)
+        The table (all cells as text) and the columns found for ``title``,
+        ``abstract`` and ``ipc`` (None where absent).
+
+    Raises
+    ------
+    pipeline.errors.UnreadableInputError
+        Unreadable file, or no title column in the first ten rows.
+    """
+    import unicodedata
+
+    from .errors import UnreadableInputError
+
+    path = Path(path)
+    try:
+        head = path.read_bytes()[:4]
+    except OSError as exc:
+        raise UnreadableInputError(path, exc.strerror or str(exc)) from None
+    if head.startswith(b"PK"):
+        raw = pd.read_excel(path, header=None, dtype=str, engine="openpyxl").fillna("")
+    else:
+        for enc in ("utf-8-sig", "gb18030"):
+            try:
+                raw = pd.read_csv(path, header=None, dtype=str, keep_default_na=False, encoding=enc,
+                                  skip_blank_lines=True, on_bad_lines="error", sep=None, engine="python")
+                break
+            except UnicodeDecodeError:
+                continue
+            except (pd.errors.ParserError, pd.errors.EmptyDataError) as exc:
+                raise UnreadableInputError(path, f"not a readable table: {exc}") from None
+        else:
+            raise UnreadableInputError(path, "cannot decode as UTF-8 or GB18030")
+
+    def key(v) -> str:
+        return unicodedata.normalize("NFKC", str(v)).strip().lower()
+
+    for i in range(min(10, len(raw))):
+        cells = [key(v) for v in raw.iloc[i]]
+        if any(c in _LIST_COLUMNS["title"] for c in cells):
+            header = [str(v).strip() or f"column{j}" for j, v in enumerate(raw.iloc[i])]
+            df = raw.iloc[i + 1:].reset_index(drop=True)
+            df.columns = header
+            found = {}
+            for role, aliases in _LIST_COLUMNS.items():
+                found[role] = next((h for h, c in zip(header, cells) if c in aliases), None)
+            return df, found
+    raise UnreadableInputError(path, f"no title column found (looked for: {', '.join(_LIST_COLUMNS['title'])})")

@@ -29,13 +29,30 @@ class LandscapeParams:
 
     top_n: int = 20
     growth_window: int = 3
+    min_confidence: float = 0.5
+    pr_sample: int = 400
+    random_state: int = 0
+    expand: dict | None = None
 
 
-def scope(overview: pd.DataFrame, project: ProjectConfig) -> pd.DataFrame:
-    """Publications of the project: filing year (earliest priority) within ``years``."""
+def scope(overview: pd.DataFrame, project: ProjectConfig, industries: pd.DataFrame | None = None,
+          min_confidence: float = 0.5, in_set: pd.Series | None = None) -> pd.DataFrame:
+    """Publications of the project, filed (earliest priority) within ``years``.
+
+    The set is the project's search result when it has a search strategy (``in_set``),
+    else the publications labelled with its industry or branch (``industries``: the
+    ``patent_industries`` view) at ``min_confidence`` or above, else — before any
+    classification ran — every publication of the window.
+    """
     first, last = project.years
-    year = overview["filing_year"]
-    return overview[year.between(first, last)].sort_values("pub_id", kind="stable").reset_index(drop=True)
+    pats = overview[overview["filing_year"].between(first, last)]
+    if in_set is not None:
+        pats = pats[pats["pub_id"].isin(in_set)]
+    elif industries is not None:
+        lab = industries[industries["confidence"] >= min_confidence]
+        key = "branch" if "." in project.industry else "industry"
+        pats = pats[pats["pub_id"].isin(lab.loc[lab[key] == project.industry, "pub_id"])]
+    return pats.sort_values("pub_id", kind="stable").reset_index(drop=True)
 
 
 def filing_trend(patents: pd.DataFrame) -> pd.DataFrame:
@@ -131,17 +148,39 @@ def region_table(patents: pd.DataFrame, regions: list[Region], last_year: int, w
 
 
 def landscape(overview: pd.DataFrame, parties: pd.DataFrame, project: ProjectConfig,
-              params: LandscapeParams = LandscapeParams()) -> dict:
+              params: LandscapeParams = LandscapeParams(), industries: pd.DataFrame | None = None,
+              search_tables: dict | None = None) -> dict:
     """All landscape outputs of one project.
+
+    Parameters
+    ----------
+    industries : DataFrame, optional
+        The ``patent_industries`` view; without it the scope is the filing window only.
+    search_tables : dict, optional
+        Canonical ``patents``, ``classifications``, ``citations``: needed when the
+        project has a search strategy (landscape expansion, :mod:`pipeline.classify.expand`).
 
     Returns
     -------
     dict
         ``scope`` (publications of the project), ``trend``, ``top_applicants``,
         ``top_inventors`` (in the project's region), ``regions`` (the project region,
-        then its comparison regions) and ``metrics`` (a small dict for DVC).
+        then its comparison regions), ``search`` (the expansion, empty without a search
+        strategy) and ``metrics`` (a small dict for DVC, with the search's estimated
+        precision and recall when there is one).
     """
-    pats = scope(overview, project)
+    from .classify.expand import ExpandParams, landscape_set, precision_recall
+
+    metrics: dict = {}
+    expansion = pd.DataFrame(columns=["pub_id", "level", "via", "p", "in_set"])
+    in_set = None
+    if project.search and search_tables is not None:
+        ep = ExpandParams(**(params.expand or {}))
+        expansion = landscape_set(search_tables["patents"], search_tables["classifications"],
+                                  search_tables["citations"], project.search, ep)
+        in_set = expansion.loc[expansion["in_set"], "pub_id"]
+        metrics["search"] = _search_quality(overview, project, industries, in_set, params)
+    pats = scope(overview, project, industries, params.min_confidence, in_set)
     last_year = int(min(project.years[1], pats["filing_year"].max())) if len(pats) else project.years[1]
     regions = region_table(pats, [project.region, *project.compare], last_year, params.growth_window)
     local = pats[region_mask(pats, project.region)]
@@ -151,16 +190,52 @@ def landscape(overview: pd.DataFrame, parties: pd.DataFrame, project: ProjectCon
         "top_applicants": top_parties(parties, pats["pub_id"], ("applicant", "assignee"), params.top_n),
         "top_inventors": top_parties(parties, local["pub_id"], ("inventor",), params.top_n),
         "regions": regions,
+        "search": expansion,
     }
-    metrics = {
+    metrics.update({
         "publications": len(pats),
         "families": int(pats["family_id"].nunique()),
         "region_publications": int(regions["publications"].iloc[0]),
         "region_share": float(regions["share"].iloc[0]) if len(pats) else 0.0,
-    }
+        "scope": "search" if in_set is not None else ("industry labels" if industries is not None else "filing window"),
+    })
     if project.enterprise:
         key = normalize_names(pd.Series([project.enterprise]))[0]
         own = parties[(parties["name_norm"] == key) & parties["role"].isin(["applicant", "assignee"])]
         metrics["enterprise_publications"] = int(own.loc[own["pub_id"].isin(pats["pub_id"]), "pub_id"].nunique())
     out["metrics"] = metrics
     return out
+
+
+def _search_quality(overview, project, industries, in_set, params) -> dict:
+    """Precision and recall of the search on a seeded random sample of the window.
+
+    No hand-judged sample ships with a project, so the code-derived industry labels
+    stand in for relevance (``judged_by``); an analyst's own judgement replaces them by
+    passing a sample with a ``relevant`` column to
+    :func:`pipeline.classify.expand.precision_recall`.
+    """
+    from .classify.expand import precision_recall
+
+    first, last = project.years
+    window = overview.loc[overview["filing_year"].between(first, last), "pub_id"]
+    if industries is None or window.empty:
+        return {"judged_by": "none (no labels)"}
+    key = "branch" if "." in project.industry else "industry"
+    rel = industries.loc[(industries[key] == project.industry) & (industries["source"] != "text"), "pub_id"]
+    # Stratified: half from the set, half from the rest, so both figures rest on enough cases.
+    inside = window[window.isin(in_set)]
+    outside = window[~window.isin(in_set)]
+    half = params.pr_sample // 2
+    sample = pd.concat([inside.sample(min(half, len(inside)), random_state=params.random_state),
+                        outside.sample(min(half, len(outside)), random_state=params.random_state)])
+    judged = pd.DataFrame({"pub_id": sample.values, "relevant": sample.isin(rel).astype(int).values})
+    pr = precision_recall(in_set, judged)
+    # Re-weight recall for the stratification: relevant outside the set are under-sampled.
+    w_in = len(inside) / max(min(half, len(inside)), 1)
+    w_out = len(outside) / max(min(half, len(outside)), 1)
+    tp = pr["true_positives"] * w_in
+    fn = (pr["relevant"] - pr["true_positives"]) * w_out
+    pr["recall"] = round(tp / (tp + fn), 4) if (tp + fn) else float("nan")
+    pr["judged_by"] = "code-derived industry labels (rule), stratified sample"
+    return pr

@@ -60,12 +60,16 @@ def test_repro_produces_every_stage_output_for_each_project(repo):
     root, out = repo
     names = list(projects(root))
     assert len(names) >= 2 and len({p["type"] for p in projects(root).values()}) >= 2
-    assert stages_run(out) == sorted(["database", "ingest", *[f"landscape@{n}" for n in names]])
+    assert stages_run(out) == sorted(["classify", "database", "ingest", "train", *[f"landscape@{n}" for n in names]])
+    assert (root / "models/text_classifier.skops").exists() and (root / "data/interim/labels.parquet").exists()
+    train = json.loads((root / "metrics/train.json").read_text())
+    assert train["zh_dev"]["n"] > 100 and 0 <= train["zh_dev"]["macro_f1"] <= 1
     assert (root / "data/interim/canonical/patents.parquet").exists()
     assert (root / "data/processed/patnav.duckdb").exists()
     for n in names:
         d = root / "data" / "processed" / n
-        for f in ("scope.parquet", "filing_trend.csv", "top_applicants.csv", "top_inventors.csv", "regions.csv", "metrics.json"):
+        for f in ("scope.parquet", "filing_trend.csv", "top_applicants.csv", "top_inventors.csv", "regions.csv",
+                  "search.parquet", "metrics.json"):
             assert (d / f).exists(), f"{n}/{f}"
         m = json.loads((d / "metrics.json").read_text())
         assert m["publications"] > 0 and m["seconds"] >= 0
@@ -135,16 +139,36 @@ def test_python_api_matches_the_database(repo, monkeypatch):
 
     root, _ = repo
     monkeypatch.chdir(root / "notebooks")
-    name = list(projects(root))[0]
+    name = next(n for n, p in projects(root).items() if "search" not in p)
     project = pipeline.load_project(name)
     assert project.root == root
+    first, last = project.config.years
+    key = "branch" if "." in project.config.industry else "industry"
     with pipeline.db.connect() as con:
-        n = con.execute(f"SELECT count(*) FROM patent_overview WHERE filing_year BETWEEN {project.config.years[0]} "
-                    f"AND {project.config.years[1]}").fetchone()[0]
+        n = con.execute(
+            f"SELECT count(DISTINCT o.pub_id) FROM patent_overview o JOIN patent_industries i USING (pub_id) "
+            f"WHERE o.filing_year BETWEEN {first} AND {last} AND i.{key} = '{project.config.industry}' "
+            f"AND i.confidence >= 0.5").fetchall()[0][0]
         with pytest.raises(Exception, match="read-only"):
             con.execute("CREATE TABLE x (a INT)")
-    assert project.metrics["publications"] == n == len(project.scope) == len(project.patents())
+    assert project.metrics["scope"] == "industry labels"
+    assert project.metrics["publications"] == n == len(project.scope) == len(project.patents()) > 0
     assert project.trend["publications"].sum() == n
+
+
+def test_search_project_reports_its_expansion(repo):
+    import pipeline
+
+    root, _ = repo
+    name = next((n for n, p in projects(root).items() if "search" in p), None)
+    assert name, "the sample defines a project with a search strategy"
+    project = pipeline.load_project(name, root=root)
+    assert project.metrics["scope"] == "search"
+    search = pd.read_parquet(root / "data" / "processed" / name / "search.parquet")
+    assert search.loc[search.level == 0, "in_set"].all()  # seeds always stay
+    assert 0 < project.metrics["publications"] <= search["in_set"].sum()  # the set, cut to the filing window
+    q = project.metrics["search"]
+    assert q["sample"] > 0 and 0 <= q["precision"] <= 1 and "judged_by" in q
 
 
 def test_sql_cli_prints_and_exports_neutralised(repo, tmp_path):

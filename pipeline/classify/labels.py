@@ -119,3 +119,83 @@ def combine_labels(
     out = out.astype({"pub_id": "string", "industry": "string", "branch": "string", "source": "string",
                       "rule_id": "string", "explanation": "string"})
     return out.sort_values(["pub_id", "industry", "branch"], kind="stable", na_position="first").reset_index(drop=True)
+
+
+def _terms_text(explained: list[dict]) -> list[str]:
+    return ["; ".join(f"{ind}: {', '.join(t for t, _ in terms)}" for ind, terms in e.items()) for e in explained]
+
+
+def patent_texts(patents: pd.DataFrame) -> pd.Series:
+    """Title and abstract joined, indexed by ``pub_id`` (what the text model reads)."""
+    text = patents["title"].fillna("") + ". " + patents["abstract"].fillna("")
+    return pd.Series(text.str.strip(". ").values, index=patents["pub_id"].astype("string").values)
+
+
+def label_patents(patents: pd.DataFrame, classifications: pd.DataFrame, rules, model,
+                  params: ClassifyParams = ClassifyParams()) -> pd.DataFrame:
+    """Labels of every publication: rules on its codes, the text model on its title+abstract.
+
+    Parameters
+    ----------
+    patents, classifications : DataFrame
+        Canonical tables.
+    rules : pipeline.classify.rules.RuleSet
+    model : pipeline.classify.text.TextClassifier
+        Fitted; its own thresholds are replaced by ``params.thresholds``.
+
+    Returns
+    -------
+    DataFrame
+        Columns :data:`LABEL_COLUMNS` (see :func:`combine_labels`).
+    """
+    from .rules import rule_labels
+
+    model = model.set_params(thresholds=dict(params.thresholds))
+    texts = patent_texts(patents)
+    has_text = texts.str.len() > 0
+    proba = model.predict_proba(texts[has_text].tolist())
+    proba.index = texts[has_text].index
+    # Explanations are computed only where a text label can result (cheap at scale).
+    thr = pd.Series(params.thresholds).reindex(proba.columns).fillna(1.0)
+    candidates = proba.index[(proba >= thr.values).any(axis=1)]
+    terms = pd.Series(_terms_text(model.explain(texts[candidates].tolist())), index=candidates, dtype="string")
+    has_codes = patents["pub_id"].isin(classifications.loc[classifications["main_group"].notna(), "pub_id"])
+    return combine_labels(patents["pub_id"], has_codes, rule_labels(classifications, rules), proba, terms, params)
+
+
+def classify_list(df: pd.DataFrame, title_col: str, rules, model, params: ClassifyParams = ClassifyParams(),
+                  abstract_col: str | None = None, ipc_col: str | None = None) -> pd.DataFrame:
+    """Classify a list of patents from elsewhere (a title column; abstract and IPC optional).
+
+    Returns ``df`` with four columns added: ``industry``, ``branch``, ``confidence`` and
+    ``reason`` (several labels of one row joined with ``; ``). Rows keep their order.
+    """
+    from ..ingest.normalize import ipc_main_group, ipc_subclass, normalize_ipc, split_multi
+
+    df = df.reset_index(drop=True)
+    ids = pd.Series([f"row{i}" for i in range(len(df))], dtype="string")
+    patents = pd.DataFrame({"pub_id": ids, "title": df[title_col].astype("string"),
+                            "abstract": df[abstract_col].astype("string") if abstract_col else pd.NA})
+    if ipc_col:
+        pieces = split_multi(df[ipc_col].astype("string"), seps=r";;|;|；|\||,|，")
+        sym = normalize_ipc(pieces.reset_index(drop=True))
+        rows = pieces.index.get_level_values("row")
+        cls = pd.DataFrame({"pub_id": ids.iloc[rows].values, "scheme": "IPC", "symbol": sym.values,
+                            "seq": pieces.index.get_level_values("seq")}).dropna(subset=["symbol"])
+        cls["subclass"], cls["main_group"] = ipc_subclass(cls["symbol"]), ipc_main_group(cls["symbol"])
+        cls["is_main"] = cls["seq"] == 0
+    else:
+        cls = pd.DataFrame(columns=["pub_id", "scheme", "symbol", "seq", "subclass", "main_group", "is_main"])
+    labels = label_patents(patents, cls, rules, model, params)
+    labels = labels[labels["flag"].fillna("") != "codes_disagree"]
+    g = labels.groupby("pub_id", sort=False)
+    joined = pd.DataFrame({
+        "industry": g["industry"].agg(lambda s: "; ".join(dict.fromkeys(s))),
+        "branch": g["branch"].agg(lambda s: "; ".join(dict.fromkeys(s.dropna()))),
+        "confidence": g["confidence"].max(),
+        "reason": g["explanation"].agg(lambda s: " || ".join(s)),
+    })
+    out = df.copy()
+    for col in joined.columns:
+        out[col] = ids.map(joined[col]).values
+    return out
