@@ -151,17 +151,26 @@ def read_list(path: str | Path) -> tuple[pd.DataFrame, dict[str, str | None]]:
     if head.startswith(b"PK"):
         raw = pd.read_excel(path, header=None, dtype=str, engine="openpyxl").fillna("")
     else:
+        import csv
+        import io as _io
+
+        data = path.read_bytes()
         for enc in ("utf-8-sig", "gb18030"):
             try:
-                raw = pd.read_csv(path, header=None, dtype=str, keep_default_na=False, encoding=enc,
-                                  skip_blank_lines=True, on_bad_lines="error", sep=None, engine="python")
+                text = data.decode(enc)
                 break
             except UnicodeDecodeError:
                 continue
-            except (pd.errors.ParserError, pd.errors.EmptyDataError) as exc:
-                raise UnreadableInputError(path, f"not a readable table: {exc}") from None
         else:
             raise UnreadableInputError(path, "cannot decode as UTF-8 or GB18030")
+        head = text[:4096]
+        delim = "\t" if head.count("\t") > head.count(",") else ","
+        # csv.reader, not read_csv: a title row above the header has fewer cells (ragged).
+        rows = [r for r in csv.reader(_io.StringIO(text), delimiter=delim) if any(c.strip() for c in r)]
+        if not rows:
+            raise UnreadableInputError(path, "empty file")
+        width = max(len(r) for r in rows)
+        raw = pd.DataFrame([r + [""] * (width - len(r)) for r in rows], dtype="string").fillna("")
 
     def key(v) -> str:
         return unicodedata.normalize("NFKC", str(v)).strip().lower()

@@ -232,3 +232,27 @@ def test_project_new_adds_a_valid_entry_and_list_shows_state(repo):
         assert "yubei-talent" in listing and "never" in listing and "up to date" in listing
     finally:
         (root / "params.yaml").write_text(before, encoding="utf-8")
+
+
+def test_classify_a_list_from_elsewhere(repo, tmp_path):
+    root, _ = repo
+    src = tmp_path / "list.csv"
+    src.write_text(
+        "导出清单 2026-11-25\n"
+        "序号,标题,摘要,IPC\n"
+        "1,一种锂离子动力电池的热管理系统,本发明公开了一种电动汽车动力电池热管理系统。,H01M 10/613(2014.01)\n"
+        "2,\"=cmd|' /C calc'!A0\",,\n"
+        "3,Wireless network base station scheduling,A method for scheduling user terminals in a cellular network.,\n",
+        encoding="utf-8-sig")
+    out = run([str(BIN / "patnav"), "classify", str(src)], root).stdout
+    dest = tmp_path / "list.classified.csv"
+    assert str(dest) in out.replace("\n", "")
+    df = pd.read_csv(dest, encoding="utf-8-sig", dtype=str)
+    assert list(df.columns)[:4] == ["序号", "标题", "摘要", "IPC"]
+    assert {"industry", "branch", "confidence", "reason"} <= set(df.columns)
+    assert df.loc[0, "industry"] == "nev" and "nev.components" in df.loc[0, "branch"]  # H01M10/613 rule
+    assert "H01M10/613" in df.loc[0, "reason"]
+    assert df.loc[1, "标题"].startswith("'=")  # written back neutralised
+    assert len(df) == 3
+    bad = run([str(BIN / "patnav"), "classify", str(tmp_path / "missing.csv")], root, check=False)
+    assert bad.returncode == 2 and "missing.csv" in bad.stderr
