@@ -196,8 +196,8 @@ def tokenize(text: str | None, lang: str | None = None) -> list[str]:
     --------
     >>> tokenize("Lithium-ion batteries for electric vehicles")
     ['lithium', 'ion', 'battery', 'electric', 'vehicle']
-    >>> tokenize("一种电动汽车的充电桩")
-    ['电动汽车', '充电桩']
+    >>> tokenize("一种锂离子电池及其制备方法")
+    ['锂离子', '电池', '制备', '方法']
     """
     if not text:
         return []
