@@ -21,3 +21,11 @@ def shared_data() -> Path:
     if not SHARED.is_dir():
         pytest.skip("../shared/data not present")
     return SHARED
+
+
+@pytest.fixture(scope="session")
+def sample_tables():
+    """Canonical tables of the bundled sample, ingested once per test session."""
+    import pipeline
+
+    return pipeline.ingest([SAMPLE], relative_to=ROOT).tables

@@ -1,15 +1,8 @@
 """Landscape expansion (seed / anti-seed) on tiny hand-made cases and on the sample."""
 
-from pathlib import Path
-
 import pandas as pd
-import pytest
-
 from pipeline.classify.expand import (ExpandParams, SearchStrategy, anti_seeds, expand, landscape_set,
                                       precision_recall, prune, seed_set)
-
-ROOT = Path(__file__).resolve().parents[2]
-
 
 def _toy():
     patents = pd.DataFrame({
@@ -71,13 +64,8 @@ def test_precision_recall_hand_computed():
     assert empty["in_set"] == 0 and empty["recall"] == 0
 
 
-def test_landscape_set_on_the_real_sample():
-    import pipeline
-
-    canon = ROOT / "data" / "interim" / "canonical"
-    if not (canon / "patents.parquet").exists():
-        pytest.skip("run the ingest stage first")
-    t = pipeline.read_tables(canon)
+def test_landscape_set_on_the_real_sample(sample_tables):
+    t = sample_tables
     out = landscape_set(t["patents"], t["classifications"], t["citations"],
                         SearchStrategy(keywords=("unmanned aerial", "无人机"), codes=("B64C39*",)))
     seeds = out[out.level == 0]

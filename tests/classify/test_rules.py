@@ -278,13 +278,8 @@ def test_generator_builds_a_valid_taxonomy(shared_data, tmp_path):
 
 
 @pytest.mark.slow
-def test_sample_labels(rs):
-    from pipeline.io import read_table
-
-    canon = ROOT / "data" / "interim" / "canonical"
-    if not (canon / "classifications.parquet").exists():
-        pytest.skip("run `patnav ingest` first")
-    c = read_table(canon, "classifications")
+def test_sample_labels(rs, sample_tables):
+    c = sample_tables["classifications"]
     out = rule_labels(c, rs)
     assert not out.duplicated(["pub_id", "industry", "branch"]).any()
     assert set(out["match"]) <= {"symbol", "main_group", "subclass", "subclass_only"}
