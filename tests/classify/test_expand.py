@@ -1,8 +1,10 @@
 """Landscape expansion (seed / anti-seed) on tiny hand-made cases and on the sample."""
 
 import pandas as pd
+
 from pipeline.classify.expand import (ExpandParams, SearchStrategy, anti_seeds, expand, landscape_set,
                                       precision_recall, prune, seed_set)
+
 
 def _toy():
     patents = pd.DataFrame({
