@@ -155,7 +155,8 @@ def train(params_file: ParamsOpt = None) -> None:
         cn_dev = pd.read_csv(root / tp.cn_dev, dtype={"id": str})
         model, metrics, confusion = run_train(
             tables["patents"], tables["classifications"], load_rules(root / cp.taxonomy), titles, cn_dev,
-            thresholds=dict(cp.labels.thresholds), random_state=tp.random_state, model_params=tp.model)
+            thresholds=dict(cp.labels.thresholds), random_state=tp.random_state, model_params=tp.model,
+            taxonomy=root / cp.taxonomy)
     except (PatNavError, OSError) as exc:
         _fail(exc)
     path = save_model(model, root / cp.model)

@@ -16,6 +16,7 @@ classifier puts in an industry is listed with source ``text`` and flag
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -42,6 +43,7 @@ def combine_labels(
     proba: pd.DataFrame,
     terms: pd.Series,
     params: ClassifyParams,
+    thresholds: pd.DataFrame | None = None,
 ) -> pd.DataFrame:
     """Combine rule labels and text probabilities into one labels table.
 
@@ -61,6 +63,10 @@ def combine_labels(
         Index ``pub_id``: the top contributing terms per industry, as text
         (``"nev: battery, charging; it: network"``), for explanations.
     params : ClassifyParams
+    thresholds : DataFrame, optional
+        Threshold per publication and industry, aligned with ``proba`` (thresholds may
+        differ by the text's language: ``classify.thresholds.zh``). By default the flat
+        ``params.thresholds`` for every row.
 
     Returns
     -------
@@ -81,11 +87,18 @@ def combine_labels(
     """
     pubs = pd.DataFrame({"pub_id": pd.Series(pub_ids).astype("string").values,
                          "has_codes": pd.Series(has_codes).fillna(False).astype(bool).values})
-    industries = [c for c in proba.columns if c in params.thresholds]
-    long = proba[industries].rename_axis("pub_id").reset_index().melt(
-        id_vars="pub_id", var_name="industry", value_name="p") if len(proba) else pd.DataFrame(columns=["pub_id", "industry", "p"])
+    if thresholds is None:
+        flat = {k: v for k, v in params.thresholds.items() if not isinstance(v, Mapping)}
+        thresholds = pd.DataFrame({c: float(flat.get(c, 1.0)) for c in proba.columns}, index=proba.index)
+    industries = list(proba.columns)
+    if len(proba):
+        long = proba[industries].rename_axis("pub_id").reset_index().melt(
+            id_vars="pub_id", var_name="industry", value_name="p")
+        long["thr"] = thresholds.reindex(index=proba.index, columns=industries).to_numpy().ravel(order="F")
+    else:
+        long = pd.DataFrame(columns=["pub_id", "industry", "p", "thr"])
     long["pub_id"] = long["pub_id"].astype("string")
-    thr = long["industry"].map(params.thresholds).astype(float)
+    thr = long["thr"].astype(float)
 
     # --- rule labels, confirmed or contradicted by the text
     r = rule_lbls.copy()
@@ -93,8 +106,7 @@ def combine_labels(
     r = r.merge(long, on=["pub_id", "industry"], how="left")
     weak = r["match"].eq("subclass_only")
     r["confidence"] = np.where(weak, params.subclass_only_confidence, 1.0)
-    r_thr = r["industry"].map(params.thresholds).astype(float)
-    confirmed = r["p"].ge(r_thr).fillna(False)
+    confirmed = r["p"].ge(r["thr"].astype(float)).fillna(False)
     r["source"] = np.where(confirmed, "both", "rule")
     r["flag"] = np.where(r["p"].lt(params.disagree_below).fillna(False), "text_disagrees",
                          np.where(weak, "subclass_only", None))
@@ -153,14 +165,15 @@ def label_patents(patents: pd.DataFrame, classifications: pd.DataFrame, rules, m
     model = model.set_params(thresholds=dict(params.thresholds))
     texts = patent_texts(patents)
     has_text = texts.str.len() > 0
-    proba = model.predict_proba(texts[has_text].tolist())
+    proba, langs = model._proba(texts[has_text].tolist())
     proba.index = texts[has_text].index
+    thr = pd.DataFrame(model._thresholds_for(langs), index=proba.index, columns=proba.columns)
     # Explanations are computed only where a text label can result (cheap at scale).
-    thr = pd.Series(params.thresholds).reindex(proba.columns).fillna(1.0)
-    candidates = proba.index[(proba >= thr.values).any(axis=1)]
+    candidates = proba.index[(proba >= thr).any(axis=1)]
     terms = pd.Series(_terms_text(model.explain(texts[candidates].tolist())), index=candidates, dtype="string")
     has_codes = patents["pub_id"].isin(classifications.loc[classifications["main_group"].notna(), "pub_id"])
-    return combine_labels(patents["pub_id"], has_codes, rule_labels(classifications, rules), proba, terms, params)
+    return combine_labels(patents["pub_id"], has_codes, rule_labels(classifications, rules), proba, terms, params,
+                          thresholds=thr)
 
 
 def classify_list(df: pd.DataFrame, title_col: str, rules, model, params: ClassifyParams = ClassifyParams(),

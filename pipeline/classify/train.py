@@ -24,7 +24,7 @@ import pandas as pd
 
 from .evaluation import fit_model, holdout_by_source, holdout_by_year
 from .rules import rule_labels, symbol_labels
-from .text import INDUSTRIES, build_training_set, evaluate
+from .text import INDUSTRIES, build_training_set, condition_terms, evaluate, taxonomy_texts
 
 __all__ = ["train", "dev_frame", "SYNTHETIC_SOURCES"]
 
@@ -55,8 +55,12 @@ def _confusion(block: dict, split: str, lang: str) -> pd.DataFrame:
 
 def train(patents: pd.DataFrame, classifications: pd.DataFrame, rules, ipc_titles: pd.DataFrame,
           cn_dev: pd.DataFrame, *, thresholds: dict, random_state: int = 0, test_source: str = "uspto_xml",
-          last_train_year: int | None = None, model_params: dict | None = None):
+          last_train_year: int | None = None, model_params: dict | None = None, taxonomy=None):
     """Fit, evaluate and refit the text classifier.
+
+    ``taxonomy`` (mapping or path; default the packaged one) supplies the keyword
+    conditions of concordance rows that require them and the branch names, descriptions
+    and keywords added as training texts.
 
     Returns
     -------
@@ -69,17 +73,20 @@ def train(patents: pd.DataFrame, classifications: pd.DataFrame, rules, ipc_title
     model_params = dict(model_params or {})
     title_labels = symbol_labels(ipc_titles["symbol"], rules)
     ts = build_training_set(patents, rule_labels(classifications, rules), ipc_titles,
-                            classifications=classifications, title_labels=title_labels)
-    ts = ts[~ts["source"].isin(SYNTHETIC_SOURCES)].reset_index(drop=True)
+                            classifications=classifications, title_labels=title_labels,
+                            condition_terms=condition_terms(rules, taxonomy))
+    ts = ts[~ts["source"].isin(SYNTHETIC_SOURCES)]
+    ts = pd.concat([ts, taxonomy_texts(taxonomy)], ignore_index=True)
     fit = dict(random_state=random_state, thresholds=thresholds, **model_params)
 
     metrics: dict = {"training_rows": int(len(ts)),
-                     "training_real_records": int((ts["source"] != "ipc_titles").sum())}
+                     "training_real_records": int((~ts["source"].isin(["ipc_titles", "taxonomy"])).sum()),
+                     "training_taxonomy_texts": int((ts["source"] == "taxonomy").sum())}
     confusion = []
     splits = {}
     if (ts["source"] == test_source).any():
         splits[f"by_source:{test_source}"] = holdout_by_source(ts, [test_source])
-    years = ts.loc[ts["source"] != "ipc_titles", "year"].dropna()
+    years = ts.loc[~ts["source"].isin(["ipc_titles", "taxonomy"]), "year"].dropna()
     if len(years):
         cut = last_train_year or int(years.quantile(0.8))
         splits[f"by_year:>{cut}"] = holdout_by_year(ts, cut)

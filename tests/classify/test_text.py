@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import zipfile
 from pathlib import Path
+from types import SimpleNamespace
 
 import numpy as np
 import pandas as pd
@@ -15,11 +16,13 @@ from pipeline.classify.text import (
     ModelFileError,
     TextClassifier,
     build_training_set,
+    condition_terms,
     detect_language,
     evaluate,
     load_ipc_titles,
     load_model,
     save_model,
+    taxonomy_texts,
     tokenize,
 )
 
@@ -60,7 +63,7 @@ def corpus(*langs):
 @pytest.fixture(scope="module")
 def fitted():
     texts, y = corpus(EN, ZH)
-    return TextClassifier(min_df=1, C=20, calibration="none", random_state=0).fit(texts, y)
+    return TextClassifier(min_df=1, estimator="logreg", C=20, calibration="none", random_state=0).fit(texts, y)
 
 
 def test_obvious_answers_both_languages(fitted):
@@ -78,12 +81,32 @@ def test_none_of_the_industries(fitted):
 
 def test_thresholds_are_applied():
     texts, y = corpus(EN)
-    m = TextClassifier(min_df=1, C=20, calibration="none", thresholds={"nev": 0.99}).fit(texts, y)
+    m = TextClassifier(min_df=1, estimator="logreg", C=20, calibration="none", thresholds={"nev": 0.99}).fit(texts, y)
     p = m.predict_proba(["electric vehicle battery"])["nev"].iloc[0]
     assert 0.5 < p < 0.99
     assert m.predict(["electric vehicle battery"])["nev"].iloc[0] == 0
     with pytest.raises(ValueError, match="unknown industries"):
         TextClassifier(thresholds={"space": 0.3}).fit(texts, y)
+
+
+def test_thresholds_per_language(fitted):
+    texts = ["electric vehicle battery pack", "电动汽车动力电池包"]
+    proba = fitted.predict_proba(texts)["nev"]
+    assert (proba > 0.5).all()
+    m = fitted.set_params(thresholds={"nev": 0.5, "zh": {"nev": 0.999}})
+    try:
+        assert m.predict(texts)["nev"].tolist() == [1, 0]
+        assert "nev" in m.explain(texts)[0] and "nev" not in m.explain(texts)[1]
+    finally:
+        fitted.set_params(thresholds=None)
+
+
+def test_spacy_and_regex_english_tokens_agree():
+    text = "A lithium-ion battery-management system for electric vehicles, comprising 3 cells (U.S. Pat. No. 5,123)."
+    assert tokenize(text, en_tokenizer="spacy") == tokenize(text) == [
+        "lithium", "ion", "battery", "management", "system", "electric", "vehicle", "comprising", "cell", "pat"]
+    with pytest.raises(ValueError, match="en_tokenizer"):
+        tokenize(text, en_tokenizer="nltk")
 
 
 def test_same_seed_same_probabilities():
@@ -228,6 +251,22 @@ def test_build_training_set_negatives_and_weak_labels():
     ts3 = build_training_set(patents, rule_lbls, titles, classifications=classifications, title_labels=title_lbls,
                              condition_terms={"5.2-r4": ["electric vehicle"]})
     assert ts3.set_index("id")["nev"].to_dict() == {"US1": 1, "US2": 0, "H01M10/0525": 0, "E05D3/02": 0}
+
+
+def test_taxonomy_words_as_training_texts_and_text_conditions():
+    tax = {"industries": {
+        "nev": {"zh": "新能源汽车", "en": "NEV", "branches": {"components": {
+            "zh": "部件", "en": "Parts", "description": {"zh": "动力电池与电机", "en": "Traction batteries"},
+            "keywords": {"zh": ["电池包"], "en": ["battery pack"]}}}},
+        "space": {"zh": "航天", "en": "Space", "branches": {"launchers": {"zh": "火箭", "en": "Rockets"}}}}}
+    t = taxonomy_texts(tax)
+    assert sorted(t["text"]) == sorted(["部件", "动力电池与电机", "电池包", "Parts", "Traction batteries", "battery pack"])
+    assert (t["source"] == "taxonomy").all() and t["nev"].eq(1).all() and t["it"].eq(0).all()
+    assert t.set_index("text").at["电池包", "lang"] == "zh" and t.set_index("text").at["Parts", "lang"] == "en"
+    rules = SimpleNamespace(rules=pd.DataFrame({
+        "rule_id": ["5.2-r4", "5.2-r1"], "branch": ["nev.components", "nev.components"],
+        "text_condition": ["require_keywords", "exclude_keywords"]}))
+    assert condition_terms(rules, tax) == {"5.2-r4": ["电池包", "battery pack"]}
 
 
 def test_load_ipc_titles_cleans_pdf_noise(tmp_path):
