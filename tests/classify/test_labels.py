@@ -1,0 +1,72 @@
+"""Combining rule and text labels; thresholds per language; classifying an outside list."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from pipeline.classify.labels import ClassifyParams, classify_list, combine_labels, label_patents
+from pipeline.classify.rules import load_rules
+from pipeline.classify.text import TextClassifier
+
+from .test_text import EN, ZH, corpus
+
+
+@pytest.fixture(scope="module")
+def model():
+    texts, y = corpus(EN, ZH)
+    return TextClassifier(min_df=1, estimator="logreg", C=20, calibration="none", random_state=0).fit(texts, y)
+
+
+def _no_rules():
+    return pd.DataFrame(columns=["pub_id", "industry", "branch", "rule_id", "match", "explanation"])
+
+
+def test_threshold_frame_overrides_flat_params():
+    proba = pd.DataFrame({"nev": [0.3, 0.3]}, index=["en1", "zh1"])
+    thr = pd.DataFrame({"nev": [0.5, 0.2]}, index=["en1", "zh1"])  # zh rows use a lower bar
+    out = combine_labels(pd.Series(["en1", "zh1"]), pd.Series([False, False]), _no_rules(), proba,
+                         pd.Series(dtype=str), ClassifyParams(thresholds={"nev": 0.5}), thresholds=thr)
+    assert out["pub_id"].tolist() == ["zh1"]
+    assert out["confidence"].tolist() == [0.3]
+
+
+def test_rule_label_confirmed_by_text_at_the_row_threshold():
+    rules = pd.DataFrame({"pub_id": ["a", "b"], "industry": ["nev", "nev"], "branch": ["nev.x", "nev.x"],
+                          "rule_id": ["r", "r"], "match": ["main_group", "main_group"],
+                          "explanation": ["H01M10/0525 matches H01M10*"] * 2})
+    proba = pd.DataFrame({"nev": [0.3, 0.3]}, index=["a", "b"])
+    thr = pd.DataFrame({"nev": [0.25, 0.35]}, index=["a", "b"])
+    out = combine_labels(pd.Series(["a", "b"]), pd.Series([True, True]), rules, proba,
+                         pd.Series(dtype=str), ClassifyParams(), thresholds=thr)
+    assert out.set_index("pub_id")["source"].to_dict() == {"a": "both", "b": "rule"}
+
+
+def test_label_patents_uses_the_thresholds_of_each_language(model):
+    patents = pd.DataFrame({"pub_id": ["E", "Z"], "title": ["electric vehicle traction battery pack",
+                                                           "电动汽车动力电池包"], "abstract": [None, None]})
+    cls = pd.DataFrame(columns=["pub_id", "scheme", "symbol", "seq", "subclass", "main_group", "is_main"])
+    rules = load_rules()
+    p = model.predict_proba(patents["title"].tolist())["nev"].to_numpy()
+    # A bar between the two probabilities for English, far below both for Chinese.
+    en_bar = float(np.round(max(p) + 0.01, 3))
+    params = ClassifyParams(thresholds={"en": {"nev": en_bar}, "zh": {"nev": 0.01}})
+    out = label_patents(patents, cls, rules, model, params)
+    assert set(out.loc[out["industry"] == "nev", "pub_id"]) == {"Z"}
+    params = ClassifyParams(thresholds={"en": {"nev": 0.01}, "zh": {"nev": en_bar}})
+    out = label_patents(patents, cls, rules, model, params)
+    assert set(out.loc[out["industry"] == "nev", "pub_id"]) == {"E"}
+
+
+def test_classify_list_adds_columns_and_keeps_row_order(model):
+    df = pd.DataFrame({"标题": ["电动汽车动力电池包", "kitchen cabinet door hinge", "工业机器人焊接机械臂"],
+                       "IPC": ["H01M10/0525", None, "B25J9/16"]})
+    out = classify_list(df, "标题", load_rules(), model, ClassifyParams(), ipc_col="IPC")
+    assert out.columns.tolist() == ["标题", "IPC", "industry", "branch", "confidence", "reason"]
+    assert out["标题"].tolist() == df["标题"].tolist()
+    assert "nev" in out.loc[0, "industry"]
+    assert pd.isna(out.loc[1, "industry"])
+    assert "manufacturing" in out.loc[2, "industry"]
+    # The rule that placed row 0 is named in its reason.
+    assert "H01M10/0525" in out.loc[0, "reason"]
