@@ -222,6 +222,71 @@ def classify(
     out_console.print(f"metrics → {mpath}")
 
 
+@app.command()
+def network(
+    edges: Annotated[Path | None, typer.Argument(help="A CSV edge list 'citing,cited' (dates optional: citing_date, cited_date). Without it: the pipeline stage over the canonical tables.")] = None,
+    out: Annotated[Path | None, typer.Option("--out", help="Output folder for an edge list (default: EDGES.network/).")] = None,
+    nodes_file: Annotated[Path | None, typer.Option("--nodes", help="Optional node CSV: node, label/title, applicant, date, country, province, city, district.")] = None,
+    params_file: ParamsOpt = None,
+) -> None:
+    """Citation-network analytics: core patents, main paths, clusters, knowledge flows, exports."""
+    from .network import run as net
+    from .network.graph import from_tables
+
+    params = _params(params_file)
+    root = _root(params_file)
+    npar = params["network"]
+    start = time.perf_counter()
+    last = {"step": None, "t": start}
+
+    def progress(step: str) -> None:
+        now = time.perf_counter()
+        if last["step"]:
+            console.print(f"  {last['step']}: {now - last['t']:.1f} s", highlight=False)
+        last.update(step=step, t=now)
+
+    try:
+        if edges is not None:
+            node_attrs = net.read_node_list(nodes_file) if nodes_file else None
+            progress("graph")
+            graph, regions = net.graph_from_user_files(net.read_edge_list(edges), node_attrs)
+            tables = net.analyse(graph, npar, node_regions=regions, progress=progress)
+            dest = out or edges.with_name(f"{edges.stem}.network")
+            exports = dest
+        else:
+            from .classify.text import load_ipc_titles
+
+            tp = params["train"]
+            t = io.read_tables(root / params["ingest"].out)
+            progress("graph")
+            graph = from_tables(t["patents"], t["citations"], t["parties"], level=npar.level)
+            titles = load_ipc_titles(root / tp.ipc_titles_zh, root / tp.ipc_titles_en)
+            tables = net.analyse(graph, npar, patents=t["patents"], classifications=t["classifications"],
+                                 parties=t["parties"], ipc_titles=titles, progress=progress)
+            dest, exports = root / npar.out, root / npar.exports
+        progress("exports")
+        written = net.write_exports(tables, exports, top=npar.export_top, lang=npar.lang)
+        progress("")
+    except PatNavError as exc:
+        _fail(exc)
+    dest.mkdir(parents=True, exist_ok=True)
+    for name, df in tables.items():
+        df.to_parquet(dest / f"{name}.parquet", index=False)
+    metrics = net.summary(graph, tables)
+    metrics["seconds"] = round(time.perf_counter() - start, 2)
+    mpath = io.write_json(metrics, dest / "metrics.json" if edges is not None else root / npar.metrics)
+    out_console.print(f"{metrics['nodes']} nodes ({metrics['nodes_in_data']} in the data), {metrics['edges']} edges, "
+                      f"cycle edges removed {metrics['cycle_edges_removed']}, largest component "
+                      f"{metrics['largest_component']}, {metrics['clusters']} clusters", highlight=False)
+    out_console.print(f"tables ({', '.join(tables)}) → {dest}")
+    out_console.print(f"exports → {', '.join(str(p) for p in written)}")
+    out_console.print(f"metrics → {mpath}")
+
+
+# Network stage tables loaded into the database as network_<name>.
+NETWORK_DB_TABLES = ("nodes", "edges", "main_paths", "removed", "clusters", "flows_applicants", "flows_regions",
+                     "ipc_cooccurrence")
+
 db_app = typer.Typer(help="The industry patent database (DuckDB).", no_args_is_help=True)
 app.add_typer(db_app, name="db")
 
@@ -235,9 +300,11 @@ def db_build(params_file: ParamsOpt = None) -> None:
     root = _root(params_file)
     start = time.perf_counter()
     try:
-        labels = root / params["classify"].out
+        extra = {"labels": root / params["classify"].out}
+        net_dir = root / params["network"].out
+        extra.update({f"network_{t}": net_dir / f"{t}.parquet" for t in NETWORK_DB_TABLES})
         counts = db.build(root / params["ingest"].out, root / params["database"].path,
-                          extra={"labels": labels} if labels.exists() else None)
+                          extra={k: v for k, v in extra.items() if v.exists()})
     except PatNavError as exc:
         _fail(exc)
     metrics = {"rows": counts, "seconds": round(time.perf_counter() - start, 2)}

@@ -123,6 +123,9 @@ def load_params(path: str | Path | None = None) -> dict:
                                               metrics=str(cl["metrics"]), labels=ClassifyParams(**labels))
         tr = _section(raw, "train", path)
         out["train"] = TrainParams(**tr)
+        from .network.run import NetworkParams
+
+        out["network"] = NetworkParams.from_dict(_section(raw, "network", path))
     except KeyError as exc:
         raise ConfigError(f"{path}: required field {exc.args[0]!r} is missing") from None
     except (TypeError, ValueError) as exc:

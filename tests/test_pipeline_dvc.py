@@ -13,6 +13,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+import duckdb
 import nbformat
 import pandas as pd
 import pytest
@@ -60,12 +61,21 @@ def test_repro_produces_every_stage_output_for_each_project(repo):
     root, out = repo
     names = list(projects(root))
     assert len(names) >= 2 and len({p["type"] for p in projects(root).values()}) >= 2
-    assert stages_run(out) == sorted(["classify", "database", "ingest", "train", *[f"landscape@{n}" for n in names]])
+    assert stages_run(out) == sorted(["classify", "database", "ingest", "network", "train",
+                                      *[f"landscape@{n}" for n in names]])
     assert (root / "models/text_classifier.skops").exists() and (root / "data/interim/labels.parquet").exists()
     train = json.loads((root / "metrics/train.json").read_text())
     assert train["zh_dev"]["n"] > 100 and 0 <= train["zh_dev"]["macro_f1"] <= 1
     assert (root / "data/interim/canonical/patents.parquet").exists()
     assert (root / "data/processed/patnav.duckdb").exists()
+    net = json.loads((root / "metrics/network.json").read_text(encoding="utf-8"))
+    assert net["edges_by_citing_source"]["uspto_xml"] > 1000 and net["largest_component"] > 100
+    assert (root / "data/processed/network/exports/citations.gexf").exists()
+    con = duckdb.connect(str(root / "data/processed/patnav.duckdb"), read_only=True)
+    top = con.execute("SELECT node FROM network_nodes ORDER BY pagerank DESC, node LIMIT 1").fetchall()[0][0]
+    assert top == pd.read_parquet(root / "data/processed/network/nodes.parquet").sort_values(
+        ["pagerank", "node"], ascending=[False, True])["node"].iloc[0]
+    con.close()
     for n in names:
         d = root / "data" / "processed" / n
         for f in ("scope.parquet", "filing_trend.csv", "top_applicants.csv", "top_inventors.csv", "regions.csv",

@@ -1,0 +1,402 @@
+"""The network stage: every citation-network analysis of one graph, as tables.
+
+:func:`analyse` is pure: a :class:`~pipeline.network.graph.CitationGraph` (plus, when
+they exist, the canonical tables for titles, codes and owners) in, a dict of DataFrames
+out. The CLI writes them as Parquet and the database stage loads them; the same
+function runs on an edge list a user brings (:func:`read_edge_list`).
+
+Tables
+------
+``nodes``
+    Per node: citation counts (forward, forward within the window, backward, outside
+    references, citation lag), PageRank, HITS authority and hub, topological level,
+    community, and whether the node lies on a main path.
+``edges``
+    Every edge with its traversal weights (the ``weights`` of the params), self-citation
+    flag and main-path memberships.
+``main_paths``
+    The edges of the global, local-forward and key-route main paths, in order.
+``removed``
+    Edges removed to break cycles, with the reason.
+``clusters``
+    One row per technology cluster (community of the coupling or co-citation graph):
+    size, dominant IPC groups, top terms, years, growth, label.
+``flows_applicants`` / ``flows_regions``
+    Citations aggregated between applicant groups and between regions (country,
+    province, city, district), self-citations flagged.
+``ipc_cooccurrence``
+    IPC pairs per period (technology convergence).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field, fields
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+from scipy.sparse.csgraph import connected_components
+
+from ..errors import ConfigError, UnreadableInputError
+from . import centrality, clusters, flows, mainpath
+from .graph import CitationGraph, citation_counts, from_edges
+
+__all__ = ["NetworkParams", "analyse", "summary", "read_edge_list", "read_node_list", "write_exports",
+           "REGION_LEVELS", "TABLES"]
+
+REGION_LEVELS = ("country", "province", "city", "district")
+TABLES = ("nodes", "edges", "main_paths", "removed", "clusters", "flows_applicants", "flows_regions",
+          "ipc_cooccurrence")
+PATH_KINDS = ("global", "local", "key_route")
+
+
+@dataclass(frozen=True)
+class NetworkParams:
+    """Tunables of the network stage (``params.yaml``, section ``network``)."""
+
+    out: str = "data/processed/network"
+    exports: str = "data/processed/network/exports"
+    metrics: str = "metrics/network.json"
+    level: str = "patent"
+    window_years: int = 5
+    weights: tuple = ("spc", "splc", "spnp")
+    main_path_weight: str = "spc"
+    key_routes: int = 10
+    pagerank: dict = field(default_factory=lambda: {"alpha": 0.85, "tol": 1e-10, "max_iter": 200})
+    hits: dict = field(default_factory=lambda: {"tol": 1e-10, "max_iter": 500})
+    clusters: dict = field(default_factory=lambda: {"similarity": "coupling", "method": "leiden", "resolution": 1.0,
+                                                    "min_shared": 1, "min_size": 3, "seed": 0})
+    cooccurrence: dict = field(default_factory=lambda: {"level": "subclass", "period_years": 5})
+    export_top: int = 2000
+    lang: str = "zh"
+
+    @classmethod
+    def from_dict(cls, raw: dict | None) -> NetworkParams:
+        """Validate the ``network`` section; unknown keys and bad values raise ``ConfigError``."""
+        raw = dict(raw or {})
+        known = {f.name for f in fields(cls)}
+        unknown = set(raw) - known
+        if unknown:
+            raise ConfigError(f"network: unknown key(s) {', '.join(sorted(unknown))}")
+        defaults = cls()
+        for key in ("pagerank", "hits", "clusters", "cooccurrence"):
+            raw[key] = {**getattr(defaults, key), **(raw.get(key) or {})}
+        if "weights" in raw:
+            raw["weights"] = tuple(raw["weights"])
+        p = cls(**raw)
+        bad = [w for w in (*p.weights, p.main_path_weight) if w not in ("spc", "splc", "spnp")]
+        if bad:
+            raise ConfigError(f"network.weights / main_path_weight: unknown method(s) {bad}; use spc, splc, spnp")
+        if p.level not in ("patent", "family"):
+            raise ConfigError(f"network.level must be 'patent' or 'family', not {p.level!r}")
+        if p.lang not in ("zh", "en"):
+            raise ConfigError(f"network.lang must be 'zh' or 'en', not {p.lang!r}")
+        if p.clusters["similarity"] not in ("coupling", "cocitation"):
+            raise ConfigError("network.clusters.similarity must be 'coupling' or 'cocitation'")
+        if p.window_years < 1 or p.key_routes < 1 or p.export_top < 0:
+            raise ConfigError("network: window_years and key_routes must be ≥ 1, export_top ≥ 0")
+        return p
+
+
+def _noop(step: str) -> None:
+    pass
+
+
+def analyse(
+    graph: CitationGraph,
+    params: NetworkParams = NetworkParams(),
+    *,
+    patents: pd.DataFrame | None = None,
+    classifications: pd.DataFrame | None = None,
+    parties: pd.DataFrame | None = None,
+    node_regions: pd.DataFrame | None = None,
+    ipc_titles: pd.DataFrame | None = None,
+    progress: Callable[[str], None] = _noop,
+) -> dict[str, pd.DataFrame]:
+    """Run every analysis of the network stage on one graph.
+
+    Parameters
+    ----------
+    graph : CitationGraph
+        Acyclic (as built by :func:`~pipeline.network.graph.from_tables` or
+        :func:`~pipeline.network.graph.from_edges`).
+    params : NetworkParams
+    patents, classifications : DataFrame, optional
+        Canonical tables: titles, filing years and IPC codes for the cluster labels and
+        the IPC co-occurrence. Without them clusters carry sizes only.
+    parties : DataFrame, optional
+        Canonical parties: the first applicant's region of each publication.
+    node_regions : DataFrame, optional
+        Row per node with some of ``country``, ``province``, ``city``, ``district``
+        (overrides the regions derived from ``parties``; for user edge lists).
+    ipc_titles : DataFrame, optional
+        :func:`pipeline.classify.text.load_ipc_titles`, for readable cluster labels.
+    progress : callable, optional
+        Called with the name of each step as it starts.
+
+    Returns
+    -------
+    dict of DataFrame
+        Keys :data:`TABLES`.
+    """
+    n, src, dst = graph.n, graph.src, graph.dst
+    out: dict[str, pd.DataFrame] = {}
+
+    progress("citation counts")
+    nodes = graph.nodes[["node", "in_data", "date"]].copy()
+    for col in ("applicant", "label", "title"):  # user node lists may carry labels of their own
+        if col in graph.nodes:
+            nodes[col] = graph.nodes[col]
+    counts = citation_counts(graph, window_years=params.window_years)
+    nodes = nodes.join(counts.drop(columns="node"))
+
+    progress("PageRank")
+    pr = centrality.pagerank(n, src, dst, **params.pagerank)
+    nodes["pagerank"] = pr.scores
+    progress("HITS")
+    hi = centrality.hits(n, src, dst, **params.hits)
+    nodes["hits_authority"], nodes["hits_hub"] = hi.authorities, hi.hubs
+
+    progress("main paths")
+    mp = mainpath.main_path_analysis(n, src, dst, method=params.main_path_weight, k=params.key_routes)
+    edges = graph.edges.drop(columns=["citing_date", "cited_date"])
+    for method in params.weights:
+        edges[method] = mp.weights if method == params.main_path_weight else \
+            mainpath.traversal_weights(n, src, dst, method=method)
+    nodes["level"] = mainpath.topological_levels(n, src, dst) if n else np.zeros(0, dtype=np.int64)
+    paths = {"global": np.asarray(mp.global_path), "local": np.asarray(mp.local_forward),
+             "key_route": np.asarray(mp.key_route)}
+    on_path = np.zeros(n, dtype=bool)
+    rows = []
+    for kind, ids in paths.items():
+        flag = np.zeros(len(edges), dtype=bool)
+        flag[ids] = True
+        edges[f"on_{kind}_path"] = flag
+        on_path[src[ids]] = on_path[dst[ids]] = True
+        rows.append(pd.DataFrame({"path": kind, "order": np.arange(len(ids)), "edge": ids}))
+    nodes["on_main_path"] = on_path
+    mp_rows = pd.concat(rows, ignore_index=True)
+    mp_rows = mp_rows.join(edges[["citing", "cited", params.main_path_weight]], on="edge")
+    out["main_paths"] = mp_rows.rename(columns={params.main_path_weight: "weight"})
+
+    progress("clusters")
+    cp = params.clusters
+    matrix = clusters.coupling_matrix if cp["similarity"] == "coupling" else clusters.cocitation_matrix
+    sim = matrix(n, src, dst, min_shared=cp["min_shared"])
+    labels = clusters.detect_communities(sim, method=cp["method"], resolution=cp["resolution"], seed=cp["seed"])
+    labels = _drop_small(labels, cp["min_size"])
+    nodes["cluster"] = labels
+    if patents is not None and classifications is not None:
+        out["clusters"] = clusters.label_clusters(labels, nodes, classifications, patents, lang=params.lang,
+                                                  ipc_titles=ipc_titles)
+    else:
+        sizes = pd.Series(labels[labels >= 0]).value_counts().sort_index()
+        out["clusters"] = pd.DataFrame({"cluster": sizes.index.astype("int64"), "size": sizes.to_numpy()})
+
+    progress("knowledge flows")
+    owner = nodes["applicant"] if "applicant" in nodes else pd.Series(pd.NA, index=nodes.index)
+    out["flows_applicants"] = flows.knowledge_flows(src, dst, owner.astype(object).where(owner.notna(), None))
+    regions = node_regions if node_regions is not None else _node_regions(graph, parties)
+    present = [lv for lv in REGION_LEVELS if lv in regions.columns and regions[lv].notna().any()]
+    parts = [flows.region_flows(src, dst, regions, level=lv) for lv in present]
+    out["flows_regions"] = pd.concat(parts, ignore_index=True) if parts else \
+        pd.DataFrame(columns=["level", "citing_group", "cited_group", "citations", "share", "self"])
+
+    progress("IPC co-occurrence")
+    if patents is not None and classifications is not None and len(classifications):
+        co = params.cooccurrence
+        out["ipc_cooccurrence"] = flows.ipc_cooccurrence(classifications, patents, level=co["level"],
+                                                         period_years=co["period_years"])
+    else:
+        out["ipc_cooccurrence"] = pd.DataFrame(columns=["period", "a", "b", "count"])
+
+    if patents is not None:
+        # Title for labels; first source so that figures resting on a synthetic fixture can be told apart.
+        p = patents.drop_duplicates("pub_id")
+        p = p.set_index(p["pub_id"].astype(str))
+        ids = nodes["node"].astype(str)
+        if "title" in p:
+            nodes["title"] = ids.map(p["title"]).astype("string")
+            if "title" in graph.nodes:
+                nodes["title"] = nodes["title"].fillna(graph.nodes["title"])
+        if "sources" in p:
+            nodes["source"] = ids.map(p["sources"].astype("string").str.split(";").str[0]).astype("string")
+    nodes.attrs["pagerank"] = {"iterations": pr.iterations, "error": pr.error}
+    out["nodes"] = nodes
+    out["edges"] = edges
+    out["removed"] = graph.removed.copy()
+    return {k: out[k].reset_index(drop=True) for k in TABLES}
+
+
+def _drop_small(labels: np.ndarray, min_size: int) -> np.ndarray:
+    """Communities smaller than ``min_size`` become -1; the rest keep their (size-ordered) numbers."""
+    labels = np.asarray(labels, dtype=np.int64)
+    if not len(labels) or min_size <= 1:
+        return labels
+    valid = labels >= 0
+    sizes = np.bincount(labels[valid]) if valid.any() else np.zeros(0, dtype=np.int64)
+    small = np.zeros(len(labels), dtype=bool)
+    small[valid] = sizes[labels[valid]] < min_size
+    return np.where(small, -1, labels)
+
+
+def _node_regions(graph: CitationGraph, parties: pd.DataFrame | None) -> pd.DataFrame:
+    """Region of every node: its first applicant's location; for an outside document, the
+    country of its number's prefix (``US5123456`` → ``US``)."""
+    nodes = graph.nodes
+    out = pd.DataFrame({lv: pd.Series(pd.NA, index=nodes.index, dtype="string") for lv in REGION_LEVELS})
+    if parties is not None and len(parties):
+        app = parties[parties["role"].isin(["applicant", "assignee"])]
+        app = app.sort_values(["pub_id", "role", "seq"], kind="stable").drop_duplicates("pub_id")
+        loc = app.set_index(app["pub_id"].astype(str))[list(REGION_LEVELS)]
+        ids = nodes["node"].astype(str)
+        for lv in REGION_LEVELS:
+            out[lv] = ids.map(loc[lv]).astype("string").to_numpy()
+    outside = ~nodes["in_data"].to_numpy(dtype=bool)
+    prefix = nodes["node"].astype("string").str.extract(r"^([A-Z]{2})\d", expand=False)
+    out.loc[outside, "country"] = out.loc[outside, "country"].fillna(prefix[outside])
+    return out
+
+
+def summary(graph: CitationGraph, tables: dict[str, pd.DataFrame]) -> dict:
+    """The stage's figures (DVC metrics): nodes, edges, cycles removed, largest component …"""
+    n, src, dst = graph.n, graph.src, graph.dst
+    if n:
+        import scipy.sparse as sp
+
+        adj = sp.csr_matrix((np.ones(len(src)), (src, dst)), shape=(n, n))
+        _, comp = connected_components(adj, directed=True, connection="weak")
+        largest = int(np.bincount(comp).max())
+        components = int(comp.max() + 1)
+    else:
+        largest = components = 0
+    nodes, edges, mp = tables["nodes"], tables["edges"], tables["main_paths"]
+    return {
+        "level": graph.level,
+        "nodes": int(n),
+        "nodes_in_data": int(nodes["in_data"].sum()),
+        "edges": int(graph.m),
+        "edges_in_data": int((nodes["in_data"].to_numpy()[src] & nodes["in_data"].to_numpy()[dst]).sum()) if n else 0,
+        "self_citations": int(edges["self_citation"].sum()),
+        "edges_by_citing_source": (nodes["source"].iloc[src].fillna("outside").value_counts().sort_index()
+                                   .astype(int).to_dict() if "source" in nodes and n else {}),
+        "dropped": {k: int(v) for k, v in graph.dropped.items()},
+        "cycle_edges_removed": {k: int(v) for k, v in graph.removed_counts.items()},
+        "weak_components": components,
+        "largest_component": largest,
+        "depth": int(nodes["level"].max()) if n else 0,
+        "pagerank_iterations": int(nodes.attrs.get("pagerank", {}).get("iterations", 0)),
+        "main_path_edges": {k: int((mp["path"] == k).sum()) for k in PATH_KINDS},
+        "clusters": int(len(tables["clusters"])),
+        "clustered_nodes": int((nodes["cluster"] >= 0).sum()),
+    }
+
+
+# ----------------------------------------------------------------------------- user files
+
+
+def _read_csv(path: Path) -> pd.DataFrame:
+    """A user CSV, every cell as text (UTF-8, UTF-8 with BOM, else GB18030)."""
+    try:
+        data = path.read_bytes()
+    except OSError as exc:
+        raise UnreadableInputError(path, exc.strerror or str(exc)) from None
+    import io as _io
+
+    for enc in ("utf-8-sig", "gb18030"):
+        try:
+            text = data.decode(enc)
+            break
+        except UnicodeDecodeError:
+            continue
+    else:  # pragma: no cover - gb18030 decodes almost anything
+        raise UnreadableInputError(path, "neither UTF-8 nor GB18030")
+    try:
+        df = pd.read_csv(_io.StringIO(text), dtype=str, keep_default_na=False, na_values=[""])
+    except (pd.errors.ParserError, pd.errors.EmptyDataError) as exc:
+        raise UnreadableInputError(path, f"not a readable CSV: {exc}") from None
+    df.columns = [str(c).strip().lower() for c in df.columns]
+    return df
+
+
+def read_edge_list(path: str | Path) -> pd.DataFrame:
+    """A user's citation edge list: CSV with columns ``citing``, ``cited`` and optionally
+    ``citing_date``, ``cited_date`` (any other column is ignored).
+
+    Raises
+    ------
+    UnreadableInputError
+        Unreadable file, wrong encoding, or a missing ``citing``/``cited`` column.
+    """
+    path = Path(path)
+    df = _read_csv(path)
+    missing = [c for c in ("citing", "cited") if c not in df.columns]
+    if missing:
+        raise UnreadableInputError(path, f"missing column(s) {', '.join(missing)}; an edge list needs "
+                                         "'citing,cited' (dates optional: citing_date, cited_date)")
+    return df[[c for c in ("citing", "cited", "citing_date", "cited_date") if c in df.columns]]
+
+
+def read_node_list(path: str | Path) -> pd.DataFrame:
+    """Optional node attributes for a user edge list: ``node`` plus any of ``label``,
+    ``title``, ``applicant``, ``date``, ``country``, ``province``, ``city``, ``district``."""
+    path = Path(path)
+    df = _read_csv(path)
+    if "node" not in df.columns:
+        raise UnreadableInputError(path, "missing column 'node'")
+    keep = ["node", "label", "title", "applicant", "date", *REGION_LEVELS]
+    return df[[c for c in keep if c in df.columns]]
+
+
+def graph_from_user_files(edges: pd.DataFrame, node_attrs: pd.DataFrame | None = None):
+    """Graph and per-node regions of a user edge list (and node list)."""
+    graph = from_edges(edges, node_attrs[["node"]] if node_attrs is not None else None)
+    regions = None
+    if node_attrs is not None:
+        attrs = node_attrs.drop_duplicates("node").set_index("node")
+        ids = graph.nodes["node"].astype(str)
+        extra = {c: ids.map(attrs[c]).to_numpy() for c in attrs.columns if c != "date"}
+        graph.nodes.drop(columns=[c for c in extra if c in graph.nodes], inplace=True)
+        for c, v in extra.items():
+            graph.nodes[c] = pd.array(v, dtype="string")
+        regions = pd.DataFrame({lv: graph.nodes[lv] for lv in REGION_LEVELS if lv in graph.nodes})
+    return graph, regions
+
+
+# ----------------------------------------------------------------------------- exports
+
+
+def write_exports(tables: dict[str, pd.DataFrame], folder: str | Path, *, top: int = 2000,
+                  lang: str = "zh") -> list[Path]:
+    """Gephi (GEXF, GraphML) and VOSviewer (map + network) files of the ``top`` nodes by
+    PageRank and the edges among them; labels in ``lang``.
+
+    Returns the paths written.
+    """
+    from .export import write_gexf, write_graphml, write_vosviewer
+
+    folder = Path(folder)
+    folder.mkdir(parents=True, exist_ok=True)
+    nodes, edges = tables["nodes"], tables["edges"]
+    keep = nodes.sort_values(["pagerank", "node"], ascending=[False, True], kind="stable").index[:top]
+    keep = np.sort(keep.to_numpy())
+    pos = np.full(len(nodes), -1, dtype=np.int64)
+    pos[keep] = np.arange(len(keep))
+    sub = edges[(pos[edges["src"].to_numpy()] >= 0) & (pos[edges["dst"].to_numpy()] >= 0)] if len(edges) else edges
+    s, d = pos[sub["src"].to_numpy()], pos[sub["dst"].to_numpy()]
+    metric_cols = [c for c in ("forward", "backward", "pagerank", "hits_authority", "cluster", "level") if c in nodes]
+    label_cols = [c for c in ("title", "label", "applicant") if c in nodes]
+    sub_nodes = nodes.loc[keep, ["node", *label_cols, *metric_cols]].reset_index(drop=True)
+    weight_cols = [c for c in ("spc", "splc", "spnp") if c in sub]
+    attrs = sub[weight_cols + [c for c in sub.columns if c.startswith("on_")]].reset_index(drop=True)
+    written = [
+        write_gexf(len(sub_nodes), s, d, sub_nodes, folder / "citations.gexf", attrs, lang=lang),
+        write_graphml(len(sub_nodes), s, d, sub_nodes, folder / "citations.graphml", attrs, lang=lang),
+    ]
+    vos_edges = pd.DataFrame({"src": s, "dst": d, "weight": 1.0})
+    written += list(write_vosviewer(sub_nodes, vos_edges, folder / "vosviewer_map.txt",
+                                    folder / "vosviewer_network.txt", lang=lang,
+                                    weights={"Citations": "forward"} if "forward" in sub_nodes else None))
+    return written
+

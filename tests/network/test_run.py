@@ -1,0 +1,160 @@
+"""The network stage as a whole: analyse() on hand graphs, the bundled sample, the CLI on user files."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+import networkx as nx
+import numpy as np
+import pandas as pd
+import pytest
+
+from pipeline.errors import ConfigError
+from pipeline.network.graph import from_edges, from_tables
+from pipeline.network.run import TABLES, NetworkParams, analyse, summary
+
+ROOT = Path(__file__).resolve().parents[2]
+
+# Knowledge flows a → b → d, a → c → d, d → e (citing → cited reversed: e cites d ...).
+HAND = pd.DataFrame({"citing": ["b", "c", "d", "d", "e"], "cited": ["a", "a", "b", "c", "d"],
+                     "citing_date": ["2011-01-01", "2012-01-01", "2014-01-01", "2014-01-01", "2016-01-01"],
+                     "cited_date": ["2010-01-01", "2010-01-01", "2011-01-01", "2012-01-01", "2014-01-01"]})
+
+
+@pytest.fixture(scope="module")
+def hand():
+    graph = from_edges(HAND)
+    params = NetworkParams(clusters={**NetworkParams().clusters, "min_size": 1})
+    return graph, analyse(graph, params)
+
+
+def test_every_table_is_produced(hand):
+    _, t = hand
+    assert set(t) == set(TABLES)
+
+
+def test_hand_graph_metrics(hand):
+    graph, t = hand
+    nodes = t["nodes"].set_index("node")
+    # a is cited by b and c; d by e; e by nobody.
+    assert nodes["forward"].to_dict() == {"a": 2, "b": 1, "c": 1, "d": 1, "e": 0}
+    assert nodes["backward"].to_dict() == {"a": 0, "b": 1, "c": 1, "d": 2, "e": 1}
+    # Two source→sink paths (e-d-b-a, e-d-c-a): SPC of e→d is 2, the others 1.
+    edges = t["edges"].set_index(["citing", "cited"])
+    assert edges["spc"].to_dict() == {("b", "a"): 1.0, ("c", "a"): 1.0, ("d", "b"): 1.0, ("d", "c"): 1.0,
+                                      ("e", "d"): 2.0}
+    # PageRank agrees with networkx on the same graph.
+    G = nx.DiGraph(list(zip(HAND["citing"], HAND["cited"], strict=True)))
+    ref = nx.pagerank(G, alpha=0.85, tol=1e-14)
+    for node, score in nodes["pagerank"].items():
+        assert score == pytest.approx(ref[node], abs=1e-9)
+    # The global main path is a whole source→sink path of 3 edges; the key-route path holds e→d.
+    mp = t["main_paths"]
+    assert (mp["path"] == "global").sum() == 3
+    assert ("e", "d") in set(zip(mp.loc[mp["path"] == "key_route", "citing"], mp.loc[mp["path"] == "key_route", "cited"],
+                                 strict=True))
+    assert nodes["on_main_path"].all()
+    s = summary(graph, t)
+    assert s["nodes"] == 5 and s["edges"] == 5 and s["largest_component"] == 5 and s["depth"] == 3
+
+
+def test_analyse_is_deterministic(hand):
+    graph, t = hand
+    again = analyse(graph, NetworkParams(clusters={**NetworkParams().clusters, "min_size": 1}))
+    for name in TABLES:
+        pd.testing.assert_frame_equal(t[name], again[name])
+
+
+def test_empty_and_single_edge_graphs():
+    empty = from_edges(pd.DataFrame({"citing": pd.Series(dtype=str), "cited": pd.Series(dtype=str)}))
+    t = analyse(empty)
+    assert all(len(t[k]) == 0 for k in ("nodes", "edges", "main_paths"))
+    assert summary(empty, t)["nodes"] == 0
+    one = from_edges(pd.DataFrame({"citing": ["x"], "cited": ["y"]}))
+    t = analyse(one)
+    assert t["edges"]["spc"].tolist() == [1.0]
+    assert set(t["main_paths"]["path"]) == {"global", "local", "key_route"}
+
+
+def test_params_are_validated():
+    with pytest.raises(ConfigError, match="unknown key"):
+        NetworkParams.from_dict({"levle": "patent"})
+    with pytest.raises(ConfigError, match="spc, splc, spnp"):
+        NetworkParams.from_dict({"main_path_weight": "nppc"})
+    assert NetworkParams.from_dict({"pagerank": {"alpha": 0.5}}).pagerank["tol"] == 1e-10
+
+
+def test_bundled_sample_gives_a_real_graph(sample_tables):
+    t = sample_tables
+    graph = from_tables(t["patents"], t["citations"], t["parties"])
+    tables = analyse(graph, patents=t["patents"], classifications=t["classifications"], parties=t["parties"])
+    s = summary(graph, tables)
+    # The real USPTO XML grants of the sample list 1,788 citations; 7 of them repeat a document
+    # the same patent already cites in another kind (US8420318B2 cites EP 1411340 A2 and A3 …).
+    assert int(t["citations"]["source"].str.contains("uspto").sum()) == 1788
+    assert s["edges_by_citing_source"]["uspto_xml"] == 1781
+    assert s["largest_component"] > 100 and s["clusters"] > 0
+    # Every edge is an input citation; none lost: kept + removed + dropped = citation rows.
+    assert s["edges"] + sum(s["cycle_edges_removed"].values()) + sum(s["dropped"].values()) == len(t["citations"])
+    # Region flows start at the country level: US grants cite mostly US documents.
+    flows = tables["flows_regions"]
+    us = flows[(flows["level"] == "country") & (flows["citing_group"] == "US")].set_index("cited_group")
+    assert us["citations"].idxmax() == "US"
+
+
+def _cli(*args, cwd=ROOT):
+    return subprocess.run([sys.executable, "-m", "pipeline", "network", *map(str, args)],
+                          capture_output=True, text=True, cwd=cwd, timeout=300)
+
+
+def test_cli_on_a_user_edge_list_gbk_with_nodes(tmp_path):
+    edges = tmp_path / "edges.csv"
+    HAND.to_csv(edges, index=False, encoding="gb18030")
+    nodes = tmp_path / "nodes.csv"
+    pd.DataFrame({"node": list("abcde"), "title": ["电池", "电机", "=HYPERLINK(\"x\")", "充电", "控制"],
+                  "applicant": ["甲", "甲", "乙", "乙", "丙"], "country": ["CN"] * 5,
+                  "province": ["重庆市", "重庆市", "四川省", "重庆市", "重庆市"]}).to_csv(nodes, index=False,
+                                                                                   encoding="gb18030")
+    out = tmp_path / "result"
+    proc = _cli(edges, "--nodes", nodes, "--out", out)
+    assert proc.returncode == 0, proc.stderr
+    assert str(out) in proc.stdout
+    for name in TABLES:
+        assert (out / f"{name}.parquet").exists()
+    for f in ("citations.gexf", "citations.graphml", "vosviewer_map.txt", "vosviewer_network.txt"):
+        assert (out / f).exists()
+    g = nx.read_gexf(out / "citations.gexf")
+    assert {d["label"] for _, d in g.nodes(data=True)} >= {"电池", "充电"}
+    flows = pd.read_parquet(out / "flows_applicants.parquet")
+    assert flows.set_index(["citing_group", "cited_group"])["citations"].to_dict()[("乙", "甲")] == 2
+    prov = pd.read_parquet(out / "flows_regions.parquet")
+    assert (prov["level"] == "province").any()
+
+
+@pytest.mark.parametrize("content, message", [
+    (b"from,to\na,b\n", "missing column(s) citing, cited"),
+    (b"citing,cited\na,\n,b\n", "row"),
+    (b"", "not a readable CSV"),
+])
+def test_cli_bad_edge_lists_are_one_clear_error(tmp_path, content, message):
+    f = tmp_path / "bad.csv"
+    f.write_bytes(content)
+    proc = _cli(f, "--out", tmp_path / "o")
+    assert proc.returncode == 2
+    assert message in proc.stderr
+    assert not (tmp_path / "o").exists()
+
+
+def test_user_graph_with_a_cycle_is_broken_and_reported(tmp_path):
+    edges = tmp_path / "cyc.csv"
+    pd.DataFrame({"citing": ["a", "b", "c"], "cited": ["b", "c", "a"],
+                  "citing_date": ["2010-01-01", "2011-01-01", "2012-01-01"],
+                  "cited_date": ["2011-01-01", "2012-01-01", "2010-01-01"]}).to_csv(edges, index=False)
+    proc = _cli(edges, "--out", tmp_path / "o")
+    assert proc.returncode == 0, proc.stderr
+    removed = pd.read_parquet(tmp_path / "o" / "removed.parquet")
+    # a→b and b→c cite later documents: the time-reversed edges inside the cycle go.
+    assert sorted(zip(removed["citing"], removed["cited"], strict=True)) == [("a", "b"), ("b", "c")]
+    assert np.all(removed["reason"] == "time_reversed")
