@@ -96,6 +96,7 @@ def pagerank(
     max_iter: int = 200,
     personalization=None,
     weights=None,
+    dag=None,
 ) -> PageRankResult:
     """PageRank of a citation graph; being cited raises a node's rank.
 
@@ -121,11 +122,17 @@ def pagerank(
         dangling nodes.
     weights : array of float, optional
         Edge weights (default 1).
+    dag : optional
+        :func:`pipeline.network.mainpath.build_dag` of the same edges (saves levelling
+        the graph again when the main paths need it too).
 
     Returns
     -------
     PageRankResult
         ``scores`` (sum 1), ``iterations``, ``error`` (last L1 change), ``converged``.
+        On an acyclic graph (every graph of the network stage) the scores are exact, from
+        one sweep over the topological levels: ``iterations`` is then the number of levels
+        and ``error`` the L1 residual of one further power step.
 
     Raises
     ------
@@ -146,13 +153,16 @@ def pagerank(
         raise CentralityInputError(f"alpha must lie in [0, 1], got {alpha}")
     if n == 0:
         return PageRankResult(np.zeros(0), 0, 0.0, True)
+    p = np.full(n, 1.0 / n) if personalization is None else _distribution(personalization, n, "personalization")
+    exact = _pagerank_dag(n, src, dst, alpha, p, weights, dag)
+    if exact is not None:
+        return exact
     A = _adjacency(n, src, dst, weights)
     out = np.asarray(A.sum(axis=1)).ravel()
     dangling = out == 0
     inv = np.divide(1.0, out, out=np.zeros(n), where=~dangling)
     # P^T as CSR so that one iteration is a single sparse mat-vec: (x P)^T = P^T x
     PT = (sp.diags(inv) @ A).T.tocsr()
-    p = np.full(n, 1.0 / n) if personalization is None else _distribution(personalization, n, "personalization")
     x = np.full(n, 1.0 / n)
     err = np.inf
     for it in range(1, max_iter + 1):
@@ -165,6 +175,55 @@ def pagerank(
         if err <= tol:
             return PageRankResult(x, it, err, True)
     raise ConvergenceError("PageRank", PageRankResult(x, max_iter, err, False))
+
+
+def _pagerank_dag(n: int, src, dst, alpha: float, p: np.ndarray, weights=None, dag=None) -> PageRankResult | None:
+    """Exact PageRank of an acyclic graph in one sweep over its topological levels.
+
+    On a DAG ``z = p + alpha P^T z`` is solved exactly level by level, from the documents
+    nobody cites down to those citing nothing (every citer of a node lies on a higher
+    level). PageRank with dangling rank sent along ``p`` is
+    ``x = (alpha c + 1 - alpha) z`` with ``c`` the dangling rank, i.e. ``x = z / sum(z)``.
+    One pass replaces the ~70-140 power iterations that tol 1e-10 needs. Returns ``None``
+    (so the caller iterates) when the graph has a cycle or repeated edges.
+    """
+    from .mainpath import NotADAGError, _build, _segment_sum
+
+    src = np.asarray(src, dtype=np.int64)
+    dst = np.asarray(dst, dtype=np.int64)
+    if src.shape != dst.shape:
+        raise CentralityInputError(f"src and dst differ in length ({len(src)} vs {len(dst)})")
+    if len(src) and (min(src.min(), dst.min()) < 0 or max(src.max(), dst.max()) >= n):
+        raise CentralityInputError(f"edge endpoints must lie in 0..{n - 1}")
+    w = None if weights is None else np.asarray(weights, dtype=np.float64)
+    if w is not None and (w.shape != src.shape or (w < 0).any()):
+        raise CentralityInputError("weights must be one non-negative number per edge")
+    try:
+        d = dag if dag is not None else _build(n, src, dst)
+    except (NotADAGError, ValueError):
+        return None
+    out = np.bincount(src, weights=w, minlength=n)
+    share = np.divide(alpha, out, out=np.zeros(n), where=out > 0)  # alpha / out-degree of the citer
+    z = np.zeros(n)
+    ip, citers = d.fout.indptr, d.fout.indices
+    for k in range(d.n_levels - 1, -1, -1):
+        r0, r1 = d.rows(k)
+        a, b = int(ip[r0]), int(ip[r1])
+        v = citers[a:b]
+        contrib = z[v] * share[v]
+        if w is not None:
+            contrib *= w[d.fout.data[a:b]]
+        rows = d.order[r0:r1]
+        z[rows] = p[rows] + _segment_sum(contrib, ip[r0 : r1 + 1] - a)
+    x = z / z.sum()
+    # Residual of one power-iteration step from x: the solution's own error, reported as
+    # ``error`` (round-off only).
+    flow = x[src] * (share[src] / alpha if alpha else np.divide(1.0, out, out=np.zeros(n), where=out > 0)[src])
+    if w is not None:
+        flow *= w
+    step = alpha * (np.bincount(dst, weights=flow, minlength=n) + x[out == 0].sum() * p) + (1 - alpha) * p
+    err = float(np.abs(step - x).sum())
+    return PageRankResult(x, d.n_levels, err, True)
 
 
 def hits(n: int, src, dst, tol: float = 1e-10, max_iter: int = 500, weights=None) -> HitsResult:
@@ -213,7 +272,7 @@ def hits(n: int, src, dst, tol: float = 1e-10, max_iter: int = 500, weights=None
     if A.nnz == 0 or A.sum() == 0:
         u = np.full(n, 1.0 / n)
         return HitsResult(u, u.copy(), 0, 0.0, True)
-    AT = A.T.tocsr()
+    AT = A.T  # a CSC view: its mat-vec is as fast as a CSR copy, without building one
     a = np.full(n, 1.0 / n)
     err = np.inf
     for it in range(1, max_iter + 1):

@@ -71,6 +71,7 @@ __all__ = [
     "NotADAGError",
     "PathCountOverflowError",
     "MainPathResult",
+    "build_dag",
     "topological_levels",
     "traversal_weights",
     "global_main_path",
@@ -514,6 +515,20 @@ def _key_route(d: _Dag, w: np.ndarray, k: int, search: str) -> np.ndarray:
 # --------------------------------------------------------------------------- public API
 
 
+def build_dag(n, src, dst):
+    """Level and index a citation DAG once, for :func:`main_path_analysis` and
+    :func:`pipeline.network.centrality.pagerank` (argument ``dag``).
+
+    The result's ``level`` attribute is :func:`topological_levels`.
+
+    Raises
+    ------
+    NotADAGError
+        If the citations contain a cycle.
+    """
+    return _build(n, src, dst)
+
+
 def topological_levels(n, src, dst) -> np.ndarray:
     """Generation of every node in the knowledge-flow order.
 
@@ -714,12 +729,15 @@ def main_path_analysis(
     k: int = 10,
     normalize: bool = False,
     search: str = "local",
+    dag=None,
 ) -> MainPathResult:
     """Traversal weights plus global, local forward and key-route main paths at once.
 
     Same results as calling :func:`traversal_weights`, :func:`global_main_path`,
     :func:`local_forward_main_path` and :func:`key_route_main_paths` in turn, but the
     graph is levelled and indexed only once (the expensive part at national scale).
+    ``dag`` takes a :func:`build_dag` of the same edges, to share that work with
+    :func:`pipeline.network.centrality.pagerank`.
 
     Examples
     --------
@@ -727,7 +745,7 @@ def main_path_analysis(
     >>> res.global_path
     array([0, 1, 3])
     """
-    d = _build(n, src, dst)
+    d = dag if dag is not None else _build(n, src, dst)
     w = _weights(d, method, normalize)
     return MainPathResult(
         weights=w,

@@ -152,19 +152,28 @@ def analyse(
     nodes = nodes.join(counts.drop(columns="node"))
 
     progress("PageRank")
-    pr = centrality.pagerank(n, src, dst, **params.pagerank)
+    dag = mainpath.build_dag(n, src, dst)  # levelled once for PageRank and the main paths
+    pr = centrality.pagerank(n, src, dst, dag=dag, **params.pagerank)
     nodes["pagerank"] = pr.scores
     progress("HITS")
     hi = centrality.hits(n, src, dst, **params.hits)
     nodes["hits_authority"], nodes["hits_hub"] = hi.authorities, hi.hubs
 
     progress("main paths")
-    mp = mainpath.main_path_analysis(n, src, dst, method=params.main_path_weight, k=params.key_routes)
+    # Path counts grow exponentially with depth: beyond float64 (deep national graphs) every
+    # weight is divided by the number of search paths instead (same ranking, same paths).
+    try:
+        mp = mainpath.main_path_analysis(n, src, dst, method=params.main_path_weight, k=params.key_routes, dag=dag)
+        normalized = False
+    except mainpath.PathCountOverflowError:
+        mp = mainpath.main_path_analysis(n, src, dst, method=params.main_path_weight, k=params.key_routes,
+                                         normalize=True, dag=dag)
+        normalized = True
     edges = graph.edges.drop(columns=["citing_date", "cited_date"])
     for method in params.weights:
         edges[method] = mp.weights if method == params.main_path_weight else \
-            mainpath.traversal_weights(n, src, dst, method=method)
-    nodes["level"] = mainpath.topological_levels(n, src, dst) if n else np.zeros(0, dtype=np.int64)
+            mainpath.traversal_weights(n, src, dst, method=method, normalize=normalized)
+    nodes["level"] = dag.level
     paths = {"global": np.asarray(mp.global_path), "local": np.asarray(mp.local_forward),
              "key_route": np.asarray(mp.key_route)}
     on_path = np.zeros(n, dtype=bool)
@@ -223,6 +232,7 @@ def analyse(
         if "sources" in p:
             nodes["source"] = ids.map(p["sources"].astype("string").str.split(";").str[0]).astype("string")
     nodes.attrs["pagerank"] = {"iterations": pr.iterations, "error": pr.error}
+    edges.attrs["weights_normalized"] = normalized
     out["nodes"] = nodes
     out["edges"] = edges
     out["removed"] = graph.removed.copy()
@@ -288,6 +298,7 @@ def summary(graph: CitationGraph, tables: dict[str, pd.DataFrame]) -> dict:
         "depth": int(nodes["level"].max()) if n else 0,
         "pagerank_iterations": int(nodes.attrs.get("pagerank", {}).get("iterations", 0)),
         "main_path_edges": {k: int((mp["path"] == k).sum()) for k in PATH_KINDS},
+        "weights_normalized": bool(edges.attrs.get("weights_normalized", False)),
         "clusters": int(len(tables["clusters"])),
         "clustered_nodes": int((nodes["cluster"] >= 0).sum()),
     }
@@ -351,12 +362,13 @@ def read_node_list(path: str | Path) -> pd.DataFrame:
 
 def graph_from_user_files(edges: pd.DataFrame, node_attrs: pd.DataFrame | None = None):
     """Graph and per-node regions of a user edge list (and node list)."""
-    graph = from_edges(edges, node_attrs[["node"]] if node_attrs is not None else None)
+    own = ["node", "date", "applicant"]  # what from_edges itself takes
+    graph = from_edges(edges, node_attrs[[c for c in own if c in node_attrs]] if node_attrs is not None else None)
     regions = None
     if node_attrs is not None:
         attrs = node_attrs.drop_duplicates("node").set_index("node")
         ids = graph.nodes["node"].astype(str)
-        extra = {c: ids.map(attrs[c]).to_numpy() for c in attrs.columns if c != "date"}
+        extra = {c: ids.map(attrs[c]).to_numpy() for c in attrs.columns if c not in own}
         graph.nodes.drop(columns=[c for c in extra if c in graph.nodes], inplace=True)
         for c, v in extra.items():
             graph.nodes[c] = pd.array(v, dtype="string")

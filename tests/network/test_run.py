@@ -158,3 +158,20 @@ def test_user_graph_with_a_cycle_is_broken_and_reported(tmp_path):
     # a→b and b→c cite later documents: the time-reversed edges inside the cycle go.
     assert sorted(zip(removed["citing"], removed["cited"], strict=True)) == [("a", "b"), ("b", "c")]
     assert np.all(removed["reason"] == "time_reversed")
+
+
+def test_path_counts_beyond_float64_fall_back_to_normalised_weights():
+    # A ladder of 1,100 levels, two nodes each, every node citing both nodes of the level
+    # below: 2 × 2^1099 source→sink paths overflow float64 (max ≈ 2^1024).
+    levels = 1100
+    ids = np.arange(2 * levels).reshape(levels, 2)
+    citing = np.repeat(ids[1:], 2, axis=1).ravel()
+    cited = np.tile(ids[:-1], (1, 2)).ravel()
+    graph = from_edges(pd.DataFrame({"citing": citing, "cited": cited}))
+    t = analyse(graph, NetworkParams(weights=("spc",)))
+    s = summary(graph, t)
+    assert s["weights_normalized"] and s["depth"] == levels - 1
+    assert np.isfinite(t["edges"]["spc"]).all()
+    # Every edge carries half of the paths between its two levels: 1/4 of all paths each.
+    assert t["edges"]["spc"].to_numpy() == pytest.approx(0.25)
+    assert (t["main_paths"]["path"] == "global").sum() == levels - 1
