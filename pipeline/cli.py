@@ -283,6 +283,52 @@ def network(
     out_console.print(f"metrics → {mpath}")
 
 
+@app.command()
+def score(
+    explain: Annotated[bool, typer.Option("--explain", help="Print the top patents and portfolios with the reasons behind their scores.")] = False,
+    top: Annotated[int, typer.Option("--top", help="How many patents / portfolios --explain prints.")] = 10,
+    params_file: ParamsOpt = None,
+) -> None:
+    """Score patents (value index, CNIPA high-value flags), portfolios, regions and inventors."""
+    from .score import run as sc
+
+    params = _params(params_file)
+    root = _root(params_file)
+    spar = params["score"]
+    start = time.perf_counter()
+    try:
+        tables = io.read_tables(root / params["ingest"].out)
+        labels = pd.read_parquet(root / params["classify"].out)
+        nodes = root / params["network"].out / "nodes.parquet"
+        forward = pd.read_parquet(nodes, columns=["node", "forward", "forward_window"]) if nodes.exists() else None
+        with console.status("scoring patents, portfolios, regions and inventors …"):
+            result = sc.score(tables, labels, spar, forward=forward, root=root)
+    except (PatNavError, OSError) as exc:
+        _fail(exc)
+    dest = root / spar.out
+    dest.mkdir(parents=True, exist_ok=True)
+    for name, df in result.items():
+        df.to_parquet(dest / f"{name}.parquet", index=False)
+    metrics = sc.summary(result)
+    metrics["seconds"] = round(time.perf_counter() - start, 2)
+    mpath = io.write_json(metrics, root / spar.metrics)
+    if explain:
+        shown = sc.explain(result, top)
+        for title, df in (("Top patents (value index; * = synthetic fixture record)", shown["patents"]),
+                          ("Top portfolios (applicant group × industry, by PAI)", shown["portfolios"])):
+            table = Table(title=title, show_lines=False)
+            for col in df.columns:
+                table.add_column(str(col), overflow="fold")
+            for row in df.itertuples(index=False):
+                table.add_row(*["" if pd.isna(v) else (f"{v:.3f}" if isinstance(v, float) else str(v)) for v in row])
+            out_console.print(table)
+    out_console.print(f"{metrics['patents_scored']} patents scored ({metrics['high_value']} CNIPA high-value), "
+                      f"{metrics['portfolios']} portfolios ({metrics['high_value_portfolios']} pass the high-value "
+                      f"test), {metrics['inventors']} inventors", highlight=False)
+    out_console.print(f"tables ({', '.join(result)}) → {dest}")
+    out_console.print(f"metrics → {mpath}")
+
+
 # Network stage tables loaded into the database as network_<name>.
 NETWORK_DB_TABLES = ("nodes", "edges", "main_paths", "removed", "clusters", "flows_applicants", "flows_regions",
                      "ipc_cooccurrence")
@@ -303,6 +349,10 @@ def db_build(params_file: ParamsOpt = None) -> None:
         extra = {"labels": root / params["classify"].out}
         net_dir = root / params["network"].out
         extra.update({f"network_{t}": net_dir / f"{t}.parquet" for t in NETWORK_DB_TABLES})
+        from .score.run import TABLES as SCORE_TABLES
+
+        score_dir = root / params["score"].out
+        extra.update({f"score_{t}": score_dir / f"{t}.parquet" for t in SCORE_TABLES})
         counts = db.build(root / params["ingest"].out, root / params["database"].path,
                           extra={k: v for k, v in extra.items() if v.exists()})
     except PatNavError as exc:
@@ -416,9 +466,22 @@ def project_run(name: Annotated[str, typer.Argument(help="Project name.")], para
             search = None
             if project.search:  # the landscape expansion needs texts, codes and citations
                 search = {t: con.sql(f"SELECT * FROM {t}").df() for t in ("patents", "classifications", "citations")}
+            tables = {t[0] for t in con.execute("SELECT table_name FROM information_schema.tables").fetchall()}
+            scored = None
+            if {"score_patents", "score_inventors", "labels"} <= tables:
+                scored = {
+                    "scores": {"patents": con.sql("SELECT pub_id, high_value FROM score_patents").df(),
+                               "inventors": con.sql("SELECT * FROM score_inventors").df()},
+                    "tables": {"patents": con.sql("SELECT * FROM patents").df(), "parties": parties},
+                    "labels": con.sql("SELECT * FROM labels").df(),
+                }
     except (PatNavError, duckdb_error()) as exc:
         _fail(exc)
     result = landscape(overview, parties, project, params["landscape"], industries=industries, search_tables=search)
+    if scored is not None:
+        from .score.run import project_views
+
+        result.update(project_views(project, scored["scores"], scored["tables"], scored["labels"], params["score"]))
     result["metrics"]["seconds"] = round(time.perf_counter() - start, 2)
     written = io.write_project_outputs(result, project_dir(name, root))
     for path in written:

@@ -126,6 +126,9 @@ def load_params(path: str | Path | None = None) -> dict:
         from .network.run import NetworkParams
 
         out["network"] = NetworkParams.from_dict(_section(raw, "network", path))
+        from .score.run import ScoreParams
+
+        out["score"] = ScoreParams.from_dict(_section(raw, "score", path))
     except KeyError as exc:
         raise ConfigError(f"{path}: required field {exc.args[0]!r} is missing") from None
     except (TypeError, ValueError) as exc:

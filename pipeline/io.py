@@ -79,6 +79,8 @@ PROJECT_FILES = {
     "top_inventors": "top_inventors.csv",
     "regions": "regions.csv",
     "search": "search.parquet",
+    "positioning": "positioning.csv",
+    "talent_candidates": "talent_candidates.csv",
     "metrics": "metrics.json",
 }
 
@@ -89,6 +91,8 @@ def write_project_outputs(result: dict, out_dir: str | Path) -> list[Path]:
     out.mkdir(parents=True, exist_ok=True)
     written = []
     for key, name in PROJECT_FILES.items():
+        if key not in result:  # e.g. positioning before the score stage exists
+            continue
         path = out / name
         obj = result[key]
         if name.endswith(".parquet"):

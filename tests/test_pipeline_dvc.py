@@ -61,7 +61,7 @@ def test_repro_produces_every_stage_output_for_each_project(repo):
     root, out = repo
     names = list(projects(root))
     assert len(names) >= 2 and len({p["type"] for p in projects(root).values()}) >= 2
-    assert stages_run(out) == sorted(["classify", "database", "ingest", "network", "train",
+    assert stages_run(out) == sorted(["classify", "database", "ingest", "network", "score", "train",
                                       *[f"landscape@{n}" for n in names]])
     assert (root / "models/text_classifier.skops").exists() and (root / "data/interim/labels.parquet").exists()
     train = json.loads((root / "metrics/train.json").read_text())
@@ -179,6 +179,18 @@ def test_search_project_reports_its_expansion(repo):
     assert 0 < project.metrics["publications"] <= search["in_set"].sum()  # the set, cut to the filing window
     q = project.metrics["search"]
     assert q["sample"] > 0 and 0 <= q["precision"] <= 1 and "judged_by" in q
+
+
+def test_score_explain_prints_top_patents_and_portfolios(repo):
+    root, _ = repo
+    out = run([str(BIN / "patnav"), "score", "--explain", "--top", "3"], root).stdout
+    assert "Top patents" in out and "Top portfolios" in out and "metrics →" in out
+    con = duckdb.connect(str(root / "data/processed/patnav.duckdb"), read_only=True)
+    n = con.execute("SELECT count(*) FROM score_patents WHERE high_value").fetchall()[0][0]
+    con.close()
+    assert json.loads((root / "metrics/score.json").read_text(encoding="utf-8"))["high_value"] == n
+    for name in projects(root):
+        assert (root / "data/processed" / name / "positioning.csv").exists()
 
 
 def test_sql_cli_prints_and_exports_neutralised(repo, tmp_path):

@@ -1,0 +1,316 @@
+"""The score stage: patent value, portfolios, regions and inventors, as tables.
+
+:func:`score` is pure: canonical tables, industry labels and the network stage's node
+table in, a dict of DataFrames out; the CLI writes them as Parquet and the database
+stage loads them (``score_<name>``). :func:`project_views` cuts the project-specific
+parts (regional positioning, talent candidates) for one navigation project.
+
+Tables
+------
+``patents``
+    Per publication: the indicators (with ``<name>_missing`` flags), the cohort each was
+    normalised in, the normalised values, ``value_index`` with one ``contrib_<name>``
+    per component and an ``explanation``, and the CNIPA high-value flags with reasons.
+``portfolios_industry`` / ``portfolios_branch``
+    Applicant group × industry (branch): size, shares, PCT, high-value count, mean
+    value index, breadth, age, growth, PAI, Relative Patent Position, and whether the
+    portfolio passes the plan's high-value test (and how far it is).
+``regions``
+    Counts per region × branch × filing year at every level (country … district).
+``concentration``
+    CR4, CR8 and HHI of applicant groups per branch.
+``inventors``
+    Disambiguated inventors with productivity, high-value patents, citation impact,
+    co-inventor centrality, branches, mobility and region.
+``inventor_mentions``
+    Every inventor mention with the inventor it was assigned to and the linking rule.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass, field, fields
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from ..errors import ConfigError
+from . import indicators as ind
+from . import portfolio as pf
+from . import regions as rg
+from . import talent as tl
+from . import value as val
+
+__all__ = ["ScoreParams", "score", "primary_labels", "family_countries", "project_views", "explain", "summary",
+           "TABLES"]
+
+TABLES = ("patents", "portfolios_industry", "portfolios_branch", "regions", "concentration", "inventors",
+          "inventor_mentions")
+LEVELS = ("country", "province", "city", "district")
+
+
+@dataclass(frozen=True)
+class ScoreParams:
+    """Tunables of the score stage (``params.yaml``, section ``score``)."""
+
+    out: str = "data/processed/score"
+    metrics: str = "metrics/score.json"
+    as_of: str = "2025-12-31"
+    window_years: int = 5
+    min_cohort: int = 30
+    trim: float = 0.01
+    weights: dict = field(default_factory=lambda: {
+        "forward_5y": 0.25, "family_size": 0.15, "claims": 0.1, "scope": 0.1, "grant_lag_years": 0.05,
+        "backward": 0.05, "npl_refs": 0.05, "generality": 0.05, "originality": 0.05, "radicalness": 0.05,
+        "remaining_life_years": 0.1})
+    min_confidence: float = 0.5
+    growth_window: int = 3
+    high_value_portfolio: dict = field(default_factory=lambda: {"inventions": 100, "pct": 30})
+    strength: str = "pai"
+    aliases: str | None = "pipeline/data/applicant_aliases.yaml"
+    gni: str | None = "pipeline/data/gni_by_country.csv"
+    pledge_list: str | None = None
+    award_list: str | None = None
+    pledge_min_amount: float | None = None
+    talent_top: int = 20
+
+    @classmethod
+    def from_dict(cls, raw: dict | None) -> ScoreParams:
+        """Validate the ``score`` section; unknown keys and bad values raise ``ConfigError``."""
+        raw = dict(raw or {})
+        unknown = set(raw) - {f.name for f in fields(cls)}
+        if unknown:
+            raise ConfigError(f"score: unknown key(s) {', '.join(sorted(unknown))}")
+        if "as_of" in raw:
+            raw["as_of"] = str(raw["as_of"])
+        p = cls(**raw)
+        try:
+            dt.date.fromisoformat(p.as_of)
+        except ValueError:
+            raise ConfigError(f"score.as_of must be a date (YYYY-MM-DD), not {p.as_of!r}") from None
+        if p.strength not in ("pai", "count_quality"):
+            raise ConfigError("score.strength must be 'pai' or 'count_quality'")
+        if not p.weights or any(not isinstance(v, int | float) or v < 0 for v in p.weights.values()):
+            raise ConfigError("score.weights must map indicators to non-negative numbers")
+        if set(p.high_value_portfolio) - {"inventions", "pct"}:
+            raise ConfigError("score.high_value_portfolio takes 'inventions' and 'pct'")
+        return p
+
+    @property
+    def as_of_date(self) -> dt.date:
+        return dt.date.fromisoformat(self.as_of)
+
+
+def primary_labels(labels: pd.DataFrame, min_confidence: float = 0.5) -> pd.DataFrame:
+    """Counted labels (confidence ≥ ``min_confidence``, not contradicted by the codes), and
+    one primary (industry, branch) per publication for its cohort: the most confident
+    label, a labelled branch before an industry-only one, then by name.
+
+    Returns
+    -------
+    (DataFrame, DataFrame)
+        All counted labels; the primary label per ``pub_id``.
+    """
+    ok = labels[(labels["confidence"].astype(float) >= min_confidence)
+                & (labels["flag"].fillna("") != "codes_disagree")].copy()
+    ok["pub_id"] = ok["pub_id"].astype(str)
+    ranked = ok.assign(_nobranch=ok["branch"].isna()).sort_values(
+        ["pub_id", "confidence", "_nobranch", "industry", "branch"], ascending=[True, False, True, True, True],
+        kind="stable", na_position="last")
+    primary = ranked.drop_duplicates("pub_id")[["pub_id", "industry", "branch"]].reset_index(drop=True)
+    return ok.reset_index(drop=True), primary
+
+
+def score(tables: dict[str, pd.DataFrame], labels: pd.DataFrame, params: ScoreParams = ScoreParams(), *,
+          forward: pd.DataFrame | None = None, root: Path | None = None) -> dict[str, pd.DataFrame]:
+    """Score every publication, portfolio, region and inventor.
+
+    Parameters
+    ----------
+    tables : dict of DataFrame
+        Canonical tables (patents, parties, classifications, citations, npl, events).
+    labels : DataFrame
+        The classify stage's labels.
+    params : ScoreParams
+    forward : DataFrame, optional
+        The network stage's node table (``node``, ``forward``, ``forward_window``), for
+        forward citations counted once for the whole pipeline.
+    root : Path, optional
+        Folder the relative paths of ``params`` (aliases, GNI, lists) are read from.
+
+    Returns
+    -------
+    dict of DataFrame
+        Keys :data:`TABLES`.
+    """
+    root = Path(root or ".")
+    patents = tables["patents"].copy()
+    patents["pub_id"] = patents["pub_id"].astype(str)
+    counted, primary = primary_labels(labels, params.min_confidence)
+    as_of = params.as_of_date
+
+    # --- per-patent value
+    indicators = ind.patent_indicators(patents, tables["classifications"], tables["citations"], tables.get("npl"),
+                                       tables.get("events"), forward=forward, as_of=as_of,
+                                       window_years=params.window_years)
+    indicators["pub_id"] = indicators["pub_id"].astype(str)
+    values = indicators.merge(primary, on="pub_id", how="left")
+    names = [k for k in params.weights if k in values]
+    missing = set(params.weights) - set(names)
+    if missing:
+        raise ConfigError(f"score.weights name unknown indicator(s): {', '.join(sorted(missing))}; "
+                          f"known: {', '.join(c for c in indicators.columns if c + '_missing' in indicators)}")
+    numeric = values[names].apply(pd.to_numeric, errors="coerce").astype(float)
+    norm = val.cohort_normalise(values[["pub_id", "year", "industry", "branch"]].join(numeric), names,
+                                min_cohort=params.min_cohort, trim=params.trim)
+    comp = val.composite_index(norm, {k: params.weights[k] for k in names})
+    pledge = val.read_id_list(root / params.pledge_list) if params.pledge_list else None
+    award = val.read_id_list(root / params.award_list) if params.award_list else None
+    hv = val.cnipa_high_value(patents, counted, as_of=as_of, events=tables.get("events"), pledge_list=pledge,
+                              award_list=award, pledge_min_amount=params.pledge_min_amount)
+    hv["pub_id"] = hv["pub_id"].astype(str)
+    scored = values.merge(norm[["pub_id", "cohort_level", "cohort", "cohort_size", *names]]
+                          .rename(columns={k: f"norm_{k}" for k in names}), on="pub_id", how="left")
+    scored = scored.merge(comp.drop(columns=[c for c in comp if c in scored and c != "pub_id"]), on="pub_id",
+                          how="left")
+    scored = scored.merge(hv.drop(columns=[c for c in hv if c in scored and c != "pub_id"]), on="pub_id", how="left")
+    # Where a figure rests on a generated fixture (file names say "synthetic"), say so.
+    prov = patents.set_index("pub_id")
+    scored["source"] = scored["pub_id"].map(prov["sources"].astype("string").str.split(";").str[0])
+    scored["synthetic"] = scored["pub_id"].map(
+        prov["provenance"].astype("string").str.contains("synthetic", case=False)).fillna(False).astype(bool)
+
+    # --- portfolios
+    aliases = pf.load_aliases(root / params.aliases) if params.aliases else None
+    groups = pf.applicant_groups(tables["parties"], aliases)
+    gni = pf.load_gni(root / params.gni) if params.gni else None
+    # Portfolios count live patents. US sources carry no legal status: a patent whose status
+    # is unknown is presumed in force while inside its statutory term (``alive_presumed``);
+    # the CNIPA flags above still demand a known valid status.
+    life = pd.to_numeric(scored["remaining_life_years"], errors="coerce")
+    presumed = scored["alive"].isna() & (life > 0).fillna(False)
+    scored["alive_presumed"] = presumed
+    hv_scores = scored[["pub_id", *[c for c in ("value_index", "high_value", "pct", "forward_5y") if c in scored]]]
+    hv_scores = hv_scores.assign(alive=scored["alive"].astype("boolean").mask(presumed, True))
+    fam = family_countries(patents)
+    out = {"patents": scored}
+    for by in ("industry", "branch"):
+        lab = counted.dropna(subset=[by]) if by == "branch" else counted.drop_duplicates(["pub_id", "industry"])
+        port = pf.portfolios(patents, groups, lab, hv_scores, by=by, as_of=as_of.year,
+                             growth_window=params.growth_window, gni=gni,
+                             hv_thresholds=params.high_value_portfolio, strength=params.strength,
+                             family_countries=fam)
+        # Share of the portfolio resting on generated fixture records (0 on real data).
+        syn = groups[["pub_id", "group"]].astype({"pub_id": str}).merge(lab[["pub_id", by]], on="pub_id").merge(
+            scored[["pub_id", "synthetic"]], on="pub_id").groupby(["group", by])["synthetic"].mean()
+        port = port.join(syn.rename("synthetic_share"), on=["group", by])
+        out[f"portfolios_{by}"] = port  # carries the high-value test: hv_pass, missing_inventions, missing_pct
+
+    # --- regions
+    branch_labels = counted.dropna(subset=["branch"])
+    parts = []
+    for level in LEVELS:
+        t = rg.region_table(patents, tables["parties"], branch_labels, level=level)
+        parts.append(t.assign(level=level)[["level", "region", "branch", "year", "count"]])
+    out["regions"] = pd.concat(parts, ignore_index=True)
+    out["concentration"] = rg.concentration(rg.applicant_counts(groups, branch_labels, by="branch"), by="branch")
+
+    # --- inventors
+    mentions = tl.disambiguate_inventors(tables["parties"], patents)
+    inv_scores = scored[["pub_id", "high_value", "forward_5y"]] if "forward_5y" in scored else None
+    out["inventors"] = tl.inventor_metrics(mentions, patents, scores=inv_scores, labels=counted,
+                                           parties=tables["parties"], as_of=as_of.year)
+    out["inventor_mentions"] = mentions
+    return {k: _plain(out[k]) for k in TABLES}
+
+
+def family_countries(patents: pd.DataFrame) -> pd.DataFrame:
+    """Long table ``pub_id``, ``country``: the offices of every publication's family as far
+    as the data shows them (publications sharing a ``family_id``; at least its own office).
+
+    Examples
+    --------
+    >>> p = pd.DataFrame({"pub_id": ["CN1A", "US2B", "JP3A"], "family_id": ["f", "f", None],
+    ...                   "country": ["CN", "US", "JP"]})
+    >>> family_countries(p).values.tolist()
+    [['CN1A', 'CN'], ['CN1A', 'US'], ['JP3A', 'JP'], ['US2B', 'CN'], ['US2B', 'US']]
+    """
+    p = patents[["pub_id", "family_id", "country"]].astype("string")
+    own = p[["pub_id", "country"]]
+    fam = p.dropna(subset=["family_id"])
+    members = fam[["pub_id", "family_id"]].merge(fam[["family_id", "country"]], on="family_id")[["pub_id", "country"]]
+    out = pd.concat([own, members], ignore_index=True).dropna().drop_duplicates()
+    return out.sort_values(["pub_id", "country"], kind="stable").reset_index(drop=True)
+
+
+def _plain(df: pd.DataFrame) -> pd.DataFrame:
+    """Parquet- and DuckDB-friendly: object columns of lists/dicts become text."""
+    df = df.reset_index(drop=True).copy()
+    df.attrs = {}
+    for c in df.columns:
+        if df[c].dtype == object:
+            sample = df[c].dropna()
+            if len(sample) and isinstance(sample.iloc[0], list | tuple | set | dict):
+                df[c] = df[c].map(lambda v: None if v is None else "; ".join(map(str, v))
+                                  if not isinstance(v, dict) else str(v))
+    return df
+
+
+def project_views(project, scores: dict[str, pd.DataFrame], tables: dict[str, pd.DataFrame],
+                  labels: pd.DataFrame, params: ScoreParams = ScoreParams()) -> dict[str, pd.DataFrame]:
+    """The project-specific parts: its region against the comparison regions per branch,
+    and talent candidates — strong inventors outside the region in the branches of the
+    project's industry where the region is weak (RTA < 1 or no patents).
+
+    Returns ``{"positioning": …, "talent_candidates": …}``.
+    """
+    counted, _ = primary_labels(labels, params.min_confidence)
+    industry = project.industry.split(".")[0]
+    lab = counted[(counted["industry"] == industry) & counted["branch"].notna()]
+    if "." in project.industry:
+        lab = lab[lab["branch"] == project.industry]
+    years = tuple(project.years) if getattr(project, "years", None) else None
+    pos = rg.position(project.region, list(project.compare or ()), patents=tables["patents"],
+                      parties=tables["parties"], labels=lab, scores=scores["patents"][["pub_id", "high_value"]],
+                      years=years, window=params.growth_window)
+    own = pos[pos["region"] == pos["region"].iloc[0]] if len(pos) else pos
+    weak = own.loc[own["rta"].fillna(0) < 1, "branch"].tolist()
+    cands = tl.talent_candidates(scores["inventors"], project.region, weak, top=params.talent_top) \
+        if len(scores["inventors"]) else scores["inventors"].head(0)
+    return {"positioning": _plain(pos), "talent_candidates": _plain(cands)}
+
+
+def explain(scores: dict[str, pd.DataFrame], top: int = 10) -> dict[str, pd.DataFrame]:
+    """The top patents (by value index) and portfolios (by PAI, then size), with the
+    columns a reader needs to see why."""
+    p = scores["patents"]
+    top_patents = p.sort_values(["value_index", "pub_id"], ascending=[False, True], kind="stable", na_position="last")
+    top_patents = top_patents.head(top)[[c for c in ("pub_id", "synthetic", "industry", "branch", "cohort",
+                                                     "value_index", "explanation", "high_value", "hv_reasons")
+                                         if c in p]]
+    port = scores["portfolios_industry"]
+    key = [c for c in ("pai", "publications") if c in port]
+    top_port = port.sort_values(key + ["group"], ascending=[False] * len(key) + [True], kind="stable",
+                                na_position="last").head(top)
+    cols = [c for c in ("group", "synthetic_share", "industry", "publications", "inventions", "pct", "high_value", "mean_value_index",
+                        "pai", "rpp", "growth", "hv_pass", "missing_inventions", "missing_pct") if c in port]
+    return {"patents": top_patents.reset_index(drop=True), "portfolios": top_port[cols].reset_index(drop=True)}
+
+
+def summary(scores: dict[str, pd.DataFrame]) -> dict:
+    """The stage's figures (DVC metrics)."""
+    p = scores["patents"]
+    port = scores["portfolios_industry"]
+    passes = port["hv_pass"] if "hv_pass" in port else pd.Series(dtype=bool)
+    return {
+        "patents_scored": int(p["value_index"].notna().sum()),
+        "patents": int(len(p)),
+        "high_value": int(p["high_value"].fillna(False).astype(bool).sum()) if "high_value" in p else 0,
+        "cohort_levels": p["cohort_level"].value_counts().sort_index().astype(int).to_dict(),
+        "portfolios": int(len(port)),
+        "high_value_portfolios": int(passes.fillna(False).astype(bool).sum()),
+        "inventors": int(len(scores["inventors"])),
+        "inventor_mentions": int(len(scores["inventor_mentions"])),
+        "mean_value_index": round(float(np.nanmean(p["value_index"].astype(float))), 4) if len(p) else None,
+    }

@@ -1,0 +1,725 @@
+"""Talent analysis (GB/T 39551.6): disambiguated inventors, their metrics, and recruits.
+
+Three pure functions over canonical tables:
+
+* :func:`disambiguate_inventors` — which inventor mentions (``parties`` rows with role
+  ``inventor``) are the same person;
+* :func:`inventor_metrics` — one row per inventor: productivity, value, citation impact,
+  co-inventor network position, technology breadth, mobility, region;
+* :func:`talent_candidates` — strong inventors outside the project region in the branches
+  where the region is weak (talent introduction, 人才引进).
+
+Disambiguation rules
+--------------------
+1. **Name key** (:func:`name_key`). Unicode NFKC first (full-width → half-width).
+   A name with a CJK ideograph keeps only its letters and digits, case-folded: ``张 三``,
+   ``张　三`` and ``欧阳·娜娜`` → ``张三`` / ``欧阳娜娜``. Any other name is
+   decomposed (NFKD) and its diacritics dropped (``José`` → ``jose``), case-folded,
+   apostrophes removed (``O'Brien`` → ``obrien``), split into tokens on every other
+   punctuation or space (``Chien-Yuan`` → ``chien yuan``), suffixes ``jr sr ii iii iv``
+   dropped, and single-letter tokens (middle initials) dropped when two longer tokens
+   remain; the key is the remaining tokens **sorted**, so ``SMITH, JOHN A``,
+   ``John A. Smith`` and ``John Smith`` share the key ``john smith``. The price: the
+   order-insensitive key also merges ``Li Wang`` with ``Wang Li`` and ``John A Smith``
+   with ``John B Smith`` at the key level — the linking rules below must then join
+   them. A full middle name (``John Michael Smith``) gives a different key.
+   Chinese ↔ pinyin matching (``张三`` ↔ ``Zhang San``) is out of scope: it needs a
+   romanisation table and is ambiguous for common surnames; such mentions stay apart.
+2. **Links**. Two mentions with the same name key are linked when they share any
+   enabled feature (``rules``):
+
+   * ``same_patent`` — the same publication (a name listed twice on one patent);
+   * ``family`` — publications of the same ``patents.family_id`` (the CN and US
+     members of one invention list the same inventors);
+   * ``applicant`` — an applicant group: the ``name_norm`` of an applicant/assignee of
+     the patent, leaving out applicants whose name key is an inventor's of that patent
+     (US inventors filing in their own name would otherwise link every namesake who
+     does the same);
+   * ``coinventor`` — a co-inventor with the same name key;
+   * ``location`` — the inventor's own address: ``country`` + ``city``, or
+     ``country`` + ``province`` when no city is known (a bare country never links);
+   * ``source_id`` — the same ``source_party_id``.
+
+   Inventors are the connected components of the mention × mention link graph
+   (:func:`scipy.sparse.csgraph.connected_components`). The graph is built with
+   ``groupby`` joins: every mention is linked to the first mention sharing its
+   (name key, feature) pair, which has the same components as the full clique.
+3. **Trusted source ids.** When *every* mention of a name key carries a
+   ``source_party_id`` (PatentsView's disambiguated ``inventor_id``), that
+   disambiguation is trusted instead of the rules: the mentions are grouped by the
+   source id alone (``rule`` = ``source_id``). When only some mentions carry one, the
+   shared id is just one more link feature.
+4. **Ids.** ``inventor_id`` = ``"inv:" + name key + ":" + smallest pub_id`` of the
+   component (``"#" + seq`` of that first mention appended in the rare case that two
+   components of one key start on the same patent). Ids depend on the data, not on the
+   row order: shuffled input gives the same ids.
+
+A mention whose name has no letter or digit gets ``rule`` = ``unusable_name`` and no
+inventor id; it is kept in the output so that nothing disappears silently.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from collections.abc import Iterable
+
+import networkx as nx
+import numpy as np
+import pandas as pd
+import scipy.sparse as sp
+from scipy.sparse.csgraph import connected_components
+
+from ..errors import PatNavError
+from ..project import Region, parse_region
+
+__all__ = [
+    "RULES",
+    "TalentInputError",
+    "name_key",
+    "disambiguate_inventors",
+    "inventor_metrics",
+    "in_region",
+    "talent_candidates",
+]
+
+RULES = ("same_patent", "family", "applicant", "coinventor", "location", "source_id")
+MENTION_COLUMNS = ["pub_id", "seq", "inventor_id", "name_key", "rule"]
+METRIC_COLUMNS = [
+    "inventor_id", "name", "name_key", "patents", "families", "first_year", "last_year",
+    "high_value", "citations_5y", "citations_5y_mean", "co_inventors", "degree_centrality",
+    "betweenness", "eigenvector", "industries", "branches", "n_branches", "applicants",
+    "mobility", "switches", "country", "province", "city", "district",
+]
+_APPLICANT_ROLES = ("applicant", "assignee")
+_LOCATION = ["country", "province", "city", "district"]
+_CJK = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff\U00020000-\U0002ebef]")
+_APOSTROPHES = re.compile(r"['\u2019\u02bc`]")
+_TOKEN = re.compile(r"[^\W_]+")
+_SUFFIXES = frozenset({"jr", "sr", "ii", "iii", "iv"})
+
+
+class TalentInputError(PatNavError):
+    """A table handed to the talent stage lacks a column, or has a bad argument."""
+
+
+# ------------------------------------------------------------------------- name keys
+
+
+def name_key(name) -> str | None:
+    """Comparison key of a person's name (rule 1 of the module docstring).
+
+    Parameters
+    ----------
+    name : str or None
+
+    Returns
+    -------
+    str or None
+        ``None`` when the name has no letter or digit.
+
+    Examples
+    --------
+    >>> name_key("张 三"), name_key("张　三"), name_key("欧阳·娜娜")
+    ('张三', '张三', '欧阳娜娜')
+    >>> name_key("SMITH, JOHN A."), name_key("John A Smith"), name_key("José  Núñez-Díaz")
+    ('john smith', 'john smith', 'diaz jose nunez')
+    >>> name_key("O'Brien, Pat Jr.") , name_key("--") is None
+    ('obrien pat', True)
+    """
+    if name is None or (not isinstance(name, str) and pd.isna(name)):
+        return None
+    text = unicodedata.normalize("NFKC", str(name))
+    if _CJK.search(text):
+        key = "".join(ch for ch in text if unicodedata.category(ch)[0] in "LN").casefold()
+        return key or None
+    text = unicodedata.normalize("NFKD", text)
+    text = "".join(ch for ch in text if not unicodedata.combining(ch)).casefold()
+    tokens = [t for t in _TOKEN.findall(_APOSTROPHES.sub("", text)) if t not in _SUFFIXES]
+    full = [t for t in tokens if len(t) > 1]
+    if len(full) >= 2:
+        tokens = full
+    return " ".join(sorted(tokens)) or None
+
+
+def _keys(names: pd.Series) -> pd.Series:
+    uniq = pd.unique(names.dropna())
+    table = {v: name_key(v) for v in uniq}
+    return names.map(table).astype("string")
+
+
+# -------------------------------------------------------------------- disambiguation
+
+
+def _require(df, cols: Iterable[str], what: str) -> None:
+    if df is None:
+        raise TalentInputError(f"{what}: no table given")
+    missing = [c for c in cols if c not in df.columns]
+    if missing:
+        raise TalentInputError(f"{what} lacks column(s) {', '.join(missing)}; "
+                               f"it has {', '.join(map(str, df.columns))}")
+
+
+def _str(s: pd.Series) -> pd.Series:
+    """Stripped strings with blanks as NA."""
+    s = s.astype("string").str.strip()
+    return s.mask(s == "")
+
+
+def _empty_mentions() -> pd.DataFrame:
+    return pd.DataFrame({
+        "pub_id": pd.Series(dtype="string"), "seq": pd.Series(dtype="Int64"),
+        "inventor_id": pd.Series(dtype="string"), "name_key": pd.Series(dtype="string"),
+        "rule": pd.Series(dtype="string"),
+    })
+
+
+def _applicant_names(parties: pd.DataFrame) -> pd.DataFrame:
+    """``pub_id``, ``applicant`` (name_norm, else name_raw), ``rank`` (applicants first)."""
+    p = parties[parties["role"].isin(_APPLICANT_ROLES)]
+    name = _str(p["name_norm"]) if "name_norm" in p.columns else pd.Series(pd.NA, index=p.index, dtype="string")
+    name = name.fillna(_str(p["name_raw"]).str.upper())
+    rank = (p["role"] == "assignee").astype(np.int64) * 1_000_000 + p["seq"].astype("Int64").fillna(0).astype(np.int64)
+    out = pd.DataFrame({"pub_id": _str(p["pub_id"]), "applicant": name, "rank": rank})
+    out = out.dropna(subset=["pub_id", "applicant"])
+    for c in _LOCATION:
+        out[c] = _str(p[c]) if c in p.columns else pd.Series(pd.NA, index=p.index, dtype="string")
+    return out.reset_index(drop=True)
+
+
+def _employers(apps: pd.DataFrame, parties: pd.DataFrame) -> pd.DataFrame:
+    """Applicant rows that are not an inventor of the same patent (self-filing inventors,
+    common in US applications, say nothing about an employer)."""
+    inv = parties[parties["role"] == "inventor"]
+    own = pd.DataFrame({"pub_id": _str(inv["pub_id"]), "k": _keys(inv["name_raw"].astype("string"))}).dropna()
+    k = _keys(apps["applicant"])
+    hit = pd.MultiIndex.from_arrays([apps["pub_id"], k]).isin(pd.MultiIndex.from_frame(own))
+    return apps[~hit].reset_index(drop=True)
+
+
+def _betweenness(adj: sp.csr_matrix, exact_max: int, k: int, seed: int) -> np.ndarray:
+    """Normalised betweenness of an undirected graph, component by component.
+
+    Betweenness is additive over connected components, so each component is solved on
+    its own (exactly up to ``exact_max`` nodes, else from ``k`` sampled sources) and
+    scaled by the whole graph's 2 / ((n − 1)(n − 2)), as networkx does. Components of
+    fewer than three nodes and complete components (one patent's team) are all zeros.
+    """
+    n = adj.shape[0]
+    out = np.zeros(n)
+    if n < 3 or adj.nnz == 0:
+        return out
+    _, lab = connected_components(adj, directed=False)
+    sizes = np.bincount(lab)
+    edges = np.bincount(lab, weights=np.diff(adj.indptr).astype(float)) / 2
+    todo = np.flatnonzero((sizes >= 3) & (edges < sizes * (sizes - 1) / 2))
+    if len(todo) == 0:
+        return out
+    order = np.argsort(lab, kind="stable")
+    starts = np.concatenate([[0], np.cumsum(sizes)])
+    scale = 2.0 / ((n - 1) * (n - 2))
+    for c in todo:
+        nodes = order[starts[c]:starts[c + 1]]
+        graph = nx.from_scipy_sparse_array(adj[nodes][:, nodes])
+        kk = None if len(nodes) <= exact_max else min(int(k), len(nodes))
+        b = nx.betweenness_centrality(graph, k=kk, normalized=False, seed=seed)
+        out[nodes] = np.array([b[i] for i in range(len(nodes))]) * scale
+    return out
+
+
+def disambiguate_inventors(
+    parties: pd.DataFrame,
+    patents: pd.DataFrame | None = None,
+    *,
+    rules: Iterable[str] = RULES,
+) -> pd.DataFrame:
+    """Group inventor mentions into inventors by the rules of the module docstring.
+
+    Parameters
+    ----------
+    parties : DataFrame
+        Canonical ``parties`` table (at least ``pub_id``, ``role``, ``seq``,
+        ``name_raw``; ``name_norm``, the address columns and ``source_party_id`` are
+        used when present).
+    patents : DataFrame, optional
+        Canonical ``patents`` (``pub_id``, ``family_id``) for the ``family`` rule.
+    rules : iterable of str
+        Link rules to use, a subset of :data:`RULES`.
+
+    Returns
+    -------
+    DataFrame
+        One row per inventor mention, sorted by ``pub_id``, ``seq``: ``pub_id``,
+        ``seq``, ``inventor_id``, ``name_key``, ``rule`` (``source_id``, ``linked``,
+        ``singleton`` or ``unusable_name``).
+
+    Raises
+    ------
+    TalentInputError
+        On a missing column, an unknown rule, or two inventor rows with the same
+        ``pub_id`` and ``seq``.
+
+    Examples
+    --------
+    >>> parties = pd.DataFrame({
+    ...     "pub_id": ["P1", "P1", "P2", "P2", "P3"],
+    ...     "role": ["inventor"] * 5,
+    ...     "seq": [0, 1, 0, 1, 0],
+    ...     "name_raw": ["王伟", "李娜", "王 伟", "李娜", "王伟"],
+    ... })
+    >>> disambiguate_inventors(parties)[["pub_id", "inventor_id", "rule"]]
+      pub_id inventor_id       rule
+    0     P1   inv:王伟:P1     linked
+    1     P1   inv:李娜:P1     linked
+    2     P2   inv:王伟:P1     linked
+    3     P2   inv:李娜:P1     linked
+    4     P3   inv:王伟:P3  singleton
+    """
+    rules = tuple(rules)
+    unknown = sorted(set(rules) - set(RULES))
+    if unknown:
+        raise TalentInputError(f"unknown disambiguation rule(s) {', '.join(unknown)}; known: {', '.join(RULES)}")
+    _require(parties, ["pub_id", "role", "seq", "name_raw"], "parties")
+    inv = parties[parties["role"] == "inventor"]
+    if len(inv) == 0:
+        return _empty_mentions()
+    m = pd.DataFrame({
+        "pub_id": _str(inv["pub_id"]),
+        "seq": inv["seq"].astype("Int64"),
+        "name_key": _keys(inv["name_raw"].astype("string")),
+        "sid": _str(inv["source_party_id"]) if "source_party_id" in inv.columns
+        else pd.Series(pd.NA, index=inv.index, dtype="string"),
+    })
+    for c in ("country", "province", "city"):
+        m[c] = _str(inv[c]) if c in inv.columns else pd.Series(pd.NA, index=inv.index, dtype="string")
+    dup = m.duplicated(["pub_id", "seq"], keep=False)
+    if dup.any():
+        first = m[dup].iloc[0]
+        raise TalentInputError(f"parties: {int(dup.sum())} inventor rows share pub_id and seq, "
+                               f"e.g. pub_id {first.pub_id!r} seq {first.seq}; de-duplicate parties first")
+    m = m.sort_values(["pub_id", "seq"], kind="mergesort").reset_index(drop=True)
+    n = len(m)
+    m["idx"] = np.arange(n, dtype=np.int64)
+    ok = m["name_key"].notna()
+    mk = m[ok]
+
+    if "source_id" in rules:
+        trusted_key = mk["sid"].isna().groupby(mk["name_key"]).transform("sum").eq(0).astype(bool)
+    else:
+        trusted_key = pd.Series(False, index=mk.index)
+    feats = []
+
+    def add(frame: pd.DataFrame, prefix: str) -> None:
+        frame = frame.dropna()
+        feats.append(pd.DataFrame({"idx": frame["idx"].to_numpy(np.int64),
+                                   "feat": (prefix + frame["v"].astype(str)).to_numpy()}))
+
+    if "source_id" in rules:
+        add(mk[["idx", "sid"]].rename(columns={"sid": "v"}), "s:")
+    rk = mk[~trusted_key]  # mentions decided by the rules
+    if "same_patent" in rules:
+        add(rk[["idx", "pub_id"]].rename(columns={"pub_id": "v"}), "p:")
+    if "family" in rules and patents is not None and len(rk):
+        _require(patents, ["pub_id", "family_id"], "patents")
+        fam = pd.DataFrame({"pub_id": _str(patents["pub_id"]), "v": _str(patents["family_id"])}).dropna()
+        add(rk[["idx", "pub_id"]].merge(fam.drop_duplicates(), on="pub_id")[["idx", "v"]], "f:")
+    if "applicant" in rules and len(rk):
+        app = _employers(_applicant_names(parties), parties)
+        app = app[["pub_id", "applicant"]].drop_duplicates().rename(columns={"applicant": "v"})
+        add(rk[["idx", "pub_id"]].merge(app, on="pub_id")[["idx", "v"]], "a:")
+    if "coinventor" in rules and len(rk):
+        pairs = rk[["idx", "pub_id", "name_key"]].merge(
+            mk[["pub_id", "name_key"]].rename(columns={"name_key": "v"}), on="pub_id")
+        add(pairs.loc[pairs["v"] != pairs["name_key"], ["idx", "v"]], "c:")
+    if "location" in rules and len(rk):
+        country = rk["country"].fillna("")
+        loc = ("city|" + country + "|" + rk["city"]).fillna("prov|" + country + "|" + rk["province"])
+        add(pd.DataFrame({"idx": rk["idx"], "v": loc}), "l:")
+
+    if feats:
+        f = pd.concat(feats, ignore_index=True)
+        f["key"] = m["name_key"].to_numpy()[f["idx"].to_numpy()]
+        # Link each mention to the first mention holding the same (name key, feature).
+        root = f.groupby(["key", "feat"], sort=False)["idx"].transform("min").to_numpy(np.int64)
+        src, dst = f["idx"].to_numpy(np.int64), root
+    else:
+        src = dst = np.empty(0, dtype=np.int64)
+    graph = sp.coo_matrix((np.ones(len(src), dtype=np.int8), (src, dst)), shape=(n, n)).tocsr()
+    _, label = connected_components(graph, directed=False)
+
+    first = pd.Series(np.arange(n)).groupby(label).transform("min").to_numpy()
+    size = np.bincount(label, minlength=n)[label]
+    pub = m["pub_id"].to_numpy(dtype=object)
+    key = m["name_key"].to_numpy(dtype=object)
+    inv_id = pd.Series(["inv:" + str(k) + ":" + str(p) for k, p in zip(key, pub[first])], dtype="string")
+    # Two components of one key starting on the same patent (possible only with trusted
+    # source ids or without the same_patent rule): tell them apart by the first seq.
+    clash = pd.Series(first).groupby(inv_id.to_numpy()).transform("nunique").to_numpy() > 1
+    if clash.any():
+        seqs = m["seq"].to_numpy()[first]
+        inv_id = inv_id.where(~clash, inv_id + "#" + pd.Series(seqs.astype(str), dtype="string"))
+    rule = np.where(size > 1, "linked", "singleton").astype(object)
+    rule[trusted_key.reindex(m.index, fill_value=False).astype(bool).to_numpy()] = "source_id"
+    rule[~ok.to_numpy()] = "unusable_name"
+    inv_id = inv_id.mask(~ok.to_numpy())
+    return pd.DataFrame({
+        "pub_id": m["pub_id"], "seq": m["seq"], "inventor_id": inv_id.astype("string"),
+        "name_key": m["name_key"], "rule": pd.Series(rule, dtype="string"),
+    })
+
+
+# ------------------------------------------------------------------------- metrics
+
+
+def _filing_dates(patents: pd.DataFrame) -> pd.Series:
+    date = pd.Series(pd.NaT, index=patents.index, dtype="datetime64[s]")
+    for c in ("app_date", "earliest_priority_date", "pub_date"):
+        if c in patents.columns:
+            date = date.fillna(pd.to_datetime(patents[c], errors="coerce").astype("datetime64[s]"))
+    return date
+
+
+def _hier_mode(rows: pd.DataFrame, key: str, levels: list[str]) -> pd.DataFrame:
+    """Most frequent value per ``key`` level by level, each level within the chosen parent."""
+    out = rows[[key]].drop_duplicates()
+    cur = rows
+    for lev in levels:
+        counts = cur.dropna(subset=[lev]).groupby([key, lev]).size().reset_index(name="_n")
+        best = counts.sort_values([key, "_n", lev], ascending=[True, False, True]).drop_duplicates(key)
+        out = out.merge(best[[key, lev]], on=key, how="left")
+        cur = cur.merge(best[[key, lev]], on=[key, lev], how="inner")
+    return out
+
+
+def _eigenvector(adj: sp.csr_matrix) -> np.ndarray:
+    """Unit-norm principal eigenvector of a symmetric adjacency (zeros if no edge)."""
+    n = adj.shape[0]
+    if n == 0 or adj.nnz == 0:
+        return np.zeros(n)
+    if n <= 500:
+        _, vecs = np.linalg.eigh(adj.toarray().astype(float))
+        v = vecs[:, -1]
+    else:
+        from scipy.sparse.linalg import eigsh
+
+        _, vecs = eigsh(adj.astype(float), k=1, which="LA", v0=np.ones(n))
+        v = vecs[:, 0]
+    v = np.abs(v)
+    v[v < 1e-12] = 0.0
+    return v / np.linalg.norm(v)
+
+
+def inventor_metrics(
+    mentions: pd.DataFrame,
+    patents: pd.DataFrame,
+    *,
+    scores: pd.DataFrame | None = None,
+    labels: pd.DataFrame | None = None,
+    parties: pd.DataFrame | None = None,
+    as_of=None,
+    betweenness_exact_max: int = 2000,
+    betweenness_k: int = 500,
+    random_state: int = 0,
+) -> pd.DataFrame:
+    """Per-inventor talent metrics.
+
+    Only mentions of patents in ``patents`` (and filed up to ``as_of``) count; a patent
+    is counted once per inventor even if the name is listed twice.
+
+    Parameters
+    ----------
+    mentions : DataFrame
+        Output of :func:`disambiguate_inventors`.
+    patents : DataFrame
+        Canonical ``patents``: ``pub_id``; filing date from ``app_date``, else
+        ``earliest_priority_date``, else ``pub_date``; ``family_id`` when present.
+    scores : DataFrame, optional
+        ``pub_id``, ``high_value`` (bool, from :func:`pipeline.score.value.cnipa_high_value`),
+        ``forward_5y`` (from :func:`pipeline.score.indicators.patent_indicators`) — the
+        two outputs merged on ``pub_id``. Without it the value and citation columns are
+        NA; a patent missing from it counts as not high-value and uncited-unknown.
+    labels : DataFrame, optional
+        ``pub_id``, ``industry``, ``branch`` (classify stage).
+    parties : DataFrame, optional
+        Canonical ``parties``: raw name spellings, applicants (mobility) and addresses
+        (region). Without it ``name`` is the name key and those columns are NA.
+    as_of : int or date-like, optional
+        Count only patents filed on or before this date (a year means its 31 December).
+    betweenness_exact_max, betweenness_k, random_state : int
+        Betweenness is exact up to ``betweenness_exact_max`` inventors; above, it is
+        estimated from ``betweenness_k`` sampled sources
+        (``networkx.betweenness_centrality(k=..., seed=random_state)``).
+
+    Returns
+    -------
+    DataFrame
+        One row per inventor, sorted by ``inventor_id``, columns :data:`METRIC_COLUMNS`:
+
+        * ``name`` — most frequent raw spelling (ties: alphabetically first);
+        * ``patents`` / ``families`` — distinct publications / families;
+        * ``first_year`` / ``last_year`` — filing years;
+        * ``high_value`` — patents with ``scores.high_value``; ``citations_5y`` /
+          ``citations_5y_mean`` — sum / mean of ``forward_5y`` over scored patents;
+        * ``co_inventors`` — distinct co-inventors (the degree in the co-inventor
+          graph, computed with :mod:`scipy.sparse`); ``degree_centrality`` = degree /
+          (n − 1); ``betweenness`` (normalised, unweighted); ``eigenvector`` (unit norm,
+          unweighted; zero outside the component holding the leading eigenvalue);
+        * ``industries`` / ``branches`` — ``;``-joined sorted labels; ``n_branches``;
+        * ``applicants`` — the first applicant (else assignee) group of each patent, as
+          ``NAME first–last year`` in order of first filing; ``mobility`` — distinct
+          groups; ``switches`` — changes of group between consecutive patents in
+          filing order (ties by ``pub_id``);
+        * ``country`` … ``district`` — most frequent place of the inventor's own address
+          (else the first applicant with an address) of each patent, chosen level by
+          level (the city is the most frequent within the chosen province).
+
+    Raises
+    ------
+    TalentInputError
+        On a missing column.
+
+    Examples
+    --------
+    >>> mentions = pd.DataFrame({"pub_id": ["P1", "P1", "P2"], "seq": [0, 1, 0],
+    ...                          "inventor_id": ["inv:a", "inv:b", "inv:a"]})
+    >>> patents = pd.DataFrame({"pub_id": ["P1", "P2"],
+    ...                         "app_date": pd.to_datetime(["2015-03-01", "2019-05-01"])})
+    >>> inventor_metrics(mentions, patents)[["inventor_id", "patents", "first_year", "last_year", "co_inventors"]]
+      inventor_id  patents  first_year  last_year  co_inventors
+    0       inv:a        2        2015       2019             1
+    1       inv:b        1        2015       2015             1
+    """
+    _require(mentions, ["pub_id", "seq", "inventor_id"], "mentions")
+    _require(patents, ["pub_id"], "patents")
+    pat = pd.DataFrame({"pub_id": _str(patents["pub_id"]), "date": _filing_dates(patents)})
+    pat["family"] = _str(patents["family_id"]).fillna(pat["pub_id"]) if "family_id" in patents.columns else pat["pub_id"]
+    pat = pat.dropna(subset=["pub_id"]).drop_duplicates("pub_id")
+    if as_of is not None:
+        cutoff = pd.Timestamp(int(as_of), 12, 31) if isinstance(as_of, (int, np.integer)) else pd.Timestamp(as_of)
+        pat = pat[pat["date"].notna() & (pat["date"] <= cutoff)]
+    men = pd.DataFrame({"pub_id": _str(mentions["pub_id"]), "seq": mentions["seq"].astype("Int64"),
+                        "inventor_id": _str(mentions["inventor_id"])}).dropna(subset=["inventor_id"])
+    men = men[men["pub_id"].isin(pat["pub_id"])]
+    key_of = None
+    if "name_key" in mentions.columns:
+        k = mentions.dropna(subset=["inventor_id"]).drop_duplicates("inventor_id")
+        key_of = pd.Series(k["name_key"].astype("string").to_numpy(), index=k["inventor_id"].astype(str).to_numpy())
+    ip = men[["inventor_id", "pub_id"]].drop_duplicates().merge(pat, on="pub_id")
+    out = pd.DataFrame({"inventor_id": np.sort(ip["inventor_id"].unique().astype(object))})
+    out["inventor_id"] = out["inventor_id"].astype("string")
+    n = len(out)
+    g = ip.groupby("inventor_id")
+    out["name_key"] = out["inventor_id"].astype(str).map(key_of).astype("string") if key_of is not None \
+        else pd.Series(pd.NA, index=out.index, dtype="string")
+    out["patents"] = out["inventor_id"].map(g["pub_id"].nunique()).astype("Int64")
+    out["families"] = out["inventor_id"].map(g["family"].nunique()).astype("Int64")
+    years = ip["date"].dt.year
+    out["first_year"] = out["inventor_id"].map(years.groupby(ip["inventor_id"]).min()).astype("Int64")
+    out["last_year"] = out["inventor_id"].map(years.groupby(ip["inventor_id"]).max()).astype("Int64")
+
+    # Names: most frequent raw spelling.
+    out["name"] = out["name_key"]
+    if parties is not None and n:
+        _require(parties, ["pub_id", "role", "seq", "name_raw"], "parties")
+        pi = parties[parties["role"] == "inventor"]
+        raw = pd.DataFrame({"pub_id": _str(pi["pub_id"]), "seq": pi["seq"].astype("Int64"),
+                            "name_raw": _str(pi["name_raw"])})
+        for c in _LOCATION:
+            raw[c] = _str(pi[c]) if c in pi.columns else pd.Series(pd.NA, index=pi.index, dtype="string")
+        named = men.merge(raw, on=["pub_id", "seq"])
+        counts = named.groupby(["inventor_id", "name_raw"]).size().reset_index(name="_n")
+        best = counts.sort_values(["inventor_id", "_n", "name_raw"], ascending=[True, False, True]) \
+            .drop_duplicates("inventor_id").set_index("inventor_id")["name_raw"]
+        out["name"] = out["inventor_id"].map(best).astype("string").fillna(out["name_key"])
+
+    # Value and citation impact.
+    if scores is not None:
+        _require(scores, ["pub_id", "high_value", "forward_5y"], "scores")
+        sc = pd.DataFrame({"pub_id": _str(scores["pub_id"]),
+                           "hv": scores["high_value"].astype("boolean").fillna(False).astype(np.int64),
+                           "fw": pd.to_numeric(scores["forward_5y"], errors="coerce")}).drop_duplicates("pub_id")
+        s = ip[["inventor_id", "pub_id"]].merge(sc, on="pub_id").groupby("inventor_id")
+        out["high_value"] = out["inventor_id"].map(s["hv"].sum()).fillna(0).astype("Int64")
+        out["citations_5y"] = out["inventor_id"].map(s["fw"].sum(min_count=1)).astype("Float64")
+        out["citations_5y_mean"] = out["inventor_id"].map(s["fw"].mean()).astype("Float64")
+    else:
+        out["high_value"] = pd.Series(pd.NA, index=out.index, dtype="Int64")
+        out["citations_5y"] = pd.Series(pd.NA, index=out.index, dtype="Float64")
+        out["citations_5y_mean"] = pd.Series(pd.NA, index=out.index, dtype="Float64")
+
+    # Co-inventor network: undirected, unweighted, one node per inventor.
+    node = pd.Series(np.arange(n), index=out["inventor_id"].astype(str).to_numpy())
+    pairs = ip[["inventor_id", "pub_id"]].merge(ip[["inventor_id", "pub_id"]], on="pub_id", suffixes=("", "_b"))
+    a = node.reindex(pairs["inventor_id"].astype(str).to_numpy()).to_numpy()
+    b = node.reindex(pairs["inventor_id_b"].astype(str).to_numpy()).to_numpy()
+    keep = a != b
+    adj = sp.coo_matrix((np.ones(int(keep.sum())), (a[keep], b[keep])), shape=(n, n)).tocsr()
+    adj.data[:] = 1.0  # duplicates summed by tocsr; binary adjacency
+    deg = np.diff(adj.indptr)
+    out["co_inventors"] = pd.array(deg, dtype="Int64")
+    out["degree_centrality"] = pd.array(deg / (n - 1) if n > 1 else np.zeros(n), dtype="Float64")
+    out["betweenness"] = pd.array(_betweenness(adj, betweenness_exact_max, betweenness_k, random_state),
+                                  dtype="Float64")
+    out["eigenvector"] = pd.array(_eigenvector(adj), dtype="Float64")
+
+    # Technology breadth.
+    out["industries"] = out["branches"] = pd.Series(pd.NA, index=out.index, dtype="string")
+    out["n_branches"] = pd.Series(0, index=out.index, dtype="Int64")
+    if labels is not None:
+        _require(labels, ["pub_id", "industry", "branch"], "labels")
+        lb = ip[["inventor_id", "pub_id"]].merge(
+            pd.DataFrame({"pub_id": _str(labels["pub_id"]), "industry": _str(labels["industry"]),
+                          "branch": _str(labels["branch"])}), on="pub_id")
+        for col in ("industries", "branches"):
+            src = "industry" if col == "industries" else "branch"
+            u = lb[["inventor_id", src]].dropna().drop_duplicates().sort_values(["inventor_id", src])
+            out[col] = out["inventor_id"].map(u.groupby("inventor_id")[src].agg(";".join)).astype("string")
+            if col == "branches":
+                out["n_branches"] = out["inventor_id"].map(u.groupby("inventor_id").size()).fillna(0).astype("Int64")
+
+    # Mobility and region (need parties).
+    out["applicants"] = pd.Series(pd.NA, index=out.index, dtype="string")
+    out["mobility"] = pd.Series(0 if parties is not None else pd.NA, index=out.index, dtype="Int64")
+    out["switches"] = pd.Series(0 if parties is not None else pd.NA, index=out.index, dtype="Int64")
+    for c in _LOCATION:
+        out[c] = pd.Series(pd.NA, index=out.index, dtype="string")
+    if parties is not None and n:
+        apps = _applicant_names(parties).sort_values(["pub_id", "rank"], kind="mergesort")
+        first_app = _employers(apps, parties).drop_duplicates("pub_id")[["pub_id", "applicant"]]
+        seq_ = ip.merge(first_app, on="pub_id").sort_values(["inventor_id", "date", "pub_id"], na_position="last")
+        if len(seq_):
+            grp = seq_.groupby("inventor_id")
+            out["mobility"] = out["inventor_id"].map(grp["applicant"].nunique()).fillna(0).astype("Int64")
+            changed = (seq_["applicant"] != grp["applicant"].shift()) & grp.cumcount().gt(0)
+            out["switches"] = out["inventor_id"].map(changed.groupby(seq_["inventor_id"]).sum()).fillna(0).astype("Int64")
+            yr = seq_.assign(year=seq_["date"].dt.year)
+            span = yr.groupby(["inventor_id", "applicant"]).agg(
+                first=("date", "min"), y0=("year", "min"), y1=("year", "max")).reset_index()
+            span = span.sort_values(["inventor_id", "first", "applicant"], na_position="last")
+            y0, y1 = span["y0"].astype("Int64").astype("string"), span["y1"].astype("Int64").astype("string")
+            yrs = y0.where(y0 == y1, y0 + "–" + y1).fillna("")
+            span["txt"] = (span["applicant"] + " " + yrs).str.strip()
+            out["applicants"] = out["inventor_id"].map(span.groupby("inventor_id")["txt"].agg("; ".join)).astype("string")
+        # Region: own address per patent, else the first applicant with an address.
+        own = men.merge(raw, on=["pub_id", "seq"])
+        own = own[own[_LOCATION].notna().any(axis=1)].drop_duplicates(["inventor_id", "pub_id"])
+        located = apps[apps[_LOCATION].notna().any(axis=1)].drop_duplicates("pub_id")
+        via_app = ip[["inventor_id", "pub_id"]].merge(located[["pub_id", *_LOCATION]], on="pub_id")
+        via_app = via_app[~via_app.set_index(["inventor_id", "pub_id"]).index.isin(
+            own.set_index(["inventor_id", "pub_id"]).index)]
+        places = pd.concat([own[["inventor_id", *_LOCATION]], via_app[["inventor_id", *_LOCATION]]], ignore_index=True)
+        if len(places):
+            mode = _hier_mode(places, "inventor_id", _LOCATION).set_index("inventor_id")
+            for c in _LOCATION:
+                out[c] = out["inventor_id"].map(mode[c]).astype("string")
+    return out[METRIC_COLUMNS].reset_index(drop=True)
+
+
+# ---------------------------------------------------------------------- candidates
+
+
+def _place(s: pd.Series) -> pd.Series:
+    """Place names compared without their administrative suffix (重庆市 = 重庆)."""
+    return _str(s).str.replace(r"(省|市|区|县|自治区|自治州|特别行政区)$", "", regex=True)
+
+
+def in_region(metrics: pd.DataFrame, region: Region | str) -> pd.Series:
+    """Whether each row's ``country`` … ``district`` lies in ``region``.
+
+    A row is in the region when every column the region names (down to its level)
+    matches; unknown columns never match.
+
+    Examples
+    --------
+    >>> df = pd.DataFrame({"country": ["CN", "CN", "US"], "province": ["重庆市", "四川省", None],
+    ...                    "city": ["重庆市", "成都市", None], "district": ["江北区", None, None]})
+    >>> in_region(df, Region("重庆", "province", "CN", "重庆市")).tolist()
+    [True, False, False]
+    >>> in_region(df, Region("US", "country", "US")).tolist()
+    [False, False, True]
+    """
+    if isinstance(region, str):
+        region = parse_region(region)
+    _require(metrics, _LOCATION, "metrics")
+    inside = pd.Series(True, index=metrics.index)
+    for c in _LOCATION:
+        want = getattr(region, c)
+        if want:
+            have = _place(metrics[c]) if c != "country" else _str(metrics[c]).str.upper()
+            target = _place(pd.Series([want])).iloc[0] if c != "country" else str(want).upper()
+            inside &= (have == target).fillna(False).astype(bool)
+    return inside
+
+
+def talent_candidates(
+    metrics: pd.DataFrame,
+    region: Region | str,
+    weak_branches: Iterable[str],
+    *,
+    top: int = 20,
+    include_unknown_region: bool = False,
+) -> pd.DataFrame:
+    """Strong inventors outside ``region`` active in branches where the region is weak.
+
+    Ranking (a lexicographic score, best first): ``high_value`` patents, then
+    ``citations_5y``, then ``patents``, then ``inventor_id`` (deterministic ties); NA
+    counts as 0. The metrics are the inventor's whole portfolio, not only the weak
+    branches.
+
+    Parameters
+    ----------
+    metrics : DataFrame
+        Output of :func:`inventor_metrics`.
+    region : Region or str
+        The project region (a string goes through :func:`pipeline.project.parse_region`).
+    weak_branches : iterable of str
+        Branch ids (``nev.components``) where the region is weak.
+    top : int
+        How many candidates to return.
+    include_unknown_region : bool
+        Keep inventors whose region is unknown (they cannot be shown to be outside).
+
+    Returns
+    -------
+    DataFrame
+        ``rank``, the metric columns, and ``weak_branches`` (the matched ones, ``;``-joined).
+
+    Examples
+    --------
+    >>> m = pd.DataFrame({"inventor_id": ["a", "b", "c"], "high_value": [1, 3, 5],
+    ...     "citations_5y": [0.0, 2.0, 9.0], "patents": [2, 4, 6],
+    ...     "branches": ["nev.battery", "nev.battery;it.ai", "nev.battery"],
+    ...     "country": ["CN", "CN", "CN"], "province": ["广东省", "江苏省", "重庆市"],
+    ...     "city": ["深圳市", "苏州市", "重庆市"], "district": [None, None, "江北区"]})
+    >>> talent_candidates(m, Region("重庆市", "province", "CN", "重庆市"), ["nev.battery"])[["rank", "inventor_id"]]
+       rank inventor_id
+    0     1           b
+    1     2           a
+    """
+    need = ["inventor_id", "high_value", "citations_5y", "patents", "branches", *_LOCATION]
+    _require(metrics, need, "metrics")
+    if int(top) < 0:
+        raise TalentInputError(f"top must be >= 0, got {top}")
+    weak = {str(b).strip() for b in weak_branches if b is not None and str(b).strip()}
+    df = metrics.reset_index(drop=True).copy()
+    if df.empty or not weak:
+        return df.iloc[0:0].assign(rank=pd.Series(dtype="Int64"), weak_branches=pd.Series(dtype="string"))[
+            ["rank", *df.columns, "weak_branches"]]
+    outside = ~in_region(df, region)
+    if not include_unknown_region:
+        outside &= df["country"].notna().to_numpy()
+    br = _str(df["branches"]).fillna("").str.split(";").explode()
+    br = br[br.isin(weak)]
+    matched = br.groupby(level=0).agg(lambda s: ";".join(sorted(set(s))))
+    df["weak_branches"] = pd.Series(matched, index=df.index).astype("string") if len(matched) \
+        else pd.Series(pd.NA, index=df.index, dtype="string")
+    df = df[outside.to_numpy() & df["weak_branches"].notna().to_numpy()]
+    order = pd.DataFrame({
+        "hv": pd.to_numeric(df["high_value"], errors="coerce").fillna(0).to_numpy(float),
+        "cit": pd.to_numeric(df["citations_5y"], errors="coerce").fillna(0).to_numpy(float),
+        "pat": pd.to_numeric(df["patents"], errors="coerce").fillna(0).to_numpy(float),
+        "id": df["inventor_id"].astype(str).to_numpy(),
+    }, index=df.index).sort_values(["hv", "cit", "pat", "id"], ascending=[False, False, False, True])
+    df = df.loc[order.index].head(int(top)).reset_index(drop=True)
+    df.insert(0, "rank", pd.array(np.arange(1, len(df) + 1), dtype="Int64"))
+    return df
