@@ -171,33 +171,47 @@ def patent_classes(classifications: pd.DataFrame, class_weighting: str = "count"
     return c.reset_index(drop=True)
 
 
-def _diversity(edges: pd.DataFrame, cls: pd.DataFrame, focal: str, other: str, bias_correction: bool) -> pd.DataFrame:
-    """1 − Σ s_j² over the classes of the ``other`` end of each focal patent's citations."""
-    m = edges[[focal, other]].merge(cls, left_on=other, right_on="pub_id")
-    if m.empty:
-        return pd.DataFrame({"value": pd.Series(dtype=float), "n": pd.Series(dtype=np.int64)})
-    per_class = m.groupby([focal, "subclass"])["w"].sum()
-    total = per_class.groupby(level=0).transform("sum")
-    hhi = ((per_class / total) ** 2).groupby(level=0).sum()
-    n = m.groupby(focal)[other].nunique()
-    value = 1.0 - hhi
-    if bias_correction:
-        nn = n.reindex(value.index).to_numpy(float)
+def _class_diversity(edges: pd.DataFrame, cls: pd.DataFrame, ids: pd.Series, bias_correction: bool) -> dict:
+    """Generality, originality and radicalness of every patent of ``ids`` at once.
+
+    Computed as sparse
+    products: with ``A`` (citing × cited) and ``C`` (patent × class weights),
+    ``S = A^T C`` holds per cited patent the class weights of its citing patents
+    (generality), ``S = A C`` per citing patent those of its cited ones (originality);
+    ``1 − Σ_j S_j² / (Σ_j S_j)²``. Radicalness: ``T = A B`` (``B`` = class incidence)
+    counts the cited patents' class entries, ``Σ_j T_j B_pj`` those the patent carries
+    itself. Linear in the citations; no string joins.
+    """
+    import scipy.sparse as sp
+
+    n = len(ids)
+    index = pd.Index(ids.to_numpy(dtype=object, na_value=None))
+    obj = lambda s: s.to_numpy(dtype=object, na_value=None)  # noqa: E731 - get_indexer on plain objects is fast
+    ci, cd = index.get_indexer(obj(edges["citing"])), index.get_indexer(obj(edges["cited"]))
+    pc = index.get_indexer(obj(cls["pub_id"]))
+    sub, _ = pd.factorize(obj(cls["subclass"]))
+    k = int(sub.max()) + 1 if len(sub) else 0
+    C = sp.csr_matrix((cls["w"].to_numpy(float), (pc, sub)), shape=(n, k))
+    B = sp.csr_matrix((np.ones(len(pc)), (pc, sub)), shape=(n, k))
+    has = np.diff(B.indptr) > 0
+    A = sp.csr_matrix((np.ones(len(ci)), (ci, cd)), shape=(n, n))
+    out = {}
+    for name, E in (("generality", A.T.tocsr()), ("originality", A)):
+        S = E @ C
+        r = np.asarray(S.sum(axis=1)).ravel()
+        sq = np.asarray(S.multiply(S).sum(axis=1)).ravel()
         with np.errstate(divide="ignore", invalid="ignore"):
-            value = value * np.where(nn > 1, nn / (nn - 1), np.nan)
-    return pd.DataFrame({"value": value.clip(lower=0.0), "n": n.reindex(value.index)})
-
-
-def _radicalness(edges: pd.DataFrame, cls: pd.DataFrame) -> pd.Series:
-    """OECD radicalness: share of the cited patents' class entries absent from the citing patent."""
-    m = edges[["citing", "cited"]].merge(cls[["pub_id", "subclass"]], left_on="cited", right_on="pub_id")
-    m = m[_isin(m["citing"], cls["pub_id"])]
-    if m.empty:
-        return pd.Series(dtype=float)
-    own = cls[["pub_id", "subclass"]].rename(columns={"pub_id": "citing"}).assign(own=True)
-    m = m[["citing", "subclass"]].merge(own, on=["citing", "subclass"], how="left")
-    foreign = m["own"].isna()
-    return foreign.groupby(m["citing"]).mean()
+            value = np.where(r > 0, 1.0 - sq / (r * r), np.nan)
+            if bias_correction:
+                N = E @ has.astype(float)  # citing (cited) patents that have classes
+                value = value * np.where(N > 1, N / (N - 1), np.nan)
+        out[name] = np.clip(value, 0.0, None)
+    T = A @ B
+    total = np.asarray(T.sum(axis=1)).ravel()
+    own = np.asarray(T.multiply(B).sum(axis=1)).ravel()
+    with np.errstate(divide="ignore", invalid="ignore"):
+        out["radicalness"] = np.where((total > 0) & has, (total - own) / total, np.nan)
+    return out
 
 
 # ----------------------------------------------------------------------- helpers
@@ -477,11 +491,9 @@ def patent_indicators(
         put("npl_refs", nr, ~((nr > 0) | _reported_by_source(p, src_npl)), "Int64")
 
     # ---- generality, originality, radicalness
-    for name, focal, other in (("generality", "cited", "citing"), ("originality", "citing", "cited")):
-        d = _diversity(edges, cls, focal, other, bias_correction)["value"].reindex(ids).to_numpy(float)
-        put(name, np.nan_to_num(d), np.isnan(d), "Float64")
-    rad = _radicalness(edges, cls).reindex(ids).to_numpy(float)
-    put("radicalness", np.nan_to_num(rad), np.isnan(rad), "Float64")
+    div = _class_diversity(edges, cls, ids, bias_correction)
+    for name in ("generality", "originality", "radicalness"):
+        put(name, np.nan_to_num(div[name]), np.isnan(div[name]), "Float64")
 
     # ---- remaining statutory life (one pass per patent type, not per patent)
     expiry = pd.Series(pd.NaT, index=p.index, dtype="datetime64[s]")

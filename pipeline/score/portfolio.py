@@ -38,6 +38,7 @@ import pandas as pd
 import yaml
 
 from ..errors import ConfigError, PatNavError
+from ..frames import join_by
 
 __all__ = [
     "PortfolioInputError",
@@ -301,7 +302,7 @@ def _with_family_countries(scores: pd.DataFrame, family_countries: pd.DataFrame 
         return scores
     _require(family_countries, ["pub_id", "country"], "family_countries")
     fc = family_countries[["pub_id", "country"]].astype("string").dropna().drop_duplicates()
-    joined = fc.sort_values(["pub_id", "country"]).groupby("pub_id")["country"].agg(";".join)
+    joined = join_by(fc["pub_id"], fc["country"], ";")
     out = scores.drop(columns="family_countries", errors="ignore")
     out = out.assign(family_countries=out["pub_id"].astype("string").map(joined).fillna(""))
     return out

@@ -28,6 +28,7 @@ import numpy as np
 import pandas as pd
 
 from ..errors import UnreadableInputError
+from ..frames import join_by
 from ..ingest.normalize import normalize_app_numbers, normalize_pub_numbers
 from .indicators import STATUTORY_YEARS, ScoreInputError, _require, legal_state
 
@@ -443,7 +444,7 @@ def cnipa_high_value(
     # (1) strategic emerging industry
     if labels is not None and len(labels):
         lab = labels.dropna(subset=["industry"]).astype({"pub_id": "string", "industry": "string"})
-        inds = lab.drop_duplicates(["pub_id", "industry"]).sort_values("industry").groupby("pub_id")["industry"].agg(", ".join)
+        inds = join_by(lab["pub_id"], lab["industry"])
         ind_text = ids.map(inds).astype("string")
     else:
         ind_text = pd.Series(pd.NA, index=idx, dtype="string")
@@ -461,7 +462,7 @@ def cnipa_high_value(
     if parts:
         fc = pd.concat(parts, ignore_index=True).dropna().drop_duplicates().merge(own, on="pub_id")
         fc = fc[(fc["country"] != fc["own"]) & (fc["country"] != "WO")]
-        abroad = fc.sort_values("country").groupby("pub_id")["country"].agg(", ".join)
+        abroad = join_by(fc["pub_id"], fc["country"])
         abroad_text = ids.map(abroad).astype("string")
     else:
         abroad_text = pd.Series(pd.NA, index=idx, dtype="string")

@@ -315,3 +315,54 @@ def test_bundled_sample(sample_tables):
         assert (out[col].isna() == out[f"{col}_missing"]).all()
     assert set(out["legal_state"].dropna()) <= {"alive", "lapsed", "pending", "expired"}
     assert np.isfinite(out["remaining_life_years"].dropna().to_numpy(float)).all()
+
+
+# Reference implementation (string joins, the definitions written out) for the sparse kernel.
+def _diversity(edges: pd.DataFrame, cls: pd.DataFrame, focal: str, other: str, bias_correction: bool) -> pd.DataFrame:
+    """1 − Σ s_j² over the classes of the ``other`` end of each focal patent's citations."""
+    m = edges[[focal, other]].merge(cls, left_on=other, right_on="pub_id")
+    if m.empty:
+        return pd.DataFrame({"value": pd.Series(dtype=float), "n": pd.Series(dtype=np.int64)})
+    per_class = m.groupby([focal, "subclass"])["w"].sum()
+    total = per_class.groupby(level=0).transform("sum")
+    hhi = ((per_class / total) ** 2).groupby(level=0).sum()
+    n = m.groupby(focal)[other].nunique()
+    value = 1.0 - hhi
+    if bias_correction:
+        nn = n.reindex(value.index).to_numpy(float)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            value = value * np.where(nn > 1, nn / (nn - 1), np.nan)
+    return pd.DataFrame({"value": value.clip(lower=0.0), "n": n.reindex(value.index)})
+
+
+def _radicalness(edges: pd.DataFrame, cls: pd.DataFrame) -> pd.Series:
+    """OECD radicalness: share of the cited patents' class entries absent from the citing patent."""
+    m = edges[["citing", "cited"]].merge(cls[["pub_id", "subclass"]], left_on="cited", right_on="pub_id")
+    m = m[m["citing"].isin(cls["pub_id"])]
+    if m.empty:
+        return pd.Series(dtype=float)
+    own = cls[["pub_id", "subclass"]].rename(columns={"pub_id": "citing"}).assign(own=True)
+    m = m[["citing", "subclass"]].merge(own, on=["citing", "subclass"], how="left")
+    foreign = m["own"].isna()
+    return foreign.groupby(m["citing"]).mean()
+
+
+@pytest.mark.parametrize("seed", range(5))
+@pytest.mark.parametrize("bias", [False, True])
+def test_sparse_diversity_matches_the_join_definition(seed, bias):
+    from pipeline.score.indicators import _class_diversity, patent_classes
+
+    rng = np.random.default_rng(seed)
+    ids = pd.Series([f"P{i}" for i in range(60)], dtype="string")
+    pairs = {(int(a), int(b)) for a, b in rng.integers(0, 60, (150, 2)) if a != b}
+    edges = pd.DataFrame(sorted(pairs), columns=["citing", "cited"]).map(lambda i: f"P{i}").astype("string")
+    rows = [(f"P{i}", "IPC", s) for i in range(55) for s in rng.choice(["A01B", "B60L", "H01M", "G06F", "C07D"],
+                                                                     rng.integers(1, 4), replace=False)]
+    cls = patent_classes(pd.DataFrame(rows, columns=["pub_id", "scheme", "subclass"]),
+                         "fractional" if seed % 2 else "count")
+    got = _class_diversity(edges, cls, ids, bias)
+    for name, focal, other in (("generality", "cited", "citing"), ("originality", "citing", "cited")):
+        ref = _diversity(edges, cls, focal, other, bias)["value"].reindex(ids).to_numpy(float)
+        np.testing.assert_allclose(got[name], ref, equal_nan=True, atol=1e-12)
+    ref = _radicalness(edges, cls).reindex(ids).to_numpy(float)
+    np.testing.assert_allclose(got["radicalness"], ref, equal_nan=True, atol=1e-12)
