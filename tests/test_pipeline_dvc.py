@@ -191,6 +191,9 @@ def test_score_explain_prints_top_patents_and_portfolios(repo):
     assert json.loads((root / "metrics/score.json").read_text(encoding="utf-8"))["high_value"] == n
     for name in projects(root):
         assert (root / "data/processed" / name / "positioning.csv").exists()
+        dep = json.loads((root / "data/processed" / name / "metrics.json").read_text(encoding="utf-8"))[
+            "knowledge_dependence"]
+        assert dep["citations"] == dep["inside"] + dep["outside"]
 
 
 def test_sql_cli_prints_and_exports_neutralised(repo, tmp_path):

@@ -43,6 +43,7 @@ from . import centrality, clusters, flows, mainpath
 from .graph import CitationGraph, citation_counts, from_edges
 
 __all__ = ["NetworkParams", "analyse", "summary", "read_edge_list", "read_node_list", "write_exports",
+           "region_dependence",
            "REGION_LEVELS", "TABLES"]
 
 REGION_LEVELS = ("country", "province", "city", "district")
@@ -412,3 +413,47 @@ def write_exports(tables: dict[str, pd.DataFrame], folder: str | Path, *, top: i
                                     weights={"Citations": "forward"} if "forward" in sub_nodes else None))
     return written
 
+
+
+def region_dependence(flows_regions: pd.DataFrame, region, top: int = 5) -> dict:
+    """A project region's dependence on outside technology, from the stage's region flows.
+
+    Parameters
+    ----------
+    flows_regions : DataFrame
+        The ``flows_regions`` table (``level``, ``citing_group``, ``cited_group``,
+        ``citations``).
+    region : pipeline.project.Region
+        Matched by its path (``CN/重庆市/重庆市/江北区``) at its own level.
+
+    Returns
+    -------
+    dict
+        ``citations`` the region's patents make to located documents, ``inside`` (to the
+        region itself), ``outside``, ``outside_share`` and ``top_sources`` (up to ``top``
+        outside regions with their citations and share).
+
+    Examples
+    --------
+    >>> from pipeline.project import Region
+    >>> f = pd.DataFrame({"level": "province", "citing_group": ["CN/重庆市"] * 2,
+    ...                   "cited_group": ["CN/重庆市", "CN/广东省"], "citations": [1, 3]})
+    >>> d = region_dependence(f, Region("重庆市", "province", "CN", "重庆市"))
+    >>> d["outside_share"], d["top_sources"]
+    (0.75, [{'region': 'CN/广东省', 'citations': 3, 'share': 0.75}])
+    """
+    parts = [region.country, region.province, region.city, region.district]
+    depth = REGION_LEVELS.index(region.level) + 1
+    path = "/".join(p or "?" for p in parts[:depth])
+    f = flows_regions[flows_regions["level"] == region.level]
+    d = flows.dependence(f, path, top=top)
+    src = d.top_sources.rename(columns={"cited_group": "region"})
+    return {"region": path, "citations": _num(d.citations), "inside": _num(d.inside), "outside": _num(d.outside),
+            "outside_share": None if pd.isna(d.outside_share) else round(float(d.outside_share), 4),
+            "top_sources": [{"region": r, "citations": _num(c), "share": round(float(s), 4)}
+                            for r, c, s in zip(src["region"], src["citations"], src["share"], strict=True)]}
+
+
+def _num(x):
+    x = float(x)
+    return int(x) if x.is_integer() else round(x, 4)
