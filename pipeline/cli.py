@@ -329,6 +329,36 @@ def score(
     out_console.print(f"metrics → {mpath}")
 
 
+@app.command()
+def report(
+    name: Annotated[str, typer.Argument(help="Project name (params.yaml, section projects).")],
+    params_file: ParamsOpt = None,
+) -> None:
+    """Write a project's navigation report: PDF per language, XLSX workbook, charts, network exports."""
+    from .report.run import write_report
+
+    params = _params(params_file)
+    root = _root(params_file)
+    if name not in params["projects"]:
+        _fail(PatNavError(f"no project {name!r} in {root / 'params.yaml'}; known: {', '.join(params['projects'])}"))
+    start = time.perf_counter()
+    try:
+        with console.status(f"writing the reports of {name} …"):
+            written = write_report(root, params, name, network_exports=root / params["network"].exports)
+    except (PatNavError, duckdb_error(), OSError) as exc:
+        _fail(exc)
+    for path in written:
+        if path.suffix in (".pdf", ".xlsx"):
+            out_console.print(f"→ {path}")
+    charts = [p for p in written if p.parent.name == "charts"]
+    net = [p for p in written if p.parent.name == "network"]
+    if charts:
+        out_console.print(f"→ {charts[0].parent}/ ({len(charts)} chart files, PNG + SVG)")
+    if net:
+        out_console.print(f"→ {net[0].parent}/ (Gephi and VOSviewer files)")
+    out_console.print(f"{len(written)} files in {time.perf_counter() - start:.1f} s")
+
+
 # Network stage tables loaded into the database as network_<name>.
 NETWORK_DB_TABLES = ("nodes", "edges", "main_paths", "removed", "clusters", "flows_applicants", "flows_regions",
                      "ipc_cooccurrence")

@@ -51,20 +51,27 @@ def write_json(obj, path: str | Path) -> Path:
     return path
 
 
+def neutralise(df: pd.DataFrame) -> pd.DataFrame:
+    """A copy whose text cells a spreadsheet would run as a formula (``=``, ``+``,
+    ``-``, ``@``) start with ``'`` instead."""
+    from .ingest.normalize import neutralize_formula
+
+    safe = df.copy()
+    for col in safe.columns:
+        if safe[col].dtype == object or pd.api.types.is_string_dtype(safe[col]):
+            safe[col] = neutralize_formula(safe[col].astype("string"))
+    return safe
+
+
 def write_export(df: pd.DataFrame, path: str | Path) -> Path:
     """Write a query result as CSV (UTF-8 with BOM, for Excel) or XLSX, by suffix.
 
     Text cells that a spreadsheet would run as a formula (``=``, ``+``, ``-``, ``@``)
     are neutralised with a leading ``'``.
     """
-    from .ingest.normalize import neutralize_formula
-
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
-    safe = df.copy()
-    for col in safe.columns:
-        if safe[col].dtype == object or pd.api.types.is_string_dtype(safe[col]):
-            safe[col] = neutralize_formula(safe[col].astype("string"))
+    safe = neutralise(df)
     if path.suffix.lower() == ".xlsx":
         safe.to_excel(path, index=False, engine="openpyxl")
     else:

@@ -8,6 +8,7 @@ metrics and plots, and the notebooks executed against the outputs.
 
 import json
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -62,7 +63,7 @@ def test_repro_produces_every_stage_output_for_each_project(repo):
     names = list(projects(root))
     assert len(names) >= 2 and len({p["type"] for p in projects(root).values()}) >= 2
     assert stages_run(out) == sorted(["classify", "database", "ingest", "network", "score", "train",
-                                      *[f"landscape@{n}" for n in names]])
+                                      *[f"landscape@{n}" for n in names], *[f"report@{n}" for n in names]])
     assert (root / "models/text_classifier.skops").exists() and (root / "data/interim/labels.parquet").exists()
     train = json.loads((root / "metrics/train.json").read_text())
     assert train["zh_dev"]["n"] > 100 and 0 <= train["zh_dev"]["macro_f1"] <= 1
@@ -104,7 +105,7 @@ def test_editing_one_project_reruns_only_that_project(repo):
     (root / "params.yaml").write_text(edited, encoding="utf-8")
     try:
         out = run([str(BIN / "dvc"), "repro"], root).stdout
-        assert stages_run(out) == [f"landscape@{name}"]
+        assert stages_run(out) == [f"landscape@{name}", f"report@{name}"]
     finally:
         (root / "params.yaml").write_text(params, encoding="utf-8")
         run([str(BIN / "dvc"), "repro"], root)
@@ -281,3 +282,84 @@ def test_classify_a_list_from_elsewhere(repo, tmp_path):
     assert len(df) == 3
     bad = run([str(BIN / "patnav"), "classify", str(tmp_path / "missing.csv")], root, check=False)
     assert bad.returncode == 2 and "missing.csv" in bad.stderr
+
+
+# ----------------------------------------------------------------------------- reports
+
+
+def _pdfs(root):
+    return sorted((root / "reports").glob("*/*.pdf"))
+
+
+def _text(pdf):
+    return subprocess.run(["pdftotext", "-layout", str(pdf), "-"], capture_output=True, text=True,
+                          check=True).stdout
+
+
+def test_every_project_has_its_report_type_in_each_language(repo):
+    root, _ = repo
+    for name, spec in projects(root).items():
+        for lang in spec.get("languages", ["zh"]):
+            assert (root / "reports" / name / f"{name}_{spec['type']}_{lang}.pdf").exists()
+        assert (root / "reports" / name / f"{name}_tables.xlsx").exists()
+    assert {p["type"] for p in projects(root).values()} == {"industry", "enterprise", "talent"}
+
+
+def test_report_fonts_are_embedded_and_pages_render(repo, tmp_path):
+    root, _ = repo
+    for pdf in _pdfs(root):
+        fonts = subprocess.run(["pdffonts", str(pdf)], capture_output=True, text=True, check=True).stdout
+        rows = fonts.splitlines()[2:]
+        assert rows and all(" yes " in r for r in rows), f"{pdf.name}: {fonts}"
+        out = tmp_path / pdf.stem
+        proc = subprocess.run(["pdftoppm", "-r", "30", "-png", str(pdf), str(out)], capture_output=True, text=True)
+        assert proc.returncode == 0, proc.stderr
+        pages = int(re.search(r"Pages:\s+(\d+)", subprocess.run(["pdfinfo", str(pdf)], capture_output=True,
+                                                                 text=True, check=True).stdout).group(1))
+        assert len(list(tmp_path.glob(f"{pdf.stem}*.png"))) == pages >= 4
+
+
+def test_report_headings_and_numbers_match_the_database(repo):
+    from pipeline.report.content import t
+
+    root, _ = repo
+    chapters = {"industry": ["summary", "scope", "direction", "positioning", "paths_dev", "appendix"],
+                "enterprise": ["summary", "scope", "enterprise_position", "risks", "licensing", "appendix"],
+                "talent": ["summary", "scope", "inventors", "candidates", "teams", "appendix"]}
+    con = duckdb.connect(str(root / "data/processed/patnav.duckdb"), read_only=True)
+    for name, spec in projects(root).items():
+        scope = pd.read_parquet(root / "data/processed" / name / "scope.parquet")
+        con.register("scope_ids", scope[["pub_id"]])
+        n = con.execute("SELECT count(*) FROM patent_overview JOIN scope_ids USING (pub_id)").fetchall()[0][0]
+        top = con.execute("SELECT first_applicant, count(*) AS c FROM patent_overview JOIN scope_ids USING (pub_id) "
+                          "WHERE first_applicant IS NOT NULL GROUP BY 1 ORDER BY c DESC, 1 LIMIT 1").fetchall()
+        for lang in spec.get("languages", ["zh"]):
+            text = re.sub(r"\s+", " ", _text(root / "reports" / name / f"{name}_{spec['type']}_{lang}.pdf"))
+            for key in chapters[spec["type"]]:
+                assert t(f"h.{key}", lang) in text, (name, lang, key)
+            # The patent count of the summary is the database's.
+            assert f"{n:,}" in text, (name, lang, n)
+            if spec["type"] == "industry" and top:
+                assert top[0][0][:12] in text and str(top[0][1]) in text
+    con.close()
+
+
+def test_report_workbook_holds_the_tables_neutralised(repo):
+    from openpyxl import load_workbook
+
+    root, _ = repo
+    wb = load_workbook(root / "reports" / "jiangbei-nev" / "jiangbei-nev_tables.xlsx", read_only=True)
+    assert {"trend", "branches", "positioning", "parameters", "fingerprints"} <= set(wb.sheetnames)
+    for ws in wb.worksheets:
+        for row in ws.iter_rows(values_only=True):
+            for v in row:
+                assert not (isinstance(v, str) and v[:1] in "=+@"), (ws.title, v)
+
+
+def test_report_cli_prints_where_files_went_and_is_reproducible(repo):
+    root, _ = repo
+    pdf = root / "reports" / "jiangbei-nev" / "jiangbei-nev_industry_zh.pdf"
+    before = pdf.read_bytes()
+    out = run([str(BIN / "patnav"), "report", "jiangbei-nev"], root).stdout
+    assert str(pdf) in out and "tables.xlsx" in out
+    assert pdf.read_bytes() == before

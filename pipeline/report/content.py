@@ -1,0 +1,643 @@
+"""What each navigation report says: sections, numbers, tables and charts.
+
+Every sentence comes from ``text.yaml`` filled with numbers and names computed here
+from the report data (:func:`pipeline.report.run.load_report_data`); nothing else is
+written. Builders return a :class:`~pipeline.report.pdf.Report` and the tables behind
+it (for the XLSX workbook), so every number of the PDF is also in the workbook.
+
+Report types follow GB/T 39551: industry planning (.3; direction → positioning →
+paths), enterprise operation (.4) and talent (.6).
+"""
+
+from __future__ import annotations
+
+from functools import lru_cache
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import yaml
+
+from . import charts, lifecycle
+from .pdf import Figure, Heading, KeyFigures, PageBreak, Paragraph, Report, Table
+
+__all__ = ["build_report", "t", "fmt_share", "fmt_num", "branch_names"]
+
+TEXT_PATH = Path(__file__).with_name("text.yaml")
+TOP = 10
+
+
+@lru_cache(maxsize=1)
+def _text() -> dict:
+    return yaml.safe_load(TEXT_PATH.read_text(encoding="utf-8"))
+
+
+def t(key: str, lang: str, **values) -> str:
+    """The ``key`` (dotted path in ``text.yaml``) in ``lang``, filled with ``values``.
+
+    Examples
+    --------
+    >>> t("col.year", "zh"), t("col.year", "en")
+    ('年份', 'Year')
+    """
+    node = _text()
+    for part in key.split("."):
+        node = node[part]
+    return node[lang].format(**values) if values else node[lang]
+
+
+def fmt_num(x, digits: int = 2) -> str:
+    """``1,234`` for whole numbers, ``0.57`` otherwise, ``–`` for missing.
+
+    Examples
+    --------
+    >>> fmt_num(1234.0), fmt_num(0.5678), fmt_num(float("nan"))
+    ('1,234', '0.57', '–')
+    """
+    if x is None or (isinstance(x, float) and np.isnan(x)) or x is pd.NA:
+        return "–"
+    x = float(x)
+    return f"{int(round(x)):,}" if x.is_integer() else f"{x:,.{digits}f}"
+
+
+def fmt_share(x) -> str:
+    """``57.9%`` (``–`` for missing).
+
+    Examples
+    --------
+    >>> fmt_share(0.5789), fmt_share(None)
+    ('57.9%', '–')
+    """
+    if x is None or x is pd.NA or (isinstance(x, float) and np.isnan(x)):
+        return "–"
+    return f"{100 * float(x):.1f}%"
+
+
+def branch_names(taxonomy: dict, lang: str) -> dict[str, str]:
+    """Branch id (``nev.components``) and industry id (``nev``) → name in ``lang``."""
+    out = {}
+    for ind, spec in (taxonomy.get("industries") or {}).items():
+        out[ind] = spec.get(lang) or ind
+        for br, b in (spec.get("branches") or {}).items():
+            out[f"{ind}.{br}"] = b.get(lang) or br
+    return out
+
+
+class _Builder:
+    """Shared state of one report: language, names, numbering of charts, tables kept."""
+
+    def __init__(self, d: dict, lang: str, charts_dir: Path):
+        self.d, self.lang, self.dir = d, lang, Path(charts_dir)
+        self.dir.mkdir(parents=True, exist_ok=True)
+        self.names = branch_names(d["taxonomy"], lang)
+        self.tables: dict[str, pd.DataFrame] = {}
+        self.blocks: list = []
+        self.source = t("src.db", lang, sources=", ".join(sorted(d["sources"])) or "–")
+        self.n_fig = 0
+
+    # -- blocks
+    def h(self, key: str, level: int = 1):
+        self.blocks.append(Heading(t(f"h.{key}", self.lang), level))
+
+    def p(self, text: str, bullet: bool = False):
+        self.blocks.append(Paragraph(text, bullet=bullet))
+
+    def table(self, name: str, df: pd.DataFrame, cap: str, max_rows: int | None = None):
+        """Add a table (columns renamed to the language) and keep it for the workbook."""
+        self.tables[name] = df.reset_index(drop=True)
+        shown = df.rename(columns=lambda c: t(f"col.{c}", self.lang) if c in _text()["col"] else c)
+        self.blocks.append(Table(shown.reset_index(drop=True), t(f"cap.{cap}", self.lang), self.source,
+                                 max_rows=max_rows))
+
+    def figure(self, name: str, fig, cap: str):
+        self.n_fig += 1
+        files = charts.save(fig, self.dir / f"{self.n_fig:02d}_{name}_{self.lang}")
+        self.blocks.append(Figure(files["png"], t(f"cap.{cap}", self.lang), self.source))
+
+    def bname(self, b) -> str:
+        return self.names.get(b, b) if isinstance(b, str) else "–"
+
+
+# ----------------------------------------------------------------------------- shared sections
+
+
+def _scope_counts(d: dict) -> dict:
+    p = d["patents"]
+    years = p["filing_year"].dropna()
+    return {"n": len(p), "families": int(p["family_id"].fillna(p["pub_id"]).nunique()),
+            "y0": int(years.min()) if len(years) else "–", "y1": int(years.max()) if len(years) else "–"}
+
+
+def _in_region(p: pd.DataFrame, region) -> pd.Series:
+    mask = pd.Series(True, index=p.index)
+    for level in ("country", "province", "city", "district"):
+        want = getattr(region, level, None)
+        if want and region.level in ("province", "city", "district", "country"):
+            col = f"applicant_{level}"
+            if col in p:
+                mask &= p[col].astype("string").eq(want).fillna(False)
+        if level == region.level:
+            break
+    return mask
+
+
+def _scope_method(b: _Builder, project):
+    d, lang = b.d, b.lang
+    b.h("scope")
+    b.h("scope_industry", 2)
+    ind = project.industry.split(".")[0]
+    b.p(t("p.industry_def", lang, industry=b.names.get(ind, ind), version=d["taxonomy"].get("version", "–")))
+    rows = [{"branch": b.bname(f"{ind}.{br}"),
+             "description": ((spec.get("description") or {}).get(lang) or "")}
+            for br, spec in (d["taxonomy"]["industries"][ind].get("branches") or {}).items()
+            if project.industry in (ind, f"{ind}.{br}")]
+    b.table("branch_definitions", pd.DataFrame(rows, columns=["branch", "description"]), "branch_def")
+    how = t("p.scope_how_search", lang) if project.search else \
+        t("p.scope_how_labels", lang, c=d["params"]["landscape"].get("min_confidence", 0.5))
+    b.p(t("p.scope_rule", lang, how=how))
+    b.h("scope_data", 2)
+    src = pd.DataFrame({"source": list(d["sources"]), "records": list(d["sources"].values())})
+    b.table("data_sources", src, "sources")
+    b.h("scope_quality", 2)
+    q = (d["metrics"].get("search") or {})
+    if q.get("sample"):
+        b.p(t("p.quality_search", lang, p=fmt_share(q.get("precision")), r=fmt_share(q.get("recall")),
+              n=q.get("sample"), judged=q.get("judged_by", "–")))
+    tm = d.get("train_metrics") or {}
+    en = next((v.get("en", {}).get("macro_f1") for k, v in tm.items() if k.startswith("by_source") and isinstance(v, dict)),
+              None)
+    zh = (tm.get("zh_dev") or {}).get("macro_f1")
+    b.p(t("p.quality_model", lang, en=fmt_num(en), zh=fmt_num(zh)))
+    b.h("scope_gaps", 2)
+    p = d["patents"]
+    if len(p):
+        syn = float(p["synthetic"].fillna(False).astype(bool).mean()) if "synthetic" in p else 0.0
+        if syn > 0:
+            b.p(t("p.gap_synthetic", lang, share=fmt_share(syn)), bullet=True)
+        nostatus = float(p["legal_status"].isna().mean())
+        b.p(t("p.gap_status", lang, share=fmt_share(nostatus)), bullet=True)
+        if "abstract" in p:
+            b.p(t("p.gap_abstract", lang, share=fmt_share(float(p["abstract"].isna().mean()))), bullet=True)
+
+
+def _appendix(b: _Builder):
+    d, lang = b.d, b.lang
+    b.blocks.append(PageBreak())
+    b.h("appendix")
+    b.p(t("p.appendix_text", lang))
+    params = pd.DataFrame([{"param": k, "value": str(v)} for k, v in d["param_rows"].items()])
+    b.table("parameters", params, "params")
+    fp = pd.DataFrame([{"file": k, "md5": v} for k, v in d["fingerprints"].items()], columns=["file", "md5"])
+    b.table("fingerprints", fp, "fingerprints")
+
+
+# ----------------------------------------------------------------------------- industry direction
+
+
+def _trend(b: _Builder, project) -> dict:
+    d, lang = b.d, b.lang
+    p = d["patents"]
+    region = project.region
+    yrs = p.dropna(subset=["filing_year"]).assign(filing_year=lambda x: x["filing_year"].astype(int))
+    series = {"all": yrs, "CN": yrs[yrs["applicant_country"].eq("CN").fillna(False)],
+              region.label: yrs[_in_region(yrs, region)]}
+    labels = {"all": "全球" if lang == "zh" else "World", "CN": "中国申请人" if lang == "zh" else "Chinese applicants",
+              region.label: region.label}
+    trend = pd.concat([s.groupby("filing_year").size().rename("count").reset_index().assign(series=labels[k])
+                       for k, s in series.items()], ignore_index=True).rename(columns={"filing_year": "year"})
+    b.h("trend", 2)
+    per_year = series["all"].groupby("filing_year").size()
+    if len(per_year):
+        b.p(t("p.trend_text", lang, peak=int(per_year.idxmax()), max=int(per_year.max()), cn=len(series["CN"]),
+              cn_share=fmt_share(len(series["CN"]) / max(len(yrs), 1))))
+        b.figure("trend", charts.trend_chart(trend, lang=lang), "trend")
+    b.tables["trend"] = trend
+    return {"per_year": per_year, "years": yrs}
+
+
+def _lifecycle(b: _Builder, yrs: pd.DataFrame) -> dict:
+    lang = b.lang
+    b.h("lifecycle", 2)
+    per_year = yrs.groupby("filing_year").size()
+    applicants = yrs.groupby("filing_year")["first_applicant"].nunique()
+    years = per_year.index.to_numpy()
+    fit = lifecycle.fit_lifecycle(years, per_year.to_numpy())
+    phases = lifecycle.phase_table(years, per_year.to_numpy(), applicants.reindex(per_year.index).to_numpy())
+    stage = t(f"stage.{_stage_key(fit.stage)}", lang)
+    last_phase = _phase_name(phases, lang)
+    if fit.stage != "undetermined":
+        b.p(t("p.lifecycle_text", lang, K=fmt_num(fit.params.get("K")), t0=fmt_num(fit.inflection_year, 0),
+              sat=fmt_share(fit.saturation), phase=last_phase))
+    else:
+        b.p(t("p.summary_stage_none", lang, reason=fit.reason))
+    if len(years):
+        b.figure("lifecycle", charts.lifecycle_chart(fit, years, per_year.to_numpy(), lang=lang), "lifecycle")
+        b.figure("phase", charts.phase_chart(phases, lang=lang), "phase")
+    b.tables["lifecycle_phases"] = pd.DataFrame(phases)
+    return {"fit": fit, "stage": stage}
+
+
+def _stage_key(stage: str) -> str:
+    s = str(stage).lower()
+    for k in ("emerging", "growth", "maturity", "saturation"):
+        if s.startswith(k):
+            return k
+    return "undetermined"
+
+
+def _phase_name(phases, lang: str) -> str:
+    df = pd.DataFrame(phases)
+    col = f"phase_{lang}" if f"phase_{lang}" in df else ("phase" if "phase" in df else None)
+    if col is None or df.empty:
+        return "–"
+    vals = df[col].dropna()
+    return str(vals.iloc[-1]) if len(vals) else "–"
+
+
+def _branches(b: _Builder, yrs: pd.DataFrame, window: int) -> pd.DataFrame:
+    d, lang = b.d, b.lang
+    b.h("branches", 2)
+    lab = d["labels"].dropna(subset=["branch"]).merge(yrs[["pub_id", "filing_year"]], on="pub_id")
+    per = lab.groupby(["filing_year", "branch"]).size().rename("count").reset_index()
+    last = int(yrs["filing_year"].max()) if len(yrs) else 0
+    recent = lab[lab["filing_year"].between(last - window + 1, last)].groupby("branch").size()
+    before = lab[lab["filing_year"].between(last - 2 * window + 1, last - window)].groupby("branch").size()
+    tab = lab.groupby("branch")["pub_id"].nunique().rename("count").to_frame()
+    tab["share"] = tab["count"] / max(yrs["pub_id"].nunique(), 1)
+    tab["growth"] = ((recent.reindex(tab.index).fillna(0) - before.reindex(tab.index).fillna(0))
+                     / before.reindex(tab.index).replace(0, np.nan))
+    tab = tab.sort_values(["count"], ascending=False, kind="stable").reset_index()
+    if len(tab):
+        fast = tab.dropna(subset=["growth"]).sort_values("growth", ascending=False, kind="stable")
+        b.p(t("p.branches_text", lang, top=b.bname(tab.iloc[0]["branch"]), n=int(tab.iloc[0]["count"]),
+              share=fmt_share(tab.iloc[0]["share"]), w=window,
+              fast=b.bname(fast.iloc[0]["branch"]) if len(fast) else "–",
+              growth=fmt_share(fast.iloc[0]["growth"]) if len(fast) else "–"))
+        shown = per.assign(category=per["branch"].map(b.bname)).rename(columns={"filing_year": "year"})
+        b.figure("branches", charts.stacked_bar(shown[["year", "category", "count"]], lang=lang), "branches")
+    out = tab.assign(branch=tab["branch"].map(b.bname))
+    b.table("branches", out[["branch", "count", "share", "growth"]], "branches")
+    return tab
+
+
+def _hotspots_paths(b: _Builder):
+    d, lang = b.d, b.lang
+    b.h("hotspots", 2)
+    cl = d["clusters"]
+    if len(cl):
+        fast = cl.dropna(subset=["growth"]).sort_values(["growth", "size"], ascending=False, kind="stable")
+        top = fast.iloc[0] if len(fast) else cl.iloc[0]
+        b.p(t("p.clusters_text", lang, n=len(cl), label=top.get("label", "–"), size=int(top["size"]),
+              growth=fmt_share(top.get("growth"))))
+        show = cl.head(TOP)[["label", "size", "growth"]]
+        b.table("clusters", show, "clusters")
+    else:
+        b.p(t("p.clusters_none", lang))
+    b.h("paths", 2)
+    mp = d["main_paths"]
+    glob = mp[mp["path"] == "global"].sort_values("order")
+    if len(glob):
+        b.p(t("p.paths_text", lang, n=len(glob), first=glob.iloc[-1]["cited"], last=glob.iloc[0]["citing"]))
+        nodes = pd.Index(pd.unique(pd.concat([glob["cited"], glob["citing"]])))
+        edges = pd.DataFrame({"src": glob["citing"].to_numpy(), "dst": glob["cited"].to_numpy(),
+                              "weight": glob["weight"].to_numpy()})
+        titles = d["titles"]
+        nd = pd.DataFrame({"node": nodes, "label": [titles.get(x, x) for x in nodes]})
+        b.figure("main_path", charts.network_chart(nd, edges, lang=lang), "main_path")
+        b.table("main_path", glob[["citing", "cited", "weight"]], "main_path")
+
+
+def _markets_applicants(b: _Builder, yrs: pd.DataFrame):
+    lang = b.lang
+    b.h("markets", 2)
+    srcs = yrs["applicant_country"].value_counts()
+    dst = yrs["country"].value_counts()
+    m = pd.DataFrame({"applicants_n": srcs, "published_n": dst}).fillna(0).astype(int)
+    m = m.sort_values(["applicants_n", "published_n"], ascending=False, kind="stable").head(TOP)
+    m = m.rename_axis("country").reset_index()
+    b.p(t("p.markets_text", lang, src=", ".join(srcs.head(3).index.astype(str)) or "–",
+          dst=", ".join(dst.head(3).index.astype(str)) or "–"))
+    b.table("markets", m, "markets")
+    b.h("applicants", 2)
+    app = yrs["first_applicant"].dropna().value_counts()
+    share = app / max(app.sum(), 1)
+    cr4, cr8, hhi = share.head(4).sum(), share.head(8).sum(), float((share**2).sum())
+    level = "hhi_low" if hhi < 0.15 else ("hhi_mid" if hhi < 0.25 else "hhi_high")
+    b.p(t("p.applicants_text", lang, cr4=fmt_share(cr4), cr8=fmt_share(cr8), hhi=fmt_num(hhi, 3),
+          level=t(f"p.{level}", lang)))
+    top = app.head(15).rename_axis("applicant").rename("count").reset_index()
+    if len(top):
+        b.figure("applicants", charts.bar_chart(top.rename(columns={"applicant": "label", "count": "value"}),
+                                                lang=lang), "applicants")
+    b.table("top_applicants", top, "applicants")
+    return {"cr4": cr4, "cr8": cr8, "hhi": hhi}
+
+
+# ----------------------------------------------------------------------------- positioning and paths
+
+
+def _positioning(b: _Builder, project) -> dict:
+    d, lang = b.d, b.lang
+    b.h("positioning")
+    pos = d["positioning"]
+    region = project.region.label
+    own = pos[pos["region"] == region] if len(pos) else pos
+    b.h("position_branches", 2)
+    b.p(t("p.positioning_text", lang, region=region, n=int(d["metrics"].get("region_publications", 0))))
+    if len(pos):
+        shown = pos.assign(branch=pos["branch"].map(b.bname))
+        b.table("positioning", shown[["region", "branch", "count", "share", "rta", "high_value", "growth"]],
+                "positioning")
+        heat = shown.pivot_table(index="region", columns="branch", values="rta", aggfunc="first", sort=False)
+        b.figure("rta", charts.heatmap(heat, lang=lang), "rta")
+    b.h("local_players", 2)
+    p = d["patents"]
+    local = p[_in_region(p, project.region)]
+    apps = local["first_applicant"].dropna().value_counts().head(TOP).rename_axis("applicant").rename("count")
+    b.table("local_applicants", apps.reset_index(), "local_applicants")
+    inv = d["inventors_local"]
+    if len(inv):
+        shown = inv.head(TOP).assign(branches=lambda x: x["branches"].astype("string").fillna("").map(
+            lambda v: ", ".join(b.bname(i) for i in v.split(";") if i)))
+        b.table("local_inventors", shown[["name", "patents", "high_value", "citations_5y", "branches"]]
+                .rename(columns={"name": "inventor", "patents": "count", "citations_5y": "citations",
+                                 "branches": "branch"}), "local_inventors")
+    b.h("strengths", 2)
+    strong = own[own["rta"] >= 1]["branch"].map(b.bname).tolist() if len(own) else []
+    weak = own[own["rta"].fillna(0) < 1]["branch"].map(b.bname).tolist() if len(own) else []
+    b.p(t("p.summary_strong", lang, region=region, branches="、".join(strong) if lang == "zh" else ", ".join(strong)
+          or "–"))
+    b.p(t("p.summary_weak", lang, branches=("、".join(weak) if lang == "zh" else ", ".join(weak)) or "–"))
+    dep = d["metrics"].get("knowledge_dependence")
+    if dep and dep.get("citations"):
+        b.h("dependence", 2)
+        top = ", ".join(f"{s['region']} ({s['citations']})" for s in dep.get("top_sources", [])[:3]) or "–"
+        b.p(t("p.dependence_text", lang, region=region, cit=dep["citations"], inside=dep["inside"],
+              outside=dep["outside"], share=fmt_share(dep.get("outside_share")), top=top))
+    return {"strong": strong, "weak": weak, "own": own}
+
+
+def _development(b: _Builder, project, branch_tab: pd.DataFrame, own: pd.DataFrame) -> list[str]:
+    """Development paths; returns the recommendation sentences for the summary."""
+    d, lang = b.d, b.lang
+    recs = []
+    b.h("paths_dev")
+    w = d["params"]["score"].get("growth_window", 3)
+    # Branches to strengthen: weak here (RTA < 1), growing in the field.
+    b.h("dev_branches", 2)
+    cand = own.merge(branch_tab[["branch", "growth"]].rename(columns={"growth": "field_growth"}), on="branch",
+                     how="left") if len(own) else pd.DataFrame(columns=["branch", "count", "rta", "field_growth"])
+    # Weak here (RTA < 1) in a branch the field is not leaving (growth ≥ 0 or unknown).
+    cand = cand[(cand["rta"].fillna(0) < 1) & ~(cand["field_growth"] < 0)].sort_values(
+        ["field_growth", "count"], ascending=False, kind="stable", na_position="last")
+    for _, r in cand.head(3).iterrows():
+        s = t("p.rec_branch", lang, branch=b.bname(r["branch"]), count=int(r["count"]), rta=fmt_num(r["rta"]),
+              w=w, growth=fmt_share(r["field_growth"]))
+        b.p(s, bullet=True)
+        recs.append(s)
+    if not len(cand):
+        b.p(t("p.rec_none", lang))
+    b.tables["dev_branches"] = cand
+    # Enterprises: outside groups strong in the weak branches; local groups to cultivate.
+    b.h("dev_firms", 2)
+    port = d["portfolios_branch"]
+    weak = set(cand["branch"])
+    local_groups = set(d["patents"].loc[_in_region(d["patents"], project.region), "first_applicant"].dropna())
+    firms = set(d["patents"].loc[d["patents"]["first_applicant_type"] == "enterprise", "first_applicant"].dropna())
+    attract = port[port["branch"].isin(weak) & ~port["group"].isin(local_groups)
+                   & (port["group"].isin(firms) if firms else True)]
+    attract = attract.sort_values(["publications", "mean_value_index", "group"], ascending=[False, False, True],
+                                  kind="stable").head(TOP)
+    for _, r in attract.head(3).iterrows():
+        s = t("p.rec_attract", lang, name=r["group"], branch=b.bname(r["branch"]), n=int(r["publications"]),
+              value=fmt_num(r["mean_value_index"]))
+        b.p(s, bullet=True)
+        recs.append(s)
+    b.table("dev_attract", attract.assign(branch=attract["branch"].map(b.bname))[
+        ["group", "branch", "publications", "high_value", "mean_value_index"]].rename(
+        columns={"group": "applicant", "publications": "count", "mean_value_index": "value"}), "dev_attract")
+    cultivate = port[port["group"].isin(local_groups)].groupby("group").agg(
+        count=("publications", "sum"), high_value=("high_value", "sum"), value=("mean_value_index", "mean"))
+    cultivate = cultivate.sort_values(["count", "value"], ascending=False, kind="stable").head(TOP).reset_index()
+    for _, r in cultivate.head(2).iterrows():
+        s = t("p.rec_cultivate", lang, name=r["group"], n=int(r["count"]), hv=int(r["high_value"]))
+        b.p(s, bullet=True)
+        recs.append(s)
+    b.table("dev_cultivate", cultivate.rename(columns={"group": "applicant"}), "dev_cultivate")
+    # Talent
+    b.h("dev_talent", 2)
+    tal = d["talent"]
+    if len(tal):
+        for _, r in tal.head(3).iterrows():
+            s = t("p.rec_talent", lang, name=r["name"], region=r.get("city") or r.get("province") or r.get("country"),
+                  n=int(r["patents"]), hv=int(r["high_value"]) if pd.notna(r["high_value"]) else 0,
+                  branches=", ".join(b.bname(x) for x in str(r.get("weak_branches") or "").split(";") if x))
+            b.p(s, bullet=True)
+            recs.append(s)
+        shown = tal.head(TOP).assign(weak_branches=lambda x: x["weak_branches"].astype("string").fillna("").map(
+            lambda v: ", ".join(b.bname(i) for i in v.split(";") if i)))
+        b.table("dev_talent", shown[["name", "patents", "high_value", "citations_5y", "city", "weak_branches"]]
+                .rename(columns={"name": "inventor", "patents": "count", "citations_5y": "citations",
+                                 "city": "region", "weak_branches": "branch"}), "dev_talent")
+    else:
+        b.p(t("p.rec_none", lang))
+    # Technology to license: live high-value patents from universities / institutes outside the region.
+    b.h("dev_tech", 2)
+    p = d["patents"]
+    live = p["alive"].astype("boolean").fillna(p.get("alive_presumed", False)) if "alive" in p else True
+    lic = p[live.fillna(False).astype(bool) & p["first_applicant_type"].isin(["university", "research_institute"])
+            & ~_in_region(p, project.region)]
+    lic = lic.sort_values(["value_index", "pub_id"], ascending=[False, True], kind="stable",
+                          na_position="last").head(TOP)
+    for _, r in lic.head(2).iterrows():
+        s = t("p.rec_license", lang, pub=r["pub_id"], holder=r["first_applicant"], value=fmt_num(r["value_index"]))
+        b.p(s, bullet=True)
+        recs.append(s)
+    if not len(lic):
+        b.p(t("p.rec_none", lang))
+    b.table("dev_license", lic[["pub_id", "title", "first_applicant", "value_index"]].rename(
+        columns={"pub_id": "patent", "first_applicant": "holder", "value_index": "value"}), "dev_license")
+    # High-value portfolios: the local portfolios closest to the test.
+    b.h("dev_portfolios", 2)
+    pi = d["portfolios_industry"]
+    close = pi[pi["group"].isin(local_groups)].sort_values(["missing_inventions", "missing_pct", "group"],
+                                                           kind="stable").head(TOP)
+    b.table("dev_portfolios", close[["group", "inventions", "pct", "missing_inventions", "missing_pct"]].rename(
+        columns={"group": "applicant"}), "dev_portfolios")
+    return recs
+
+
+# ----------------------------------------------------------------------------- report types
+
+
+def _summary(b: _Builder, project, counts: dict, life: dict, pos: dict, recs: list[str]):
+    d, lang = b.d, b.lang
+    ind = project.industry
+    blocks = []
+    n_region = int(d["metrics"].get("region_publications", 0))
+    share = d["metrics"].get("region_share")
+    blocks.append(Heading(t("h.summary", lang), 1))
+    blocks.append(KeyFigures([(t("col.count", lang), fmt_num(counts["n"])),
+                              (project.region.label, f"{n_region} ({fmt_share(share)})"),
+                              (t("col.stage", lang), life.get("stage", "–"))]))
+    blocks.append(Paragraph(t("p.summary_scope", lang, industry=b.bname(ind), n=fmt_num(counts["n"]),
+                              families=fmt_num(counts["families"]), y0=counts["y0"], y1=counts["y1"],
+                              region=project.region.label, n_region=n_region, share=fmt_share(share))))
+    fit = life.get("fit")
+    if fit is not None and fit.stage != "undetermined":
+        blocks.append(Paragraph(t("p.summary_stage", lang, stage=life["stage"], r2=fmt_num(fit.r2, 3))))
+    if pos.get("strong") is not None:
+        join = "、" if lang == "zh" else ", "
+        blocks.append(Paragraph(t("p.summary_strong", lang, region=project.region.label,
+                                  branches=join.join(pos["strong"]) or "–")))
+        blocks.append(Paragraph(t("p.summary_weak", lang, branches=join.join(pos["weak"]) or "–")))
+    dep = d["metrics"].get("knowledge_dependence")
+    if dep and dep.get("citations"):
+        blocks.append(Paragraph(t("p.summary_dependence", lang, region=project.region.label,
+                                  share=fmt_share(dep.get("outside_share")))))
+    blocks.append(Heading(t("h.recommendations", lang), 2))
+    for s in recs[:6] or [t("p.rec_none", lang)]:
+        blocks.append(Paragraph(s, bullet=True))
+    blocks.append(PageBreak())
+    return blocks
+
+
+def _industry(b: _Builder, project):
+    counts = _scope_counts(b.d)
+    body_start = len(b.blocks)
+    _scope_method(b, project)
+    b.blocks.append(PageBreak())
+    b.h("direction")
+    tr = _trend(b, project)
+    life = _lifecycle(b, tr["years"])
+    window = b.d["params"]["score"].get("growth_window", 3)
+    branch_tab = _branches(b, tr["years"], window)
+    _hotspots_paths(b)
+    _markets_applicants(b, tr["years"])
+    b.blocks.append(PageBreak())
+    pos = _positioning(b, project)
+    b.blocks.append(PageBreak())
+    recs = _development(b, project, branch_tab, pos["own"])
+    _appendix(b)
+    b.blocks[body_start:body_start] = _summary(b, project, counts, life, pos, recs)
+
+
+def _enterprise(b: _Builder, project):
+    d, lang = b.d, b.lang
+    counts = _scope_counts(d)
+    body_start = len(b.blocks)
+    _scope_method(b, project)
+    b.blocks.append(PageBreak())
+    b.h("enterprise_position")
+    port = d["portfolios_branch"]
+    name = d["enterprise_group"]
+    mine = port[port["group"] == name] if name else port.head(0)
+    p = d["patents"]
+    mine_pub = p["pub_id"].isin(d.get("enterprise_pubs") or [])
+    own = p[mine_pub]
+    recs = []
+    if len(mine):
+        b.p(t("p.enterprise_intro", lang, enterprise=project.enterprise, industry=b.bname(project.industry),
+              n=len(own), hv=int(own["high_value"].fillna(False).astype(bool).sum()),
+              value=fmt_num(own["value_index"].mean())))
+    else:
+        b.p(t("p.enterprise_missing", lang, enterprise=project.enterprise))
+    branches = set(mine["branch"]) if len(mine) else set(port["branch"])
+    comp = port[port["branch"].isin(branches)].sort_values(["branch", "publications", "group"],
+                                                          ascending=[True, False, True], kind="stable")
+    comp = pd.concat([comp.groupby("branch", group_keys=False).head(5), comp[comp["group"] == name]])
+    comp = comp.drop_duplicates(["branch", "group"]).sort_values(["branch", "publications", "group"],
+                                                                 ascending=[True, False, True], kind="stable")
+    b.table("competitors", comp.assign(branch=comp["branch"].map(b.bname))[
+        ["branch", "group", "publications", "high_value", "mean_value_index", "rpp"]].rename(
+        columns={"group": "applicant", "publications": "count", "mean_value_index": "value"}), "competitors")
+    b.h("control", 2)
+    b.p(t("p.control_text", lang))
+    b.h("gaps", 2)
+    field = set(port["branch"])
+    gaps = sorted(field - set(mine["branch"])) if len(mine) else []
+    s = t("p.gaps_text", lang, branches=", ".join(b.bname(x) for x in gaps) or "–")
+    b.p(s)
+    recs.append(s)
+    b.h("risks", 2)
+    b.p(t("p.risks_text", lang))
+    live = p["alive"].astype("boolean").fillna(p.get("alive_presumed", False))
+    risk = p[live.fillna(False).astype(bool) & ~mine_pub]
+    risk = risk.sort_values(["value_index", "pub_id"], ascending=[False, True], kind="stable",
+                            na_position="last").head(TOP)
+    b.table("risks", risk[["pub_id", "title", "first_applicant", "value_index"]].rename(
+        columns={"pub_id": "patent", "first_applicant": "holder", "value_index": "value"}), "risks")
+    b.h("licensing", 2)
+    lic = risk[risk["first_applicant_type"].isin(["university", "research_institute", "individual"])]
+    for _, r in lic.head(3).iterrows():
+        s = t("p.rec_license", lang, pub=r["pub_id"], holder=r["first_applicant"], value=fmt_num(r["value_index"]))
+        b.p(s, bullet=True)
+        recs.append(s)
+    b.table("licensing", lic[["pub_id", "title", "first_applicant", "value_index"]].rename(
+        columns={"pub_id": "patent", "first_applicant": "holder", "value_index": "value"}), "licensing")
+    _appendix(b)
+    b.blocks[body_start:body_start] = _summary(b, project, counts, {"stage": "–"}, {}, recs)
+
+
+def _talent(b: _Builder, project):
+    d, lang = b.d, b.lang
+    counts = _scope_counts(d)
+    body_start = len(b.blocks)
+    _scope_method(b, project)
+    b.blocks.append(PageBreak())
+    inv = d["inventors_scope"]
+    local = d["inventors_local"]
+    b.h("inventors")
+    b.p(t("p.talent_intro", lang, industry=b.bname(project.industry), n=len(inv), region=project.region.label,
+          n_region=len(local)))
+    rank = inv.sort_values(["high_value", "citations_5y", "patents", "inventor_id"],
+                           ascending=[False, False, False, True], kind="stable").head(20)
+    b.table("inventors", rank[["name", "patents", "high_value", "citations_5y", "co_inventors", "branches", "city"]]
+            .rename(columns={"name": "inventor", "patents": "count", "citations_5y": "citations",
+                             "co_inventors": "members", "branches": "branch", "city": "region"}), "inventors")
+    if len(rank):
+        b.figure("inventors", charts.bar_chart(rank.head(15).rename(columns={"name": "label", "patents": "value"})
+                                               [["label", "value"]], lang=lang), "inventors")
+    b.h("candidates")
+    tal = d["talent"]
+    recs = []
+    for _, r in tal.head(5).iterrows():
+        s = t("p.rec_talent", lang, name=r["name"], region=r.get("city") or r.get("province") or r.get("country"),
+              n=int(r["patents"]), hv=int(r["high_value"]) if pd.notna(r["high_value"]) else 0,
+              branches=", ".join(b.bname(x) for x in str(r.get("weak_branches") or "").split(";") if x))
+        b.p(s, bullet=True)
+        recs.append(s)
+    if not len(tal):
+        b.p(t("p.rec_none", lang))
+    b.table("candidates", tal.head(TOP)[["name", "patents", "high_value", "citations_5y", "city"]].rename(
+        columns={"name": "inventor", "patents": "count", "citations_5y": "citations", "city": "region"})
+        if len(tal) else pd.DataFrame(columns=["inventor"]), "candidates")
+    b.h("teams")
+    b.p(t("p.teams_text", lang))
+    b.table("teams", d["teams"].head(TOP), "teams")
+    _appendix(b)
+    b.blocks[body_start:body_start] = _summary(b, project, counts, {"stage": "–"}, {}, recs)
+
+
+def build_report(d: dict, project, lang: str, charts_dir: Path) -> tuple[Report, dict[str, pd.DataFrame]]:
+    """Build the report of ``project`` in ``lang`` from its data (see module docstring).
+
+    Returns
+    -------
+    (Report, dict of DataFrame)
+        The document and the tables behind it, by name.
+    """
+    b = _Builder(d, lang, charts_dir)
+    kind = {"industry": _industry, "enterprise": _enterprise, "talent": _talent}[project.type]
+    kind(b, project)
+    names = {"industry": b.bname(project.industry), "enterprise": project.enterprise or "–",
+             "region": project.region.label}
+    # Known keys (project, organisation, version) are labelled by the renderer; the
+    # organisation also heads every page.
+    meta = {"project": project.name, t("meta.region", lang): project.region.label,
+            t("meta.years", lang): f"{project.years[0]}–{project.years[1]}",
+            "organisation": t("meta.organisation_value", lang),
+            t("meta.generated", lang): d["generated"], "version": d["version"]}
+    report = Report(title=t(f"title.{project.type}", lang, **names), subtitle=t(f"subtitle.{project.type}", lang, **names),
+                    lang=lang, meta=meta, blocks=b.blocks)
+    return report, b.tables

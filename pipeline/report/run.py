@@ -1,0 +1,245 @@
+"""The report stage: one project's PDF reports (per language), XLSX workbook, charts and
+network exports in ``reports/<project>/``.
+
+:func:`load_report_data` gathers everything a report needs from the industry database
+and the project's stage outputs (the I/O edge); :func:`pipeline.report.content.build_report`
+turns it into a document; :func:`write_report` renders and writes the files.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import shutil
+import subprocess
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import yaml
+from scipy.sparse import coo_matrix
+from scipy.sparse.csgraph import connected_components
+
+from .. import db, io
+from ..config import project_dir
+from ..ingest.normalize import normalize_names
+from .content import build_report, t
+from .pdf import render_pdf
+
+__all__ = ["load_report_data", "write_report", "teams", "report_dir"]
+
+
+def report_dir(name: str, root: Path) -> Path:
+    """Where a project's deliverables go: ``reports/<name>/``."""
+    return Path(root) / "reports" / name
+
+
+def _version(root: Path) -> str:
+    from importlib.metadata import PackageNotFoundError, version
+
+    try:
+        v = version("patnav")
+    except PackageNotFoundError:  # pragma: no cover - running from a checkout without install
+        v = "dev"
+    try:
+        rev = subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=root, capture_output=True, text=True,
+                             timeout=10).stdout.strip()
+    except (OSError, subprocess.SubprocessError):
+        rev = ""
+    return f"{v} ({rev})" if rev else v
+
+
+def _fingerprints(root: Path) -> dict[str, str]:
+    """MD5 of every input the pipeline read, as recorded in ``dvc.lock`` (data files and
+    the code and params that shaped them)."""
+    lock = root / "dvc.lock"
+    if not lock.exists():
+        return {}
+    stages = (yaml.safe_load(lock.read_text(encoding="utf-8")) or {}).get("stages", {})
+    out = {}
+    for name in ("ingest", "train", "classify", "network", "score"):
+        for dep in (stages.get(name) or {}).get("deps", []):
+            if dep.get("md5"):
+                out.setdefault(dep["path"], dep["md5"])
+    return dict(sorted(out.items()))
+
+
+def teams(mentions: pd.DataFrame, inventors: pd.DataFrame, top: int = 20) -> pd.DataFrame:
+    """Research teams: connected groups of co-inventors (inventors sharing patents).
+
+    Parameters
+    ----------
+    mentions : DataFrame
+        ``pub_id``, ``inventor_id`` (the score stage's inventor mentions, in scope).
+    inventors : DataFrame
+        ``inventor_id``, ``name``, ``patents``.
+
+    Returns
+    -------
+    DataFrame
+        ``size`` (inventors), ``count`` (patents), ``members`` (the five most prolific
+        names), largest teams first.
+
+    Examples
+    --------
+    >>> m = pd.DataFrame({"pub_id": ["p1", "p1", "p2", "p3"], "inventor_id": ["a", "b", "b", "c"]})
+    >>> inv = pd.DataFrame({"inventor_id": ["a", "b", "c"], "name": ["甲", "乙", "丙"], "patents": [1, 2, 1]})
+    >>> teams(m, inv).values.tolist()
+    [[2, 2, '乙, 甲'], [1, 1, '丙']]
+    """
+    m = mentions.dropna(subset=["inventor_id"])[["pub_id", "inventor_id"]].drop_duplicates()
+    if m.empty:
+        return pd.DataFrame(columns=["size", "count", "members"])
+    inv_codes, inv_ids = pd.factorize(m["inventor_id"], sort=True)
+    pat_codes, _ = pd.factorize(m["pub_id"], sort=True)
+    n_inv, n_pat = len(inv_ids), int(pat_codes.max()) + 1
+    # Bipartite inventors + patents: components join inventors through shared patents.
+    g = coo_matrix((np.ones(len(m)), (inv_codes, n_inv + pat_codes)), shape=(n_inv + n_pat, n_inv + n_pat))
+    _, comp = connected_components(g, directed=False)
+    info = inventors.set_index("inventor_id").reindex(inv_ids)
+    df = pd.DataFrame({"team": comp[:n_inv], "name": info["name"].to_numpy(),
+                       "patents": pd.to_numeric(info["patents"], errors="coerce").fillna(0).to_numpy()})
+    df = df.sort_values(["team", "patents", "name"], ascending=[True, False, True], kind="stable")
+    pats = pd.Series(comp[inv_codes]).groupby(pat_codes).first().value_counts()
+    out = df.groupby("team").agg(size=("name", "size"), members=("name", lambda s: ", ".join(s.head(5).astype(str))))
+    out["count"] = pats.reindex(out.index).fillna(0).astype(int)
+    out = out.sort_values(["size", "count", "members"], ascending=[False, False, True], kind="stable")
+    return out[["size", "count", "members"]].head(top).reset_index(drop=True)
+
+
+def load_report_data(root: Path, params: dict, name: str) -> dict:
+    """Everything one project's report needs, from the database and its stage outputs."""
+    from ..score.talent import in_region
+
+    project = params["projects"][name]
+    out_dir = project_dir(name, root)
+    scope = pd.read_parquet(out_dir / "scope.parquet", columns=["pub_id"])
+    metrics = io.read_project_outputs(out_dir).get("metrics", {})
+    taxonomy = yaml.safe_load((root / params["classify"].taxonomy).read_text(encoding="utf-8"))
+    with db.connect(root / params["database"].path) as con:
+        con.register("scope_ids", scope)
+        q = lambda sql: con.execute(sql).df()  # noqa: E731
+        patents = q("""
+            SELECT o.*, p.abstract, p.sources, s.value_index, s.high_value, s.alive, s.alive_presumed, s.synthetic
+            FROM patent_overview o JOIN scope_ids USING (pub_id)
+            LEFT JOIN patents p USING (pub_id) LEFT JOIN score_patents s USING (pub_id)
+            ORDER BY o.pub_id""")
+        labels = q("SELECT l.* FROM patent_industries l JOIN scope_ids USING (pub_id) ORDER BY pub_id, industry, branch")
+        mentions = q("SELECT m.pub_id, m.inventor_id FROM score_inventor_mentions m JOIN scope_ids USING (pub_id)")
+        inventors = q("SELECT * FROM score_inventors WHERE inventor_id IN "
+                      "(SELECT inventor_id FROM score_inventor_mentions JOIN scope_ids USING (pub_id))")
+        ind = project.industry.split(".")[0]
+        portfolios_branch = q(f"SELECT * FROM score_portfolios_branch WHERE branch LIKE '{ind}.%' ORDER BY group, branch"
+                              .replace("group", '"group"'))
+        portfolios_industry = q(f"SELECT * FROM score_portfolios_industry WHERE industry = '{ind}' ORDER BY \"group\"")
+        clusters = q("SELECT * FROM network_clusters ORDER BY cluster")
+        main_paths = q("SELECT * FROM network_main_paths ORDER BY path, \"order\"")
+        titles = dict(q("SELECT pub_id, title FROM patents WHERE pub_id IN (SELECT citing FROM network_main_paths "
+                        "UNION SELECT cited FROM network_main_paths)").itertuples(index=False))
+    if "." in project.industry:
+        portfolios_branch = portfolios_branch[portfolios_branch["branch"] == project.industry]
+    sources = patents["sources"].astype("string").str.split(";").str[0].value_counts().sort_index()
+    local = inventors[in_region(inventors, project.region).to_numpy()] if len(inventors) else inventors
+    local = local.sort_values(["patents", "high_value", "inventor_id"], ascending=[False, False, True], kind="stable")
+    enterprise_group, enterprise_pubs = None, []
+    if project.enterprise:
+        key = normalize_names(pd.Series([project.enterprise]))[0]
+        groups = set(portfolios_branch["group"])
+        enterprise_group = key if key in groups else next((g for g in groups if isinstance(g, str) and key in g), None)
+        if enterprise_group:
+            with db.connect(root / params["database"].path) as con:
+                enterprise_pubs = [r[0] for r in con.execute(
+                    "SELECT DISTINCT pub_id FROM parties WHERE role IN ('applicant', 'assignee') AND name_norm = ? "
+                    "ORDER BY pub_id", [enterprise_group]).fetchall()]
+    talent_path = out_dir / "talent_candidates.csv"
+    positioning_path = out_dir / "positioning.csv"
+    p = params
+    param_rows = {"project": str(project.raw), "landscape.min_confidence": p["landscape"].min_confidence,
+                  "classify.thresholds": p["classify"].labels.thresholds,
+                  "network.main_path_weight": p["network"].main_path_weight,
+                  "network.pagerank": p["network"].pagerank, "network.clusters": p["network"].clusters,
+                  "score.as_of": p["score"].as_of, "score.weights": p["score"].weights,
+                  "score.min_cohort": p["score"].min_cohort, "score.high_value_portfolio": p["score"].high_value_portfolio}
+    train_metrics = root / params["train"].metrics
+    return {
+        "patents": patents, "labels": labels, "taxonomy": taxonomy, "metrics": metrics,
+        "positioning": pd.read_csv(positioning_path) if positioning_path.exists() else pd.DataFrame(
+            columns=["region", "branch", "count", "share", "rta", "high_value", "growth"]),
+        "talent": pd.read_csv(talent_path) if talent_path.exists() else pd.DataFrame(),
+        "inventors_scope": inventors, "inventors_local": local,
+        "teams": teams(mentions, inventors),
+        "portfolios_branch": portfolios_branch, "portfolios_industry": portfolios_industry,
+        "clusters": clusters, "main_paths": main_paths, "titles": titles,
+        "sources": {str(k): int(v) for k, v in sources.items()}, "enterprise_group": enterprise_group,
+        "enterprise_pubs": enterprise_pubs,
+        "train_metrics": json.loads(train_metrics.read_text(encoding="utf-8")) if train_metrics.exists() else {},
+        "params": {"landscape": {"min_confidence": p["landscape"].min_confidence},
+                   "score": {"growth_window": p["score"].growth_window}},
+        "param_rows": param_rows, "fingerprints": _fingerprints(root),
+        "generated": p["score"].as_of,  # the data's reference date, not the wall clock: reruns agree
+        "version": _version(root),
+    }
+
+
+def write_report(root: Path, params: dict, name: str, *, network_exports: Path | None = None) -> list[Path]:
+    """Render one project's reports (every language of the project) and workbook.
+
+    Returns the paths written.
+    """
+    project = params["projects"][name]
+    data = load_report_data(root, params, name)
+    out = report_dir(name, root)
+    if out.exists():
+        shutil.rmtree(out)  # stale charts of an older run must not linger
+    charts_dir = out / "charts"
+    written = []
+    workbook: dict[str, pd.DataFrame] = {}
+    for lang in project.languages:
+        report, tables = build_report(data, project, lang, charts_dir)
+        pdf = render_pdf(report, out / f"{name}_{project.type}_{lang}.pdf")
+        written.append(pdf)
+        for key, df in tables.items():
+            workbook.setdefault(key, df)
+    xlsx = out / f"{name}_tables.xlsx"
+    _write_workbook(workbook, xlsx)
+    written.append(xlsx)
+    written += sorted(charts_dir.glob("*"))
+    if network_exports and Path(network_exports).exists():
+        dest = out / "network"
+        shutil.copytree(network_exports, dest)
+        written += sorted(dest.glob("*"))
+    return written
+
+
+def _write_workbook(tables: dict[str, pd.DataFrame], path: Path) -> Path:
+    """Every table of the report, one sheet each (formula-like cells neutralised)."""
+    from openpyxl import Workbook
+
+    wb = Workbook()
+    wb.remove(wb.active)
+    used = set()
+    for name, df in tables.items():
+        sheet = name[:31]
+        while sheet in used:
+            sheet = sheet[:29] + f"_{len(used)}"
+        used.add(sheet)
+        ws = wb.create_sheet(sheet)
+        clean = io.neutralise(df)
+        ws.append([str(c) for c in clean.columns])
+        for row in clean.itertuples(index=False):
+            ws.append([_cell(v) for v in row])
+    path.parent.mkdir(parents=True, exist_ok=True)
+    wb.save(path)
+    return path
+
+
+def _cell(v):
+    if v is None or v is pd.NA or (isinstance(v, float) and np.isnan(v)):
+        return None
+    if isinstance(v, np.generic):
+        return v.item()
+    if isinstance(v, (list, dict, tuple)):
+        return str(v)
+    if isinstance(v, (pd.Timestamp, dt.date)):
+        return str(v)
+    return v
