@@ -71,6 +71,7 @@ import scipy.sparse as sp
 from scipy.sparse.csgraph import connected_components
 
 from ..errors import PatNavError
+from ..frames import join_by
 from ..project import Region, parse_region
 
 __all__ = [
@@ -573,7 +574,7 @@ def inventor_metrics(
         for col in ("industries", "branches"):
             src = "industry" if col == "industries" else "branch"
             u = lb[["inventor_id", src]].dropna().drop_duplicates().sort_values(["inventor_id", src])
-            out[col] = out["inventor_id"].map(u.groupby("inventor_id")[src].agg(";".join)).astype("string")
+            out[col] = out["inventor_id"].map(join_by(u["inventor_id"], u[src], ";")).astype("string")
             if col == "branches":
                 out["n_branches"] = out["inventor_id"].map(u.groupby("inventor_id").size()).fillna(0).astype("Int64")
 
@@ -599,7 +600,8 @@ def inventor_metrics(
             y0, y1 = span["y0"].astype("Int64").astype("string"), span["y1"].astype("Int64").astype("string")
             yrs = y0.where(y0 == y1, y0 + "–" + y1).fillna("")
             span["txt"] = (span["applicant"] + " " + yrs).str.strip()
-            out["applicants"] = out["inventor_id"].map(span.groupby("inventor_id")["txt"].agg("; ".join)).astype("string")
+            out["applicants"] = out["inventor_id"].map(
+                join_by(span["inventor_id"], span["txt"], "; ", unique=False, sort=False)).astype("string")
         # Region: own address per patent, else the first applicant with an address.
         own = men.merge(raw, on=["pub_id", "seq"])
         own = own[own[_LOCATION].notna().any(axis=1)].drop_duplicates(["inventor_id", "pub_id"])
