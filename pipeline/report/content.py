@@ -226,7 +226,8 @@ def _lifecycle(b: _Builder, yrs: pd.DataFrame) -> dict:
     stage = t(f"stage.{_stage_key(fit.stage)}", lang)
     last_phase = _phase_name(phases, lang)
     if fit.stage != "undetermined":
-        b.p(t("p.lifecycle_text", lang, K=fmt_num(fit.params.get("K")), t0=fmt_num(fit.inflection_year, 0),
+        b.p(t("p.lifecycle_text", lang, K=fmt_num(fit.params.get("K")), t0=str(int(round(fit.inflection_year))) if fit.inflection_year is not None
+              and np.isfinite(fit.inflection_year) else "–",
               sat=fmt_share(fit.saturation), phase=last_phase))
     else:
         b.p(t("p.summary_stage_none", lang, reason=fit.reason))
