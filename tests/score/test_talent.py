@@ -2,6 +2,7 @@
 
 import math
 
+import numpy as np
 import pandas as pd
 import pytest
 
@@ -315,3 +316,17 @@ def test_bundled_sample(sample_tables):
         ("Masayuki Satake", 2, 1, 0)
     assert satake["country"] == "JP" and "NITTO DENKO" in satake["applicants"]
     assert m["betweenness"].between(0, 1).all() and m["degree_centrality"].between(0, 1).all()
+
+
+@pytest.mark.parametrize("seed", range(3))
+def test_betweenness_matches_networkx_exactly_and_sampled_with_every_source(seed):
+    import networkx as nx
+
+    from pipeline.score.talent import _betweenness
+
+    G = nx.gnm_random_graph(60, 90, seed=seed)
+    A = nx.to_scipy_sparse_array(G, format="csr")
+    ref = np.array([nx.betweenness_centrality(G, normalized=True)[i] for i in range(len(G))])
+    np.testing.assert_allclose(_betweenness(A, exact_max=10_000, k=500, seed=0), ref, atol=1e-12)
+    # A large component sampled with k ≥ its size is exact too (the sampling scale is right).
+    np.testing.assert_allclose(_betweenness(A, exact_max=5, k=10_000, seed=0), ref, atol=1e-12)
