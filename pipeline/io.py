@@ -136,6 +136,30 @@ _LIST_COLUMNS = {
 }
 
 
+def decode_text(path: str | Path) -> str:
+    """A user's text file decoded as UTF-8 (with or without BOM), else GB18030 — the
+    encodings Chinese exports come in (a short GBK file fools detection, STACK.md).
+
+    Raises
+    ------
+    pipeline.errors.UnreadableInputError
+        Unreadable or undecodable file.
+    """
+    from .errors import UnreadableInputError
+
+    path = Path(path)
+    try:
+        data = path.read_bytes()
+    except OSError as exc:
+        raise UnreadableInputError(path, exc.strerror or str(exc)) from None
+    for enc in ("utf-8-sig", "gb18030"):
+        try:
+            return data.decode(enc)
+        except UnicodeDecodeError:
+            continue
+    raise UnreadableInputError(path, "cannot decode as UTF-8 or GB18030")
+
+
 def read_list(path: str | Path) -> tuple[pd.DataFrame, dict[str, str | None]]:
     """Read a CSV/XLSX list of patents (UTF-8, UTF-8-BOM or GB18030; title rows tolerated).
 
@@ -165,15 +189,7 @@ def read_list(path: str | Path) -> tuple[pd.DataFrame, dict[str, str | None]]:
         import csv
         import io as _io
 
-        data = path.read_bytes()
-        for enc in ("utf-8-sig", "gb18030"):
-            try:
-                text = data.decode(enc)
-                break
-            except UnicodeDecodeError:
-                continue
-        else:
-            raise UnreadableInputError(path, "cannot decode as UTF-8 or GB18030")
+        text = decode_text(path)
         head = text[:4096]
         delim = "\t" if head.count("\t") > head.count(",") else ","
         # csv.reader, not read_csv: a title row above the header has fewer cells (ragged).

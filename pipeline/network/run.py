@@ -310,22 +310,12 @@ def summary(graph: CitationGraph, tables: dict[str, pd.DataFrame]) -> dict:
 
 def _read_csv(path: Path) -> pd.DataFrame:
     """A user CSV, every cell as text (UTF-8, UTF-8 with BOM, else GB18030)."""
-    try:
-        data = path.read_bytes()
-    except OSError as exc:
-        raise UnreadableInputError(path, exc.strerror or str(exc)) from None
     import io as _io
 
-    for enc in ("utf-8-sig", "gb18030"):
-        try:
-            text = data.decode(enc)
-            break
-        except UnicodeDecodeError:
-            continue
-    else:  # pragma: no cover - gb18030 decodes almost anything
-        raise UnreadableInputError(path, "neither UTF-8 nor GB18030")
+    from ..io import decode_text
+
     try:
-        df = pd.read_csv(_io.StringIO(text), dtype=str, keep_default_na=False, na_values=[""])
+        df = pd.read_csv(_io.StringIO(decode_text(path)), dtype=str, keep_default_na=False, na_values=[""])
     except (pd.errors.ParserError, pd.errors.EmptyDataError) as exc:
         raise UnreadableInputError(path, f"not a readable CSV: {exc}") from None
     df.columns = [str(c).strip().lower() for c in df.columns]

@@ -378,6 +378,13 @@ def _positioning(b: _Builder, project) -> dict:
     return {"strong": strong, "weak": weak, "own": own}
 
 
+def _talent_sentence(b: _Builder, r: pd.Series) -> str:
+    """One talent candidate as a recommendation, with the numbers behind it."""
+    return t("p.rec_talent", b.lang, name=r["name"], region=r.get("city") or r.get("province") or r.get("country"),
+             n=int(r["patents"]), hv=int(r["high_value"]) if pd.notna(r["high_value"]) else 0,
+             branches=", ".join(b.bname(x) for x in str(r.get("weak_branches") or "").split(";") if x))
+
+
 def _development(b: _Builder, project, branch_tab: pd.DataFrame, own: pd.DataFrame) -> list[str]:
     """Development paths; returns the recommendation sentences for the summary."""
     d, lang = b.d, b.lang
@@ -430,9 +437,7 @@ def _development(b: _Builder, project, branch_tab: pd.DataFrame, own: pd.DataFra
     tal = d["talent"]
     if len(tal):
         for _, r in tal.head(3).iterrows():
-            s = t("p.rec_talent", lang, name=r["name"], region=r.get("city") or r.get("province") or r.get("country"),
-                  n=int(r["patents"]), hv=int(r["high_value"]) if pd.notna(r["high_value"]) else 0,
-                  branches=", ".join(b.bname(x) for x in str(r.get("weak_branches") or "").split(";") if x))
+            s = _talent_sentence(b, r)
             b.p(s, bullet=True)
             recs.append(s)
         shown = tal.head(TOP).assign(weak_branches=lambda x: x["weak_branches"].astype("string").fillna("").map(
@@ -603,9 +608,7 @@ def _talent(b: _Builder, project):
     tal = d["talent"]
     recs = []
     for _, r in tal.head(5).iterrows():
-        s = t("p.rec_talent", lang, name=r["name"], region=r.get("city") or r.get("province") or r.get("country"),
-              n=int(r["patents"]), hv=int(r["high_value"]) if pd.notna(r["high_value"]) else 0,
-              branches=", ".join(b.bname(x) for x in str(r.get("weak_branches") or "").split(";") if x))
+        s = _talent_sentence(b, r)
         b.p(s, bullet=True)
         recs.append(s)
     if not len(tal):
