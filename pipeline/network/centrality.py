@@ -66,18 +66,24 @@ class HitsResult:
     converged: bool
 
 
-def _adjacency(n: int, src, dst, weights=None) -> sp.csr_matrix:
-    """``A[citing, cited] = weight``; duplicate edges add up (like a networkx MultiDiGraph)."""
+def _edges(n: int, src, dst, weights=None) -> tuple[np.ndarray, np.ndarray, np.ndarray | None]:
+    """Validated int64 endpoints and float weights (``None`` = all 1)."""
     src = np.asarray(src, dtype=np.int64)
     dst = np.asarray(dst, dtype=np.int64)
     if src.shape != dst.shape:
         raise CentralityInputError(f"src and dst differ in length ({len(src)} vs {len(dst)})")
     if len(src) and (min(src.min(), dst.min()) < 0 or max(src.max(), dst.max()) >= n):
         raise CentralityInputError(f"edge endpoints must lie in 0..{n - 1}")
-    w = np.ones(len(src)) if weights is None else np.asarray(weights, dtype=np.float64)
-    if w.shape != src.shape or (w < 0).any():
+    w = None if weights is None else np.asarray(weights, dtype=np.float64)
+    if w is not None and (w.shape != src.shape or (w < 0).any()):
         raise CentralityInputError("weights must be one non-negative number per edge")
-    return sp.csr_matrix((w, (src, dst)), shape=(n, n))
+    return src, dst, w
+
+
+def _adjacency(n: int, src, dst, weights=None) -> sp.csr_matrix:
+    """``A[citing, cited] = weight``; duplicate edges add up (like a networkx MultiDiGraph)."""
+    src, dst, w = _edges(n, src, dst, weights)
+    return sp.csr_matrix((np.ones(len(src)) if w is None else w, (src, dst)), shape=(n, n))
 
 
 def _distribution(v, n: int, what: str) -> np.ndarray:
@@ -189,15 +195,7 @@ def _pagerank_dag(n: int, src, dst, alpha: float, p: np.ndarray, weights=None, d
     """
     from .mainpath import NotADAGError, _build, _segment_sum
 
-    src = np.asarray(src, dtype=np.int64)
-    dst = np.asarray(dst, dtype=np.int64)
-    if src.shape != dst.shape:
-        raise CentralityInputError(f"src and dst differ in length ({len(src)} vs {len(dst)})")
-    if len(src) and (min(src.min(), dst.min()) < 0 or max(src.max(), dst.max()) >= n):
-        raise CentralityInputError(f"edge endpoints must lie in 0..{n - 1}")
-    w = None if weights is None else np.asarray(weights, dtype=np.float64)
-    if w is not None and (w.shape != src.shape or (w < 0).any()):
-        raise CentralityInputError("weights must be one non-negative number per edge")
+    src, dst, w = _edges(n, src, dst, weights)
     try:
         d = dag if dag is not None else _build(n, src, dst)
     except (NotADAGError, ValueError):
