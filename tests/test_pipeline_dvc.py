@@ -344,6 +344,13 @@ def test_report_headings_and_numbers_match_the_database(repo):
     con.close()
 
 
+def test_reports_print_no_missing_value_markers_or_unfilled_templates(repo):
+    root, _ = repo
+    for pdf in _pdfs(root):
+        bad = re.findall(r"\bnan\b|\bNone\b|<NA>|\bNaT\b|\{[a-z_]+\}", _text(pdf))
+        assert not bad, (pdf.name, bad[:5])
+
+
 def test_report_workbook_holds_the_tables_neutralised(repo):
     from openpyxl import load_workbook
 
