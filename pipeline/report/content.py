@@ -290,7 +290,8 @@ def _hotspots_paths(b: _Builder):
         top = fast.iloc[0] if len(fast) else cl.iloc[0]
         b.p(t("p.clusters_text", lang, n=len(cl), label=top.get("label", "–"), size=int(top["size"]),
               growth=fmt_share(top.get("growth"))))
-        show = cl.head(TOP)[["label", "size", "growth"]]
+        show = cl.head(TOP)[["label", "size", "in_scope", "growth"]] if "in_scope" in cl else \
+            cl.head(TOP)[["label", "size", "growth"]]
         b.table("clusters", show, "clusters")
     else:
         b.p(t("p.clusters_none", lang))

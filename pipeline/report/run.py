@@ -132,7 +132,11 @@ def load_report_data(root: Path, params: dict, name: str) -> dict:
         portfolios_branch = q(f"SELECT * FROM score_portfolios_branch WHERE branch LIKE '{ind}.%' ORDER BY group, branch"
                               .replace("group", '"group"'))
         portfolios_industry = q(f"SELECT * FROM score_portfolios_industry WHERE industry = '{ind}' ORDER BY \"group\"")
-        clusters = q("SELECT * FROM network_clusters ORDER BY cluster")
+        # Clusters that hold patents of the project's set, with how many.
+        clusters = q("""
+            SELECT c.*, count(*) AS in_scope FROM network_clusters c
+            JOIN network_nodes n ON n.cluster = c.cluster JOIN scope_ids s ON s.pub_id = n.node
+            GROUP BY ALL ORDER BY in_scope DESC, c.cluster""")
         main_paths = q("SELECT * FROM network_main_paths ORDER BY path, \"order\"")
         titles = dict(q("SELECT pub_id, title FROM patents WHERE pub_id IN (SELECT citing FROM network_main_paths "
                         "UNION SELECT cited FROM network_main_paths)").itertuples(index=False))
