@@ -11,6 +11,8 @@ paths), enterprise operation (.4) and talent (.6).
 
 from __future__ import annotations
 
+import dataclasses
+import re
 from functools import lru_cache
 from pathlib import Path
 
@@ -71,6 +73,42 @@ def fmt_share(x) -> str:
     if x is None or x is pd.NA or (isinstance(x, float) and np.isnan(x)):
         return "–"
     return f"{100 * float(x):.1f}%"
+
+
+_PLACE = re.compile(r"(.+?(?:特别行政区|自治区|自治州|自治县|新区|省|市|区|县|旗))")
+_PLACE_EN = {"特别行政区": " SAR", "自治区": "", "自治州": " Prefecture", "自治县": " County", "新区": " New Area",
+             "省": "", "市": "", "区": " District", "县": " County", "旗": " Banner"}
+
+
+def place(text, lang: str) -> str:
+    """A Chinese place name for the report's language: unchanged in Chinese, in pinyin in
+    English, smallest unit first (``重庆市江北区`` → ``Jiangbei District, Chongqing``; a
+    ``CN/重庆市/重庆市/江北区`` path likewise). Other text is returned as it is.
+
+    Examples
+    --------
+    >>> place("重庆市江北区", "en"), place("CN/上海市/上海市/浦东新区", "en"), place("US", "en")
+    ('Jiangbei District, Chongqing', 'Pudong New Area, Shanghai', 'US')
+    >>> place("重庆市江北区", "zh")
+    '重庆市江北区'
+    """
+    if lang != "en" or not isinstance(text, str) or not re.search(r"[\u4e00-\u9fff]", text):
+        return text
+    from pypinyin import lazy_pinyin
+
+    parts = []
+    for piece in text.split("/"):
+        if not re.search(r"[\u4e00-\u9fff]", piece):
+            continue  # the country code of a path; the places say enough
+        units = _PLACE.findall(piece) or [piece]
+        rest = piece[sum(map(len, units)):]
+        for unit in [*units, *([rest] if rest else [])]:
+            suffix = next((k for k in _PLACE_EN if unit.endswith(k) and len(unit) > len(k)), "")
+            base = unit[: len(unit) - len(suffix)] if suffix else unit
+            name = "".join(lazy_pinyin(base)).capitalize() + _PLACE_EN.get(suffix, "")
+            if name not in parts:
+                parts.append(name)
+    return ", ".join(reversed(parts)) or text
 
 
 def branch_names(taxonomy: dict, lang: str) -> dict[str, str]:
@@ -632,6 +670,20 @@ def build_report(d: dict, project, lang: str, charts_dir: Path) -> tuple[Report,
     (Report, dict of DataFrame)
         The document and the tables behind it, by name.
     """
+    # Display names of the places in the report's language (matching uses the parsed fields).
+    loc = lambda r: dataclasses.replace(r, label=place(r.label, lang))  # noqa: E731
+    project = dataclasses.replace(project, region=loc(project.region), compare=tuple(loc(r) for r in project.compare))
+    d = dict(d)
+    if len(d["positioning"]):
+        d["positioning"] = d["positioning"].assign(region=d["positioning"]["region"].map(lambda v: place(v, lang)))
+    for key in ("talent", "inventors_local", "inventors_scope"):
+        if len(d[key]):
+            d[key] = d[key].assign(**{c: d[key][c].map(lambda v: place(v, lang)) for c in ("city", "province", "district")
+                                      if c in d[key]})
+    dep = (d["metrics"] or {}).get("knowledge_dependence")
+    if dep:
+        d["metrics"] = {**d["metrics"], "knowledge_dependence": {**dep, "top_sources": [
+            {**src, "region": place(src["region"], lang)} for src in dep.get("top_sources", [])]}}
     b = _Builder(d, lang, charts_dir)
     kind = {"industry": _industry, "enterprise": _enterprise, "talent": _talent}[project.type]
     kind(b, project)
