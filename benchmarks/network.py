@@ -121,6 +121,21 @@ def _ours(path: str) -> dict:
 # ----------------------------------------------------------------------------- networkx
 
 
+def _heaviest_run(G, node, forward: bool) -> list:
+    """From ``node``, keep taking the heaviest SPC edge — towards the citing patents
+    (``forward``, knowledge-flow direction) or towards the cited ones — until none is left."""
+    edges = []
+    while G.in_degree(node) if forward else G.out_degree(node):
+        if forward:
+            _, nxt = max((G[p][node]["spc"], p) for p in G.predecessors(node))
+            edges.append((nxt, node))
+        else:
+            _, nxt = max((G[node][s]["spc"], s) for s in G.successors(node))
+            edges.append((node, nxt))
+        node = nxt
+    return edges
+
+
 def _nx(path: str) -> dict:
     """The same metrics written plainly against networkx (what an analyst would write)."""
     import networkx as nx
@@ -161,27 +176,14 @@ def _nx(path: str) -> dict:
     starts = [(G[u][v]["spc"], u, v) for v in G if G.out_degree(v) == 0 for u in G.predecessors(v)]
     local = []
     if starts:
-        w, u, v = max(starts)
-        local.append((u, v))
-        node = u
-        while G.in_degree(node):
-            w, nxt = max((G[p][node]["spc"], p) for p in G.predecessors(node))
-            local.append((nxt, node))
-            node = nxt
+        _, u, v = max(starts)
+        local = [(u, v), *_heaviest_run(G, u, forward=True)]
     top = sorted(G.edges(data="spc"), key=lambda e: -e[2])[:10]
     key_edges = set()
     for u, v, _ in top:
         key_edges.add((u, v))
-        node = u
-        while G.in_degree(node):
-            _, nxt = max((G[p][node]["spc"], p) for p in G.predecessors(node))
-            key_edges.add((nxt, node))
-            node = nxt
-        node = v
-        while G.out_degree(node):
-            _, nxt = max((G[node][s]["spc"], s) for s in G.successors(node))
-            key_edges.add((node, nxt))
-            node = nxt
+        key_edges.update(_heaviest_run(G, u, forward=True))
+        key_edges.update(_heaviest_run(G, v, forward=False))
     t["spc + main paths"] = time.perf_counter() - t0
     total = time.perf_counter() - start
     top_pr = sorted(pr, key=lambda k: (-pr[k], k))[:100]

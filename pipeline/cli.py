@@ -504,7 +504,8 @@ def project_run(name: Annotated[str, typer.Argument(help="Project name.")], para
                 scored = {
                     "scores": {"patents": con.sql("SELECT pub_id, high_value FROM score_patents").df(),
                                "inventors": con.sql("SELECT * FROM score_inventors").df()},
-                    "tables": {"patents": con.sql("SELECT * FROM patents").df(), "parties": parties},
+                    # positioning needs each publication's filing year: the overview has it
+                    "tables": {"patents": overview[["pub_id", "filing_year"]], "parties": parties},
                     "labels": con.sql("SELECT * FROM labels").df(),
                 }
     except (PatNavError, duckdb_error()) as exc:

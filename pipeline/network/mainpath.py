@@ -562,7 +562,7 @@ def topological_levels(n, src, dst) -> np.ndarray:
     return _build(n, src, dst).level
 
 
-def traversal_weights(n, src, dst, method: str = "spc", *, normalize: bool = False) -> np.ndarray:
+def traversal_weights(n, src, dst, method: str = "spc", *, normalize: bool = False, dag=None) -> np.ndarray:
     """Traversal weight of every citation (Hummon & Doreian 1989; Batagelj 2003).
 
     With edge ``e`` flowing from its tail ``u = dst[e]`` (cited) to its head
@@ -587,6 +587,8 @@ def traversal_weights(n, src, dst, method: str = "spc", *, normalize: bool = Fal
         Divide by the total number of search paths of the method (with at least one
         edge); for SPC that is the number of source -> sink paths, so each weight is the
         share of those paths using the edge. Finite even when raw counts overflow.
+    dag : optional
+        :func:`build_dag` of the same edges, when the caller has levelled them already.
 
     Returns
     -------
@@ -615,7 +617,7 @@ def traversal_weights(n, src, dst, method: str = "spc", *, normalize: bool = Fal
     >>> traversal_weights(5, src, dst, normalize=True)
     array([1. , 0.5, 0.5, 0.5, 0.5])
     """
-    return _weights(_build(n, src, dst), method, normalize)
+    return _weights(dag if dag is not None else _build(n, src, dst), method, normalize)
 
 
 def global_main_path(n, src, dst, weights) -> np.ndarray:

@@ -173,7 +173,7 @@ def analyse(
     edges = graph.edges.drop(columns=["citing_date", "cited_date"])
     for method in params.weights:
         edges[method] = mp.weights if method == params.main_path_weight else \
-            mainpath.traversal_weights(n, src, dst, method=method, normalize=normalized)
+            mainpath.traversal_weights(n, src, dst, method=method, normalize=normalized, dag=dag)
     nodes["level"] = dag.level
     paths = {"global": np.asarray(mp.global_path), "local": np.asarray(mp.local_forward),
              "key_route": np.asarray(mp.key_route)}

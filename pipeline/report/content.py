@@ -20,6 +20,7 @@ import numpy as np
 import pandas as pd
 import yaml
 
+from ..landscape import region_mask
 from . import charts, lifecycle
 from .pdf import Figure, Heading, KeyFigures, PageBreak, Paragraph, Report, Table
 
@@ -166,19 +167,6 @@ def _scope_counts(d: dict) -> dict:
             "y0": int(years.min()) if len(years) else "–", "y1": int(years.max()) if len(years) else "–"}
 
 
-def _in_region(p: pd.DataFrame, region) -> pd.Series:
-    mask = pd.Series(True, index=p.index)
-    for level in ("country", "province", "city", "district"):
-        want = getattr(region, level, None)
-        if want and region.level in ("province", "city", "district", "country"):
-            col = f"applicant_{level}"
-            if col in p:
-                mask &= p[col].astype("string").eq(want).fillna(False)
-        if level == region.level:
-            break
-    return mask
-
-
 def _scope_method(b: _Builder, project):
     d, lang = b.d, b.lang
     b.h("scope")
@@ -238,7 +226,7 @@ def _trend(b: _Builder, project) -> dict:
     region = project.region
     yrs = p.dropna(subset=["filing_year"]).assign(filing_year=lambda x: x["filing_year"].astype(int))
     series = {"all": yrs, "CN": yrs[yrs["applicant_country"].eq("CN").fillna(False)],
-              region.label: yrs[_in_region(yrs, region)]}
+              region.label: yrs[region_mask(yrs, region)]}
     labels = {"all": "全球" if lang == "zh" else "World", "CN": "中国申请人" if lang == "zh" else "Chinese applicants",
               region.label: region.label}
     trend = pd.concat([s.groupby("filing_year").size().rename("count").reset_index().assign(series=labels[k])
@@ -392,7 +380,7 @@ def _positioning(b: _Builder, project) -> dict:
         b.figure("rta", charts.heatmap(heat, lang=lang), "rta")
     b.h("local_players", 2)
     p = d["patents"]
-    local = p[_in_region(p, project.region)]
+    local = p[region_mask(p, project.region)]
     apps = local["first_applicant"].dropna().value_counts().head(TOP).rename_axis("applicant").rename("count")
     b.table("local_applicants", apps.reset_index(), "local_applicants")
     inv = d["inventors_local"]
@@ -449,7 +437,7 @@ def _development(b: _Builder, project, branch_tab: pd.DataFrame, own: pd.DataFra
     b.h("dev_firms", 2)
     port = d["portfolios_branch"]
     weak = set(cand["branch"])
-    local_groups = set(d["patents"].loc[_in_region(d["patents"], project.region), "first_applicant"].dropna())
+    local_groups = set(d["patents"].loc[region_mask(d["patents"], project.region), "first_applicant"].dropna())
     firms = set(d["patents"].loc[d["patents"]["first_applicant_type"] == "enterprise", "first_applicant"].dropna())
     attract = port[port["branch"].isin(weak) & ~port["group"].isin(local_groups)
                    & (port["group"].isin(firms) if firms else True)]
@@ -491,7 +479,7 @@ def _development(b: _Builder, project, branch_tab: pd.DataFrame, own: pd.DataFra
     p = d["patents"]
     live = p["alive"].astype("boolean").fillna(p.get("alive_presumed", False)) if "alive" in p else True
     lic = p[live.fillna(False).astype(bool) & p["first_applicant_type"].isin(["university", "research_institute"])
-            & ~_in_region(p, project.region)]
+            & ~region_mask(p, project.region)]
     lic = lic.sort_values(["value_index", "pub_id"], ascending=[False, True], kind="stable",
                           na_position="last").head(TOP)
     for _, r in lic.head(2).iterrows():

@@ -8,7 +8,6 @@ turns it into a document; :func:`write_report` renders and writes the files.
 
 from __future__ import annotations
 
-import datetime as dt
 import json
 import shutil
 import subprocess
@@ -23,7 +22,7 @@ from scipy.sparse.csgraph import connected_components
 from .. import db, io
 from ..config import project_dir
 from ..ingest.normalize import normalize_names
-from .content import build_report, t
+from .content import build_report
 from .pdf import render_pdf
 
 __all__ = ["load_report_data", "write_report", "teams", "report_dir"]
@@ -107,6 +106,21 @@ def teams(mentions: pd.DataFrame, inventors: pd.DataFrame, top: int = 20) -> pd.
     return out[["size", "count", "members"]].head(top).reset_index(drop=True)
 
 
+def _enterprise(con, project, portfolios_branch: pd.DataFrame) -> tuple[str | None, list[str]]:
+    """The portfolio group of an enterprise project (its normalised name, or the group
+    containing it) and the publications it applies for or holds."""
+    if not project.enterprise:
+        return None, []
+    key = normalize_names(pd.Series([project.enterprise]))[0]
+    groups = set(portfolios_branch["group"])
+    group = key if key in groups else next((g for g in groups if isinstance(g, str) and key in g), None)
+    if group is None:
+        return None, []
+    pubs = con.execute("SELECT DISTINCT pub_id FROM parties WHERE role IN ('applicant', 'assignee') "
+                       "AND name_norm = ? ORDER BY pub_id", [group]).fetchall()
+    return group, [r[0] for r in pubs]
+
+
 def load_report_data(root: Path, params: dict, name: str) -> dict:
     """Everything one project's report needs, from the database and its stage outputs."""
     from ..score.talent import in_region
@@ -129,9 +143,10 @@ def load_report_data(root: Path, params: dict, name: str) -> dict:
         inventors = q("SELECT * FROM score_inventors WHERE inventor_id IN "
                       "(SELECT inventor_id FROM score_inventor_mentions JOIN scope_ids USING (pub_id))")
         ind = project.industry.split(".")[0]
-        portfolios_branch = q(f"SELECT * FROM score_portfolios_branch WHERE branch LIKE '{ind}.%' ORDER BY group, branch"
-                              .replace("group", '"group"'))
-        portfolios_industry = q(f"SELECT * FROM score_portfolios_industry WHERE industry = '{ind}' ORDER BY \"group\"")
+        portfolios_branch = con.execute("SELECT * FROM score_portfolios_branch WHERE branch LIKE ? "
+                                        'ORDER BY "group", branch', [f"{ind}.%"]).df()
+        portfolios_industry = con.execute('SELECT * FROM score_portfolios_industry WHERE industry = ? ORDER BY "group"',
+                                          [ind]).df()
         # Clusters that hold patents of the project's set, with how many.
         clusters = q("""
             SELECT c.*, count(*) AS in_scope FROM network_clusters c
@@ -140,21 +155,12 @@ def load_report_data(root: Path, params: dict, name: str) -> dict:
         main_paths = q("SELECT * FROM network_main_paths ORDER BY path, \"order\"")
         titles = dict(q("SELECT pub_id, title FROM patents WHERE pub_id IN (SELECT citing FROM network_main_paths "
                         "UNION SELECT cited FROM network_main_paths)").itertuples(index=False))
-    if "." in project.industry:
-        portfolios_branch = portfolios_branch[portfolios_branch["branch"] == project.industry]
+        if "." in project.industry:
+            portfolios_branch = portfolios_branch[portfolios_branch["branch"] == project.industry]
+        enterprise_group, enterprise_pubs = _enterprise(con, project, portfolios_branch)
     sources = patents["sources"].astype("string").str.split(";").str[0].value_counts().sort_index()
     local = inventors[in_region(inventors, project.region).to_numpy()] if len(inventors) else inventors
     local = local.sort_values(["patents", "high_value", "inventor_id"], ascending=[False, False, True], kind="stable")
-    enterprise_group, enterprise_pubs = None, []
-    if project.enterprise:
-        key = normalize_names(pd.Series([project.enterprise]))[0]
-        groups = set(portfolios_branch["group"])
-        enterprise_group = key if key in groups else next((g for g in groups if isinstance(g, str) and key in g), None)
-        if enterprise_group:
-            with db.connect(root / params["database"].path) as con:
-                enterprise_pubs = [r[0] for r in con.execute(
-                    "SELECT DISTINCT pub_id FROM parties WHERE role IN ('applicant', 'assignee') AND name_norm = ? "
-                    "ORDER BY pub_id", [enterprise_group]).fetchall()]
     talent_path = out_dir / "talent_candidates.csv"
     positioning_path = out_dir / "positioning.csv"
     p = params
@@ -217,33 +223,13 @@ def write_report(root: Path, params: dict, name: str, *, network_exports: Path |
 
 def _write_workbook(tables: dict[str, pd.DataFrame], path: Path) -> Path:
     """Every table of the report, one sheet each (formula-like cells neutralised)."""
-    from openpyxl import Workbook
-
-    wb = Workbook()
-    wb.remove(wb.active)
-    used = set()
-    for name, df in tables.items():
-        sheet = name[:31]
-        while sheet in used:
-            sheet = sheet[:29] + f"_{len(used)}"
-        used.add(sheet)
-        ws = wb.create_sheet(sheet)
-        clean = io.neutralise(df)
-        ws.append([str(c) for c in clean.columns])
-        for row in clean.itertuples(index=False):
-            ws.append([_cell(v) for v in row])
     path.parent.mkdir(parents=True, exist_ok=True)
-    wb.save(path)
+    used: set[str] = set()
+    with pd.ExcelWriter(path, engine="openpyxl") as writer:
+        for name, df in tables.items():
+            sheet = name[:31]  # Excel's limit
+            while sheet in used:
+                sheet = sheet[:29] + f"_{len(used)}"
+            used.add(sheet)
+            io.neutralise(df).to_excel(writer, sheet_name=sheet, index=False)
     return path
-
-
-def _cell(v):
-    if v is None or v is pd.NA or (isinstance(v, float) and np.isnan(v)):
-        return None
-    if isinstance(v, np.generic):
-        return v.item()
-    if isinstance(v, (list, dict, tuple)):
-        return str(v)
-    if isinstance(v, (pd.Timestamp, dt.date)):
-        return str(v)
-    return v
