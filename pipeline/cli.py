@@ -14,6 +14,7 @@ from typing import Annotated
 import pandas as pd
 import typer
 from rich.console import Console
+from rich.markup import escape
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
@@ -62,15 +63,22 @@ def ingest(
     paths: Annotated[list[Path] | None, typer.Argument(help="Files or folders to ingest (default: ingest.input in params.yaml).")] = None,
     out: Annotated[Path | None, typer.Option("--out", help="Folder for the canonical Parquet tables.")] = None,
     report: Annotated[Path | None, typer.Option("--report", help="Ingest report JSON (default: ingest.report, or OUT/ingest_report.json with --out).")] = None,
+    allow_empty: Annotated[bool, typer.Option("--allow-empty", help="A file that yields no record (all rejected, or none) is a warning, not an error.")] = False,
     params_file: ParamsOpt = None,
 ) -> None:
-    """Ingest patent files (USPTO XML, PatentsView TSV, Lens CSV, Chinese CSV/XLSX exports)."""
+    """Ingest patent files (USPTO XML, PatentsView TSV, Lens CSV; incoPat / PatSnap / Patentics / CNIPA
+    exports as XLSX, XLS, HTML-as-XLS or CSV).
+
+    Exits 1 when a file yields no record or an input folder holds a file of unknown
+    format (list it under ingest.skip in params.yaml to skip it on purpose), or when
+    counts do not reconcile; 2 on unusable input or params.
+    """
     from .ingest.run import ingest as run_ingest
 
     params = _params(params_file)["ingest"]
     root = _root(params_file)
     default_run = not paths and out is None
-    paths = paths or [root / params.input]
+    paths = paths or [root / p for p in params.input]
     report_path = report or (root / params.report if out is None else out / "ingest_report.json")
     out = out or root / params.out
     progress = Progress(
@@ -92,7 +100,8 @@ def ingest(
             def on_batch(source: str, n: int) -> None:
                 progress.update(task, advance=n, source=source)
 
-            result = run_ingest(paths, limits=params.limits, batch_size=params.batch_size, relative_to=root, on_batch=on_batch)
+            result = run_ingest(paths, limits=params.limits, batch_size=params.batch_size, relative_to=root,
+                                on_batch=on_batch, skip=params.skip)
     except PatNavError as exc:
         _fail(exc)
     written = io.write_tables(result.tables, out)
@@ -107,8 +116,15 @@ def ingest(
     _print_summary(result.report, written, report_path)
     if metrics_note:
         out_console.print(f"metrics → {metrics_note}")
+    failed = False
+    for f in result.report.get("failures", []):
+        level = "[yellow]warning:[/]" if (allow_empty or params.allow_empty) else "[bold red]error:[/]"
+        console.print(f"{level} {escape(f['file'])}: {escape(f['reason'])}", soft_wrap=True, highlight=False)
+        failed = failed or not (allow_empty or params.allow_empty)
     if not result.report["reconciles"]:
         console.print("[bold red]error:[/] counts do not reconcile for some file (see report)")
+        failed = True
+    if failed:
         raise typer.Exit(code=1)
 
 

@@ -5,7 +5,7 @@ Paths are derived once here; stages receive plain values, never read params them
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import yaml
@@ -36,12 +36,16 @@ def find_root(start: str | Path | None = None) -> Path:
 
 @dataclass(frozen=True)
 class IngestParams:
-    input: str
+    input: tuple[str, ...]
     out: str
     report: str
     metrics: str
     batch_size: int
     limits: Limits
+    skip: dict = field(default_factory=dict)       # path glob -> why it is not read
+    allow_empty: bool = False                      # a file yielding no record is not an error
+    registers: tuple[str, ...] = ()                # enterprise registers locating applicants
+    locate: dict = field(default_factory=dict)     # pipeline.locate options (fuzzy_min, accept)
 
 
 @dataclass(frozen=True)
@@ -109,10 +113,19 @@ def load_params(path: str | Path | None = None) -> dict:
     out = {}
     try:
         ing = _section(raw, "ingest", path)
+        inputs = ing["input"]
+        inputs = (inputs,) if isinstance(inputs, str) else tuple(str(i) for i in inputs)
+        skip = ing.get("skip") or {}
+        if not isinstance(skip, dict):
+            raise ConfigError(f"{path}: ingest.skip must map a path glob to the reason it is skipped")
+        regs = ing.get("registers") or ()
         out["ingest"] = IngestParams(
-            input=str(ing["input"]), out=str(ing["out"]), report=str(ing["report"]),
+            input=inputs, out=str(ing["out"]), report=str(ing["report"]),
             metrics=str(ing["metrics"]), batch_size=int(ing.get("batch_size", 2000)),
             limits=Limits(**(ing.get("limits") or {})),
+            skip={str(k): str(v) for k, v in skip.items()}, allow_empty=bool(ing.get("allow_empty", False)),
+            registers=(regs,) if isinstance(regs, str) else tuple(str(r) for r in regs),
+            locate=dict(ing.get("locate") or {}),
         )
         db = _section(raw, "database", path)
         out["database"] = DatabaseParams(path=str(db["path"]), metrics=str(db["metrics"]))

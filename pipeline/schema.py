@@ -23,6 +23,7 @@ __all__ = [
     "PARTY_TYPES",
     "CITATION_CATEGORIES",
     "EVENT_TYPES",
+    "STATUSES",
     "empty",
     "conform",
     "validate",
@@ -41,7 +42,16 @@ PARTY_TYPES = (
     "unknown",
 )
 CITATION_CATEGORIES = ("examiner", "applicant", "third_party", "other")
-EVENT_TYPES = ("transfer", "licence", "pledge", "lapse", "reinstatement", "other")
+EVENT_TYPES = (
+    "publication", "examination", "grant", "rejection", "withdrawal", "abandonment",
+    "reexamination", "invalidation", "transfer", "licence", "pledge", "preservation",
+    "change", "lapse", "expiry", "reinstatement", "correction", "other",
+)
+# Canonical legal status of a publication (the vendor's words stay in ``legal_status``).
+STATUSES = (
+    "pending", "granted", "rejected", "withdrawn", "abandoned", "lapsed", "expired",
+    "invalidated", "pct_international", "pct_expired",
+)
 
 
 @dataclass(frozen=True)
@@ -70,13 +80,21 @@ TABLES: dict[str, dict[str, Col]] = {
         "grant_date": Col(D),
         "title": Col(S),
         "abstract": Col(S),
+        "title_en": Col(S),
+        "abstract_en": Col(S),
         "claims_count": Col(I),
         "independent_claims": Col(I),
         "language": Col(S),
         "family_id": Col(S),
         "family_size": Col(I),
         "legal_status": Col(S),
+        "status": Col(S),
+        "alive": Col(B),
         "cited_by_count": Col(I),
+        "cited_by_3y": Col(I),
+        "cited_by_5y": Col(I),
+        "cites_count": Col(I),
+        "link": Col(S),
         "pct_app": Col(S),
         "wo_pub": Col(S),
         "sources": Col(S, False),
@@ -88,6 +106,7 @@ TABLES: dict[str, dict[str, Col]] = {
         "seq": Col(I, False),
         "name_raw": Col(S, False),
         "name_norm": Col(S),
+        "name_std": Col(S),
         "party_type": Col(S, False),
         "country": Col(S),
         "province": Col(S),
@@ -95,6 +114,9 @@ TABLES: dict[str, dict[str, Col]] = {
         "district": Col(S),
         "address_raw": Col(S),
         "source_party_id": Col(S),
+        "located_by": Col(S),
+        "location_match": Col(S),
+        "location_score": Col(F),
         "source": Col(S, False),
     },
     "classifications": {
@@ -120,6 +142,15 @@ TABLES: dict[str, dict[str, Col]] = {
         "resolved_pub_id": Col(S),
         "source": Col(S, False),
     },
+    "forward_citations": {
+        "pub_id": Col(S, False),
+        "seq": Col(I, False),
+        "citing_raw": Col(S, False),
+        "citing_pub_id": Col(S),
+        "citing_doc_key": Col(S),
+        "resolved_pub_id": Col(S),
+        "source": Col(S, False),
+    },
     "npl": {
         "pub_id": Col(S, False),
         "seq": Col(I, False),
@@ -135,6 +166,13 @@ TABLES: dict[str, dict[str, Col]] = {
         "party_to": Col(S),
         "amount": Col(F),
         "detail": Col(S),
+        "source": Col(S, False),
+    },
+    "source_labels": {
+        "pub_id": Col(S, False),
+        "scheme": Col(S, False),
+        "seq": Col(I, False),
+        "label": Col(S, False),
         "source": Col(S, False),
     },
     "rejects": {
@@ -158,6 +196,7 @@ _DOMAINS = {
     ("citations", "category"): CITATION_CATEGORIES,
     ("npl", "category"): CITATION_CATEGORIES,
     ("events", "event_type"): EVENT_TYPES,
+    ("patents", "status"): STATUSES,
     ("rejects", "level"): ("file", "record", "row", "field"),
 }
 
@@ -168,6 +207,8 @@ _KEYS = {
     "classifications": ["pub_id", "scheme", "symbol"],
     "citations": ["pub_id", "seq"],
     "npl": ["pub_id", "seq"],
+    "forward_citations": ["pub_id", "seq"],
+    "source_labels": ["pub_id", "scheme", "seq"],
 }
 
 _PANDAS_DTYPES = {S: "string", I: "Int64", B: "boolean", F: "Float64", D: "datetime64[s]"}

@@ -4,9 +4,10 @@ from pathlib import Path
 
 import pytest
 
+from tests.shared_data import SHARED  # ../shared/data, resolved in one place
+
 ROOT = Path(__file__).resolve().parents[1]
 TEST_DATA = ROOT / "tests" / "data"
-SHARED = ROOT.parent / "shared" / "data"
 SAMPLE = ROOT / "data" / "sample"
 
 

@@ -29,27 +29,36 @@ RAW_COLUMNS: dict[str, list[str]] = {
     # app_raw, app_date, pub_date, grant_date (raw date strings / datetimes),
     # patent_type_hint (canonical word, where the source states it),
     # language, title, abstract, claims_count, independent_claims, family_size,
-    # legal_status, cited_by_count, pct_app, wo_pub.
+    # legal_status (the vendor's words; validity: a second status column such as
+    # incoPat 专利有效性), cited_by_count / cited_by_3y / cited_by_5y / cites_count (the
+    # vendor's citation counts), pct_app, wo_pub, link (the record's page at the vendor),
+    # title_en / abstract_en (English text beside a Chinese one).
     "patents": [
         "rec", "row", "offset", "pub_raw", "country", "kind", "app_raw", "app_date",
         "pub_date", "grant_date", "patent_type_hint", "language", "title", "abstract",
         "claims_count", "independent_claims", "family_size", "legal_status",
         "cited_by_count", "pct_app", "wo_pub",
+        "title_en", "abstract_en", "validity", "cited_by_3y", "cited_by_5y", "cites_count", "link",
     ],
     # Priority claims: number as written, its country if given apart, its date.
     "priorities": ["rec", "number_raw", "country", "date_raw"],
     # Other publications of the same family as written by the source (CN 简单同族).
     "family_links": ["rec", "member_raw"],
-    # role: applicant | assignee | inventor; party_type_hint: canonical word or null.
+    # role: applicant | assignee | inventor; party_type_hint: canonical word or null;
+    # name_std: the vendor's standardised name of the same party (incoPat 标准化申请人).
     "parties": [
         "rec", "role", "seq", "name_raw", "party_type_hint", "country", "province",
-        "city", "district", "address_raw", "source_party_id",
+        "city", "district", "address_raw", "source_party_id", "name_std",
     ],
     # scheme: IPC | CPC; symbol_raw in any spelling; is_main: bool.
     "classifications": ["rec", "scheme", "symbol_raw", "is_main", "seq"],
     # category_raw e.g. "cited by examiner"; cited_date raw (may be partial, 19870600).
     "citations": ["rec", "seq", "cited_raw", "cited_country", "cited_kind", "cited_date", "category_raw"],
+    # Documents that cite the record, as the source lists them (被引用 / 被引证专利).
+    "forward_citations": ["rec", "seq", "citing_raw"],
     "npl": ["rec", "seq", "text", "category_raw"],
+    # A vendor's own classification of the record (incoPat 新兴产业分类): scheme, label.
+    "source_labels": ["rec", "scheme", "seq", "label"],
     # event_type_raw e.g. 转让 / licence; amount numeric or text.
     "events": ["rec", "event_type_raw", "event_date", "party_from", "party_to", "amount", "detail"],
     # Records or fields the adapter could not take: row/offset locate them in the file.

@@ -13,6 +13,7 @@ from dataclasses import dataclass
 import pandas as pd
 
 from .. import schema
+from . import legal
 from . import normalize as nz
 from .base import RawBatch
 
@@ -42,6 +43,7 @@ CITATION_CATEGORY_MAP = {
 }
 
 EVENT_TYPE_MAP = {
+    **{t: t for t in schema.EVENT_TYPES},
     "transfer": "transfer",
     "assignment": "transfer",
     "转让": "transfer",
@@ -142,6 +144,7 @@ def canonicalize(batch: RawBatch, source_file: str, source_format: str, limits: 
     p = batch.get("patents").reset_index(drop=True)
 
     # --- publication number: no number, no record
+    p["country"] = nz.country_codes(p["country"])  # 中国 / 世界知识产权组织 / US -> codes
     pubs = nz.normalize_pub_numbers(p["pub_raw"], p["country"], p["kind"])
     p = pd.concat([p.drop(columns=["country", "kind"]), pubs], axis=1)
     p["record_id"] = p["pub_raw"].astype("string")
@@ -159,12 +162,20 @@ def canonicalize(batch: RawBatch, source_file: str, source_format: str, limits: 
         p[col] = _dates(p, col, rej, ids)
 
     # --- text fields
-    _clip_text(p, "title", limits.title, rej, ids)
-    _clip_text(p, "abstract", limits.abstract, rej, ids)
-    for col in ("legal_status", "pct_app", "wo_pub", "language"):
+    for col, limit in (("title", limits.title), ("abstract", limits.abstract),
+                       ("title_en", limits.title), ("abstract_en", limits.abstract)):
+        _clip_text(p, col, limit, rej, ids)
+    for col in ("legal_status", "validity", "pct_app", "wo_pub", "language", "link"):
         _clip_text(p, col, limits.other, rej, ids)
-    for col in ("claims_count", "independent_claims", "family_size", "cited_by_count"):
+    for col in ("claims_count", "independent_claims", "family_size", "cited_by_count", "cited_by_3y",
+                "cited_by_5y", "cites_count"):
         p[col] = _int(p[col])
+    # --- legal status: the vendor's words kept, one canonical status and an alive flag
+    first, second = legal.legal_status(p["legal_status"]), legal.legal_status(p["validity"])
+    p["status"] = first["status"].fillna(second["status"])
+    p["alive"] = first["alive"].where(first["status"].notna(), second["alive"])
+    both = p["validity"].notna() & p["legal_status"].notna() & (p["validity"] != p["legal_status"])
+    p["legal_status"] = p["legal_status"].where(~both, p["legal_status"] + " | " + p["validity"]).fillna(p["validity"])
     p["language"] = p["language"].str.lower()
     p["patent_type"] = nz.patent_types(p["country"], p["kind"], p["pub_number"], p["app_id"], p["patent_type_hint"])
 
@@ -217,6 +228,8 @@ def canonicalize(batch: RawBatch, source_file: str, source_format: str, limits: 
     out["parties"] = _parties(batch.get("parties"), rec_to_pub, source_file, limits, rej)
     out["classifications"] = _classifications(batch.get("classifications"), rec_to_pub, source_file, rej)
     out["citations"] = _citations(batch.get("citations"), rec_to_pub, source_file, rej)
+    out["forward_citations"] = _forward(batch.get("forward_citations"), rec_to_pub, source_file)
+    out["source_labels"] = _labels(batch.get("source_labels"), rec_to_pub, source_file)
     out["npl"] = _npl(batch.get("npl"), rec_to_pub, source_file, limits)
     out["events"] = _events(batch.get("events"), rec_to_pub, source_file, rej)
     out["rejects"] = rej.frame(batch.get("rejects"))
@@ -234,6 +247,7 @@ def _child(df: pd.DataFrame, rec_to_pub: dict) -> pd.DataFrame:
 def _parties(df, rec_to_pub, source_file, limits, rej) -> pd.DataFrame:
     df = _child(df, rec_to_pub)
     df["name_raw"] = nz.map_unique(df["name_raw"], nz.to_halfwidth)
+    df["name_std"] = nz.map_unique(df["name_std"].astype("string").replace("", pd.NA), nz.to_halfwidth)
     empty = df["name_raw"].isna() | (df["name_raw"] == "")
     df = df[~empty].reset_index(drop=True)
     too_long = df["name_raw"].str.len() > limits.name
@@ -294,6 +308,29 @@ def _citations(df, rec_to_pub, source_file, rej) -> pd.DataFrame:
     df = df.drop_duplicates(subset=["pub_id", "seq"], keep="first")
     df["source"] = source_file
     return schema.conform(df, "citations")
+
+
+def _forward(df, rec_to_pub, source_file) -> pd.DataFrame:
+    """Documents listed as citing the record (被引用); resolved to the data after merging."""
+    df = _child(df, rec_to_pub)
+    citing = nz.normalize_pub_numbers(df["citing_raw"])
+    df["citing_pub_id"] = citing["pub_id"]
+    df["citing_doc_key"] = citing["doc_key"]
+    df["seq"] = _int(df["seq"]).fillna(df.groupby("pub_id").cumcount().astype("Int64"))
+    df = df.drop_duplicates(subset=["pub_id", "seq"], keep="first")
+    df["source"] = source_file
+    return schema.conform(df, "forward_citations")
+
+
+def _labels(df, rec_to_pub, source_file) -> pd.DataFrame:
+    """A vendor's own labels of the record (incoPat 新兴产业分类), kept as written."""
+    df = _child(df, rec_to_pub)
+    df["label"] = df["label"].astype("string").str.strip()
+    df = df[df["label"].notna() & (df["label"] != "")].reset_index(drop=True)
+    df["seq"] = _int(df["seq"]).fillna(df.groupby(["pub_id", "scheme"]).cumcount().astype("Int64"))
+    df = df.drop_duplicates(subset=["pub_id", "scheme", "seq"], keep="first")
+    df["source"] = source_file
+    return schema.conform(df, "source_labels")
 
 
 def _npl(df, rec_to_pub, source_file, limits) -> pd.DataFrame:

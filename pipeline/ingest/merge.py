@@ -28,8 +28,10 @@ _CHILD_GROUPS = {
     "parties": ["pub_id", "role"],
     "classifications": ["pub_id", "scheme"],
     "citations": ["pub_id"],
+    "forward_citations": ["pub_id"],
     "npl": ["pub_id"],
     "events": ["pub_id"],
+    "source_labels": ["pub_id", "scheme"],
 }
 
 
@@ -73,6 +75,11 @@ def take_children(df: pd.DataFrame, table: str) -> pd.DataFrame:
     keys = _CHILD_GROUPS[table]
     best = df.groupby(keys, sort=False)["_rank"].transform("min")
     df = df[df["_rank"] == best]
+    if "_batch" in df.columns:
+        # A record repeated within one file (exports repeat records): the first
+        # occurrence's rows, not a mixture of both.
+        first = df.groupby(keys, sort=False)["_batch"].transform("min")
+        df = df[df["_batch"] == first]
     sort = [k for k in ("pub_id", "role", "scheme", "seq") if k in df.columns]
     df = df.sort_values(sort, kind="stable")
     if table == "events":
@@ -159,6 +166,9 @@ def merge_sources(parts: list[dict[str, pd.DataFrame]]) -> tuple[dict[str, pd.Da
         df = pd.concat(frames, ignore_index=True) if frames else schema.empty(name).assign(_rank=0)
         tables[name] = take_children(df, name)
     tables["citations"]["resolved_pub_id"] = resolve_citations(tables["citations"], tables["patents"])
+    fwd = tables["forward_citations"]
+    fwd["resolved_pub_id"] = resolve_citations(
+        fwd.rename(columns={"citing_pub_id": "cited_pub_id", "citing_doc_key": "cited_doc_key"}), tables["patents"])
     rejects = pd.concat(tagged["rejects"], ignore_index=True) if tagged["rejects"] else schema.empty("rejects")
     tables["rejects"] = schema.conform(rejects, "rejects")
     for name in tables:

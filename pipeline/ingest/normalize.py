@@ -22,6 +22,8 @@ import datetime
 import re
 import unicodedata
 from collections.abc import Callable
+from functools import lru_cache
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -43,6 +45,8 @@ __all__ = [
     "party_types",
     "parse_cn_addresses",
     "neutralize_formula",
+    "country_codes",
+    "province_from_code",
 ]
 
 
@@ -68,6 +72,8 @@ _PUB_RE = re.compile(
     r"[\s\-]*(?P<kind>[A-Z]\d?)?$"
 )
 _ALNUM_RE = re.compile(r"^(?P<cc>[A-Z]{2})\s+(?P<num>[A-Z0-9][A-Z0-9/.\-]*\d[A-Z0-9/.\-]*)\s+(?P<kind>[A-Z]\d?)$")
+# Letters inside the number, written without spaces (BRPI0712345A2, IN1442CH2015A).
+_ALNUM_TIGHT_RE = re.compile(r"^(?P<cc>[A-Z]{2})(?P<num>[A-Z0-9]*?\d)(?P<kind>[A-Z]\d?)$")
 _NUM_ONLY_RE = re.compile(r"^(?P<num>(?:RE|PP|D|H|T)?\d[\d\s/,.\-]*?)[\s\-]*(?P<kind>[A-Z]\d?)?$")
 
 
@@ -100,7 +106,7 @@ def _split_pub(raw: str, country: str | None, kind: str | None) -> tuple | None:
     text = re.sub(r"\s+\d{8}$", "", text)  # Lens: amended EP "EP 0259054 B9 20031217"
     # With the country given apart, "RE045123" is a number, not country "RE".
     m = None if country and not text.startswith(country.upper()) else _PUB_RE.match(text)
-    alnum = _ALNUM_RE.match(text)
+    alnum = _ALNUM_RE.match(text) or (None if m else _ALNUM_TIGHT_RE.match(text))
     if m:
         cc, num, k = m.group("cc"), m.group("num"), m.group("kind")
     elif alnum and (not country or alnum.group("cc") == country.upper()):
@@ -573,3 +579,83 @@ def neutralize_formula(s: pd.Series) -> pd.Series:
     s = pd.Series(s, dtype="string")
     risky = s.str.match(r"^[=+\-@\t\r]").fillna(False).astype(bool)
     return s.where(~risky, "'" + s)
+
+
+# --------------------------------------------------------------------------- offices, provinces
+_OFFICES_YAML = Path(__file__).with_name("offices.yaml")
+
+
+@lru_cache(maxsize=1)
+def _office_names() -> dict[str, str]:
+    """Name → code: ISO 3166 names (English, Chinese), then the overrides of offices.yaml."""
+    import gettext
+
+    import pycountry
+    import yaml
+
+    table: dict[str, str] = {}
+    try:
+        zh = gettext.translation("iso3166-1", pycountry.LOCALES_DIR, languages=["zh_CN"])
+    except OSError:
+        zh = None
+    for c in pycountry.countries:
+        for name in {c.name, getattr(c, "common_name", c.name), getattr(c, "official_name", c.name)}:
+            table[_office_key(name)] = c.alpha_2
+            if zh is not None:
+                table[_office_key(zh.gettext(name))] = c.alpha_2
+    doc = yaml.safe_load(_OFFICES_YAML.read_text(encoding="utf-8")) or {}
+    for name, code in (doc.get("names") or {}).items():
+        table[_office_key(str(name))] = str(code).upper()
+    return table
+
+
+def _office_key(text: str) -> str:
+    return re.sub(r"[\s()（）]+", "", to_halfwidth(str(text))).casefold()
+
+
+def _country_one(raw: str) -> str | None:
+    text = to_halfwidth(raw).strip()
+    if re.fullmatch(r"[A-Za-z]{2}", text):
+        return text.upper()
+    return _office_names().get(_office_key(text))
+
+
+def country_codes(raw: pd.Series) -> pd.Series:
+    """Two-letter office / country codes from codes or names in English or Chinese.
+
+    Codes pass through upper-cased; names (``中国``, ``世界知识产权组织``, ``欧洲专利局``,
+    ``United States``) are looked up in ``offices.yaml`` and pycountry's ISO 3166 names;
+    anything else is null (the publication number's own prefix then decides).
+
+    Examples
+    --------
+    >>> country_codes(pd.Series(["中国", "世界知识产权组织", "欧洲专利局", "us", "中国台湾", "火星", None])).tolist()
+    ['CN', 'WO', 'EP', 'US', 'TW', <NA>, <NA>]
+    """
+    return map_unique(pd.Series(raw, dtype="string"), _country_one)
+
+
+# GB/T 2260 province codes (the first two digits of an administrative division code),
+# which CNKI / SooPAT (国省代码) and incoPat (申请人省市代码) give for Chinese applicants.
+_PROVINCE_CODES = {
+    "11": "北京市", "12": "天津市", "13": "河北省", "14": "山西省", "15": "内蒙古自治区",
+    "21": "辽宁省", "22": "吉林省", "23": "黑龙江省", "31": "上海市", "32": "江苏省",
+    "33": "浙江省", "34": "安徽省", "35": "福建省", "36": "江西省", "37": "山东省",
+    "41": "河南省", "42": "湖北省", "43": "湖南省", "44": "广东省", "45": "广西壮族自治区",
+    "46": "海南省", "50": "重庆市", "51": "四川省", "52": "贵州省", "53": "云南省",
+    "54": "西藏自治区", "61": "陕西省", "62": "甘肃省", "63": "青海省", "64": "宁夏回族自治区",
+    "65": "新疆维吾尔自治区", "71": "台湾省", "81": "香港特别行政区", "82": "澳门特别行政区",
+}
+
+
+def province_from_code(raw: pd.Series) -> pd.Series:
+    """Province from a GB/T 2260 code (``50`` or ``500105`` → 重庆市); null otherwise.
+
+    Examples
+    --------
+    >>> province_from_code(pd.Series(["50", "500105", "11", "99", None])).tolist()
+    ['重庆市', '重庆市', '北京市', <NA>, <NA>]
+    """
+    s = pd.Series(raw, dtype="string").str.strip()
+    code = s.str.extract(r"^(\d{2})(?:\d{4})?$", expand=False)
+    return code.map(_PROVINCE_CODES).astype("string")

@@ -8,7 +8,8 @@ in batches, canonicalises, merges, and reconciles the counts per source file:
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
+import fnmatch
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -35,19 +36,46 @@ class IngestResult:
     report: dict = field(default_factory=dict)
 
 
-def find_sources(paths: Iterable[str | Path]) -> tuple[list[tuple[Path, object]], list[dict]]:
+def _skip_reason(path: Path, skip: Mapping[str, str]) -> str | None:
+    """The reason given for skipping ``path`` on purpose, or None.
+
+    A pattern matches the path's last components (``uspto-xml/xml__basic.xml``, or just
+    a file name; glob characters allowed), so the same params work wherever the data
+    folder sits.
+    """
+    parts = path.parts
+    for pattern, reason in skip.items():
+        pat = [p for p in Path(pattern).parts if p not in (".", "..")]
+        if pat and len(pat) <= len(parts) and all(
+                fnmatch.fnmatchcase(a, b) for a, b in zip(parts[-len(pat):], pat)):
+            return f"skipped on purpose: {reason}"
+    return None
+
+
+def find_sources(paths: Iterable[str | Path], skip: Mapping[str, str] | None = None
+                 ) -> tuple[list[tuple[Path, object]], list[dict], list[dict]]:
     """Resolve input paths to (source, adapter) pairs.
 
     Files named on the command line must be readable (else :class:`InputError`).
-    Files found by walking a folder that are not patent data (README, LICENSE, or an
-    unrecognised format) are listed as skipped with the reason, not fatal. A folder
-    holding PatentsView tables is one source.
+    Files found by walking a folder that are not patent data by their name (README,
+    LICENSE, ``.md``) are passed over; those listed in ``skip`` (glob → reason) are
+    listed as skipped with that reason. Any other file of a folder that cannot be read
+    is a failure (a file of unknown format in the input is a mistake to report, not
+    to pass over). A folder holding PatentsView tables is one source.
+
+    Returns
+    -------
+    sources, skipped, failures
     """
-    sources, skipped = [], []
+    skip = dict(skip or {})
+    sources, skipped, failures = [], [], []
     seen = set()
     for raw in paths:
         path = Path(raw)
         if not path.is_dir():
+            if reason := _skip_reason(path, skip):
+                skipped.append({"file": str(path), "reason": reason})
+                continue
             sources.append((path, detect(path)))
             continue
         inside = []
@@ -69,11 +97,14 @@ def find_sources(paths: Iterable[str | Path]) -> tuple[list[tuple[Path, object]]
                 continue
             if f.name.lower().startswith(_NOT_DATA) or f.suffix.lower() in (".md", ".py"):
                 continue
+            if reason := _skip_reason(f, skip):
+                skipped.append({"file": str(f), "reason": reason})
+                continue
             try:
                 sources.append((f, detect(f)))
             except InputError as exc:
-                skipped.append({"file": str(f), "reason": exc.cause})
-    return sources, skipped
+                failures.append({"file": str(f), "reason": exc.cause})
+    return sources, skipped, failures
 
 
 def _via_symlink(p: Path, root: Path) -> bool:
@@ -106,6 +137,7 @@ def ingest(
     batch_size: int = 2000,
     relative_to: Path | None = None,
     on_batch: Callable[[str, int], None] | None = None,
+    skip: Mapping[str, str] | None = None,
 ) -> IngestResult:
     """Ingest patent sources into canonical tables.
 
@@ -121,25 +153,34 @@ def ingest(
         Source paths are written relative to this folder (stable provenance).
     on_batch : callable(source, n_records), optional
         Progress callback, called after each batch.
+    skip : mapping of str to str, optional
+        Files not to read, on purpose: path glob → reason (reported as skipped).
 
     Returns
     -------
     IngestResult
+        ``report["failures"]`` lists the files that yielded no record (all rejected, or
+        none at all) and the unreadable files found in input folders, each with the
+        reason; the caller decides whether that fails the run.
     """
-    sources, skipped = find_sources(paths)
+    sources, skipped, failures = find_sources(paths, skip)
     sources.sort(key=_precedence)
     parts, file_reports = [], []
     for path, adapter in sources:
         label = str(path.relative_to(relative_to)) if relative_to and path.is_relative_to(relative_to) else str(path)
         acc: dict[str, list[pd.DataFrame]] = {}
         n_records = 0
-        for batch in adapter.read(path, batch_size=batch_size):
+        for k, batch in enumerate(adapter.read(path, batch_size=batch_size)):
             n_records += batch.n_records
             for name, df in canonicalize(batch, label, adapter.name, limits).items():
+                if name not in ("rejects", "links"):
+                    df = df.assign(_batch=k)
                 acc.setdefault(name, []).append(df)
             if on_batch:
                 on_batch(label, batch.n_records)
         part = {name: _concat(acc.get(name, []), name) for name in [*schema.TABLES, "links"]}
+        sheets = list(getattr(adapter, "sheets", []) or [])
+        skipped_sheets = list(getattr(adapter, "skipped_sheets", []) or [])
         parts.append(part)
         rej = part["rejects"]
         rec_rej = rej[rej["level"] == "record"]
@@ -151,6 +192,8 @@ def ingest(
                 "rejected": int(len(rec_rej)),
                 "field_rejects": int((rej["level"] == "field").sum()),
                 "top_reject_reasons": rej["reason"].value_counts().head(5).to_dict(),
+                **({"sheets": sheets} if len(sheets) > 1 or (sheets and sheets[0]["sheet"]) else {}),
+                **({"sheets_without_header": skipped_sheets} if skipped_sheets else {}),
             }
         )
     tables, counts = merge_sources(parts)
@@ -158,7 +201,14 @@ def ingest(
         rep["accepted"] = int(counts["accepted"].get(rank, 0))
         rep["merged_duplicates"] = int(counts["merged"].get(rank, 0))
         rep["reconciles"] = rep["records"] == rep["accepted"] + rep["merged_duplicates"] + rep["rejected"]
-    return IngestResult(tables=tables, report=_report(tables, file_reports, skipped))
+        if rep["accepted"] + rep["merged_duplicates"] == 0:
+            top = next(iter(rep["top_reject_reasons"]), None)
+            why = (f"all {rep['records']} records rejected (top reason: {top})" if rep["records"]
+                   else "no records found")
+            failures.append({"file": rep["file"], "reason": why})
+    report = _report(tables, file_reports, skipped)
+    report["failures"] = failures
+    return IngestResult(tables=tables, report=report)
 
 
 def _report(tables: dict[str, pd.DataFrame], files: list[dict], skipped: list[dict]) -> dict:
@@ -186,6 +236,10 @@ def _report(tables: dict[str, pd.DataFrame], files: list[dict], skipped: list[di
             "applicants": int((parties["role"] == "applicant").sum()),
             "classifications": len(tables["classifications"]),
             "events": len(tables["events"]),
+            "events_by_type": tables["events"]["event_type"].value_counts().sort_index().to_dict(),
+            "forward_citations": len(tables["forward_citations"]),
+            "source_labels": len(tables["source_labels"]),
+            "status": pats["status"].value_counts().sort_index().to_dict(),
             "rejects": len(tables["rejects"]),
         },
     }

@@ -24,16 +24,15 @@ from __future__ import annotations
 
 import codecs
 import csv
-import datetime as dt
+
 import gc
 import io
 import itertools
 import re
 import unicodedata
-import zipfile
 from collections.abc import Iterator
 from contextlib import ExitStack
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
 
@@ -45,24 +44,25 @@ import yaml
 
 from ..errors import ConfigError, UnreadableInputError, UnsupportedFormatError
 from .base import RAW_COLUMNS, RawBatch, raw_frame
-from .normalize import map_unique
+from .normalize import map_unique, province_from_code
+from .sheets import Sheet, container_of, read_sheets, unwrap_hyperlink
 
 __all__ = ["TabularAdapter", "sniff", "load_profiles", "header_key", "Profile", "HEADERS_YAML"]
 
 HEADERS_YAML = Path(__file__).with_name("headers.yaml")
-ENCODINGS = ("utf-8-sig", "gb18030")  # GBK is a subset of GB18030
+ENCODINGS = ("utf-8-sig", "gb18030")  # GBK is a subset of GB18030; UTF-16 by its BOM
 HEADER_SCAN_ROWS = 10
 MIN_HEADER_MATCHES = 3
 HEAD_BYTES = 65_536
 _DELIMITERS = (",", "\t")
-_OLE2_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
 _STRING = pd.StringDtype("pyarrow")
 
 _PATENT_FIELDS = [c for c in RAW_COLUMNS["patents"] if c not in ("rec", "row", "offset", "patent_type_hint")]
 _OTHER_FIELDS = {
-    "applicants", "assignees", "inventors", "applicant_address", "applicant_province",
-    "applicant_city", "applicant_district", "ipc_main", "ipc", "cpc", "priorities",
-    "priority_dates", "family_members", "cited", "citing", "npl", "patent_type",
+    "applicants", "assignees", "inventors", "applicants_std", "assignees_std", "applicant_address",
+    "applicant_province", "applicant_province_code", "applicant_city", "applicant_district", "ipc_main",
+    "ipc", "cpc", "priorities", "priority_dates", "family_members", "cited", "citing", "npl",
+    "patent_type", "publication_type", "validity", "legal_history",
 }
 _EVENT_COLUMNS = ("party_from", "party_to", "event_date", "amount", "detail")
 _PATENT_TYPES = {"invention", "utility_model", "design", "plant", "other"}
@@ -106,6 +106,14 @@ class Profile:
         Header key → ``("field", name)`` or ``("event", type, column)``.
     type_hints : dict
         Key of a patent-type value → canonical patent type.
+    document_types : dict
+        Key of a document-type value (公开类型: 发明授权 …) → ``{"type", "kind", "granted"}``.
+    null_values : frozenset of str
+        Whole-cell values that mean "nothing" (PatSnap writes ``-``).
+    field_separators : dict
+        Field → separators replacing :attr:`separators` for that field.
+    labels : dict
+        Header key → scheme of a vendor's own classification (source labels).
     """
 
     name: str
@@ -115,11 +123,19 @@ class Profile:
     requires_any: frozenset[str]
     aliases: dict[str, tuple]
     type_hints: dict[str, str]
+    document_types: dict = field(default_factory=dict)
+    null_values: frozenset = frozenset()
+    field_separators: dict = field(default_factory=dict)
+
+    def pattern_of(self, field_name: str | None = None) -> str:
+        """Regular expression of a field's separators, longest first."""
+        seps = self.field_separators.get(field_name) or self.separators
+        return "|".join(re.escape(s) for s in sorted(seps, key=len, reverse=True))
 
     @property
     def split_pattern(self) -> str:
         """Regular expression of the separators, longest first (``;;`` before ``;``)."""
-        return "|".join(re.escape(s) for s in sorted(self.separators, key=len, reverse=True))
+        return self.pattern_of(None)
 
     def score(self, keys: list[str]) -> int:
         """Number of distinct known aliases among header keys; 0 if a requirement fails."""
@@ -149,6 +165,8 @@ def _profile(name: str, spec: dict, source: Path) -> Profile:
         if field_name not in _PATENT_FIELDS and field_name not in _OTHER_FIELDS:
             fail(f"unknown field {field_name!r}")
         add(alias_list, ("field", field_name))
+    for scheme, alias_list in (spec.get("labels") or {}).items():
+        add(alias_list, ("label", str(scheme)))
     for event_type, cols in (spec.get("events") or {}).items():
         if not isinstance(cols, dict):
             fail(f"event {event_type!r} needs a mapping of columns")
@@ -162,6 +180,17 @@ def _profile(name: str, spec: dict, source: Path) -> Profile:
     type_hints = {header_key(k): v for k, v in (spec.get("type_hints") or {}).items()}
     if unknown := set(type_hints.values()) - _PATENT_TYPES:
         fail(f"type_hints: unknown patent type(s) {sorted(unknown)} (one of {', '.join(sorted(_PATENT_TYPES))})")
+    document_types = {}
+    for value, spec_dt in (spec.get("document_types") or {}).items():
+        if not isinstance(spec_dt, dict) or spec_dt.get("type") not in _PATENT_TYPES | {None}:
+            fail(f"document_types: {value!r} needs a 'type' (one of {', '.join(sorted(_PATENT_TYPES))}) or none")
+        document_types[header_key(value)] = {"type": spec_dt.get("type"), "kind": spec_dt.get("kind"),
+                                             "granted": bool(spec_dt.get("granted", False))}
+    field_separators = {}
+    for field_name, seps in (spec.get("field_separators") or {}).items():
+        if not isinstance(seps, list) or not seps:
+            fail(f"field_separators: {field_name!r} needs a list of separators")
+        field_separators[field_name] = tuple(seps)
     return Profile(
         name=name,
         separators=separators,
@@ -170,6 +199,9 @@ def _profile(name: str, spec: dict, source: Path) -> Profile:
         requires_any=frozenset(header_key(a) for a in spec.get("requires_any") or ()),
         aliases=aliases,
         type_hints=type_hints,
+        document_types=document_types,
+        null_values=frozenset(str(v) for v in spec.get("null_values") or ()),
+        field_separators=field_separators,
     )
 
 
@@ -218,30 +250,19 @@ def _find_header(rows: list[list], profiles: list[Profile]) -> tuple[int, Profil
 
 
 # --------------------------------------------------------------------------- containers
-def _is_xlsx(path: Path) -> bool:
-    """An XLSX is a ZIP archive holding ``xl/workbook.xml`` (whatever the file's name)."""
-    if not zipfile.is_zipfile(path):
-        return False
-    try:
-        with zipfile.ZipFile(path) as zf:
-            return "xl/workbook.xml" in zf.namelist()
-    except zipfile.BadZipFile:
-        return False
-
-
-def _reject_legacy_excel(path: Path, head: bytes) -> None:
-    if head.startswith(_OLE2_MAGIC):
-        raise UnsupportedFormatError(
-            path, "unsupported format: legacy Excel 97-2003 (.xls) or another OLE2 file; save it as .xlsx or CSV"
-        )
-
-
 def _read_head(path: Path) -> bytes:
     try:
         with open(path, "rb") as fh:
             return fh.read(HEAD_BYTES)
     except OSError as exc:
         raise UnreadableInputError(path, exc.strerror or str(exc)) from None
+
+
+def _bom_encoding(head: bytes) -> str | None:
+    """UTF-16 (what Excel's "Unicode text" writes) is only taken with its byte-order mark."""
+    if head.startswith((b"\xff\xfe", b"\xfe\xff")):
+        return "utf-16"
+    return None
 
 
 def _decode_head(head: bytes, complete: bool) -> str:
@@ -251,7 +272,7 @@ def _decode_head(head: bytes, complete: bool) -> str:
     that reading it fails with the precise "cannot decode" error.
     """
     prefixes = []
-    for enc in ENCODINGS:
+    for enc in ([_bom_encoding(head)] if _bom_encoding(head) else ENCODINGS):
         try:
             # final=False: the head may end inside a multi-byte character.
             return codecs.getincrementaldecoder(enc)().decode(head, final=complete)
@@ -260,13 +281,14 @@ def _decode_head(head: bytes, complete: bool) -> str:
     return max(prefixes, key=len)
 
 
-def _file_encoding(path: Path) -> str:
-    """The first of :data:`ENCODINGS` that decodes the whole file.
+def _file_encoding(path: Path, head: bytes = b"") -> str:
+    """The first of :data:`ENCODINGS` that decodes the whole file (UTF-16 by its BOM).
 
     Short files fool statistical charset detection, so each candidate is tried in full
     (streamed, about 1 GB/s for UTF-8).
     """
-    for enc in ENCODINGS:
+    candidates = [_bom_encoding(head)] if _bom_encoding(head) else ENCODINGS
+    for enc in candidates:
         decoder = codecs.getincrementaldecoder(enc)()
         try:
             with open(path, "rb") as fh:
@@ -276,7 +298,8 @@ def _file_encoding(path: Path) -> str:
             return enc
         except UnicodeDecodeError:
             continue
-    raise UnreadableInputError(path, "cannot decode as UTF-8 or GB18030")
+    names = {"utf-8-sig": "UTF-8", "gb18030": "GB18030", "utf-16": "UTF-16"}
+    raise UnreadableInputError(path, f"cannot decode as {' or '.join(names[c] for c in candidates)}")
 
 
 def _csv_header(text: str, profiles: list[Profile]) -> tuple[str, int, Profile] | None:
@@ -294,93 +317,100 @@ def _csv_header(text: str, profiles: list[Profile]) -> tuple[str, int, Profile] 
     return None
 
 
-def _xlsx_cell(v):
-    """A cell value as the raw string (dates and times stay datetime objects)."""
-    if v is None:
-        return ""
-    if isinstance(v, str):
-        return v
-    if isinstance(v, (dt.datetime, dt.date, dt.time, dt.timedelta)):
-        return v
-    if isinstance(v, bool):
-        return "TRUE" if v else "FALSE"
-    if isinstance(v, float) and v.is_integer():
-        return str(int(v))  # Excel stores every number as a float: 5.0 was typed as 5
-    # Formula cells (ArrayFormula, DataTableFormula) keep their formula text.
-    return getattr(v, "text", None) or str(v)
-
-
-def _xlsx_rows(path: Path, stack: ExitStack) -> Iterator[list]:
-    from openpyxl import load_workbook
-
-    # A file object, not the name: openpyxl refuses names not ending in .xlsx.
-    fh = stack.enter_context(open(path, "rb"))
-    try:
-        # data_only=False: a formula cell gives its formula text and is never evaluated
-        # (an exported file has no cached value for it anyway).
-        wb = load_workbook(fh, read_only=True, data_only=False)
-    except Exception as exc:  # openpyxl raises many types for a damaged archive
-        raise UnreadableInputError(path, f"cannot open as XLSX: {exc}") from None
-    stack.callback(wb.close)
-    for row in wb.worksheets[0].iter_rows(values_only=True):
-        yield [_xlsx_cell(v) for v in row]
-
-
 @dataclass
 class _Table:
+    """One table of a file: a CSV, or one sheet of a workbook."""
+
     profile: Profile
     header: list
-    rows: Iterator[list]
+    rows: Iterator[tuple[int, list]]  # (line / spreadsheet row number, cells)
     ncols: int
     strict_width: bool  # CSV: a row with another number of cells is malformed
+    sheet: str | None = None
+    header_row: int = 1  # 1-based, as an editor shows it
+    links: dict = field(default_factory=dict)
 
 
-def _open_table(path: Path, profiles: list[Profile], stack: ExitStack) -> _Table:
-    """Header, profile and an iterator over the data rows of a CSV or XLSX file."""
-    head = _read_head(path)
-    if not head.strip():
-        raise UnreadableInputError(path, "empty file")
-    _reject_legacy_excel(path, head)
-    no_header = UnsupportedFormatError(
+def _no_header(path: Path) -> UnsupportedFormatError:
+    return UnsupportedFormatError(
         path,
         f"no header row with at least {MIN_HEADER_MATCHES} known column names in the first "
         f"{HEADER_SCAN_ROWS} rows (add your headers to pipeline/ingest/headers.yaml)",
     )
-    if _is_xlsx(path):
-        rows = _xlsx_rows(path, stack)
-        first = list(itertools.islice(rows, HEADER_SCAN_ROWS))
-        found = _find_header(first, profiles)
-        if not found:
-            raise no_header
-        i, profile = found
-        header = first[i]
-        filled = [j for j, c in enumerate(header) if isinstance(c, str) and c.strip()]
-        ncols = filled[-1] + 1
-        data = itertools.chain(first[i + 1:], rows)
-        # Rows of an XLSX differ in length only by trailing empty cells; cells to the
-        # right of the header are not part of the table.
-        data = ([*r[:ncols], *[""] * (ncols - len(r))] for r in data)
-        return _Table(profile, header[:ncols], data, ncols, strict_width=False)
 
-    encoding = _file_encoding(path)
+
+def _sheet_table(sheet: Sheet, profiles: list[Profile]) -> _Table | None:
+    first = list(itertools.islice(sheet.rows, HEADER_SCAN_ROWS))
+    found = _find_header([cells for _, cells in first], profiles)
+    if not found:
+        return None
+    i, profile = found
+    header = first[i][1]
+    filled = [j for j, c in enumerate(header) if isinstance(c, str) and c.strip()]
+    ncols = filled[-1] + 1
+    data = itertools.chain(first[i + 1:], sheet.rows)
+    # Rows of a sheet differ in length only by trailing empty cells; cells to the
+    # right of the header are not part of the table.
+    data = ((n, [*r[:ncols], *[""] * (ncols - len(r))]) for n, r in data)
+    return _Table(profile, header[:ncols], data, ncols, strict_width=False, sheet=sheet.name,
+                  header_row=first[i][0], links=sheet.links)
+
+
+def _open_tables(path: Path, profiles: list[Profile], stack: ExitStack, *, sniffing: bool = False
+                 ) -> tuple[list[_Table], list[str]]:
+    """The tables of a CSV file or a workbook, and the names of sheets without a header.
+
+    Every sheet with a recognised header row is a table (a workbook may hold several
+    exports, or a search-strategy sheet beside the records); at least one must be.
+    """
+    head = _read_head(path)
+    if not head.strip():
+        raise UnreadableInputError(path, "empty file")
+    kind = container_of(path, head)
+    if kind is not None:
+        encoding = "utf-8"
+        if kind == "html":
+            encoding = _bom_encoding(head) or ("utf-8-sig" if sniffing else _file_encoding(path, head))
+        tables, skipped = [], []
+        for sheet in read_sheets(path, kind, encoding=encoding.replace("-sig", "")):
+            table = _sheet_table(sheet, profiles)
+            if table is None:
+                skipped.append(sheet.name)
+            else:
+                tables.append(table)
+        if not tables:
+            raise _no_header(path)
+        return tables, skipped
+    if head.startswith(b"PK\x03\x04"):
+        raise UnsupportedFormatError(path, "unsupported format: ZIP archive; unpack it and ingest its files")
+    # Sniffing looks at the head only: a file whose header decodes but which breaks
+    # further on is recognised, so that reading it fails with the precise error.
+    encoding = None if sniffing else _file_encoding(path, head)
     found = _csv_header(_decode_head(head, complete=len(head) < HEAD_BYTES), profiles)
     if not found:
-        raise no_header
+        raise _no_header(path)
+    if sniffing:
+        return [_Table(found[2], [], iter(()), 0, strict_width=True)], []
     delim, i, profile = found
     # Absurdly long cells must not stop the read; canonicalize clips them.
     csv.field_size_limit(max(csv.field_size_limit(), 2**31 - 1))
     fh = stack.enter_context(open(path, encoding=encoding, newline=""))
     reader = csv.reader(fh, delimiter=delim)
     header = next(itertools.islice(reader, i, None))
-    return _Table(profile, header, reader, len(header), strict_width=True)
+    # Physical line numbers would need the csv module's line_num per row (multi-line
+    # cells): records are numbered from 0 below the header instead, as everywhere.
+    rows = ((0, r) for r in reader)
+    return [_Table(profile, header, rows, len(header), strict_width=True, header_row=i + 1)], []
 
 
 def sniff(path: str | Path, aliases_path: str | Path | None = None) -> str | None:
-    """The profile of a CSV or XLSX table export, decided from the file's content.
+    """The profile of a table export, decided from the file's content.
 
     Parameters
     ----------
     path : path-like
+        A CSV (UTF-8, GB18030 or UTF-16 with BOM), an XLSX / XLS / ODS workbook or an
+        HTML table saved as ``.xls``.
     aliases_path : path-like, optional
         A copy of ``headers.yaml`` to use instead of the bundled one.
 
@@ -388,28 +418,17 @@ def sniff(path: str | Path, aliases_path: str | Path | None = None) -> str | Non
     -------
     str or None
         ``"lens"``, ``"lens_cleaned"``, ``"cn_export"`` (or a profile of the user's
-        file); None when no header with ≥ 3 known aliases is in the first 10 rows
-        (as far as they decode as UTF-8 or GB18030; binary content never shows one).
-
-    Raises
-    ------
-    pipeline.errors.UnsupportedFormatError
-        For a legacy ``.xls`` (OLE2) workbook, which must be saved as XLSX first.
+        file) of the first table with a header of ≥ 3 known aliases in its first 10
+        rows; None when there is none (binary content never shows one).
     """
     path = Path(path)
     profiles = list(load_profiles(aliases_path).values())
-    head = _read_head(path)
-    _reject_legacy_excel(path, head)
-    if _is_xlsx(path):
-        with ExitStack() as stack:
-            try:
-                first = list(itertools.islice(_xlsx_rows(path, stack), HEADER_SCAN_ROWS))
-            except UnreadableInputError:
-                return None
-        found = _find_header(first, profiles)
-        return found[1].name if found else None
-    found = _csv_header(_decode_head(head, complete=len(head) < HEAD_BYTES), profiles)
-    return found[2].name if found else None
+    with ExitStack() as stack:
+        try:
+            tables, _ = _open_tables(path, profiles, stack, sniffing=True)
+        except (UnreadableInputError, UnsupportedFormatError):
+            return None
+        return tables[0].profile.name
 
 
 # --------------------------------------------------------------------------- values
@@ -479,6 +498,7 @@ class _Cells:
         self.recs = recs
         self.profile = profile
         self._values: dict[tuple, pd.Series] = {}
+        self.links: dict[int, str] = {}  # rec -> URL of a HYPERLINK formula cell
         self.columns: dict[tuple, int] = {}
         for j, cell in enumerate(header):
             target = profile.aliases.get(header_key(cell)) if isinstance(cell, str) else None
@@ -498,17 +518,38 @@ class _Cells:
                 values = np.empty(len(self.rows), dtype=object)
                 values[:] = [r[j] for r in self.rows]
                 s = _column(values, self.recs)
+                if self.profile.null_values:
+                    s = s.where(~s.isin(self.profile.null_values).fillna(False).astype(bool), None)
+                if target in (("field", "pub_raw"), ("field", "link")):
+                    s = self._unwrap_formulas(s)
                 if self.profile.repair_mojibake:
                     s = _repair_mojibake(s)
             self._values[target] = s
         return self._values[target]
 
-    def multi(self, field_name: str, value: str = "value") -> pd.DataFrame:
+    def _unwrap_formulas(self, s: pd.Series) -> pd.Series:
+        """``=HYPERLINK(url, "CN…")`` written as text in a number or link column (CSV
+        exports): the shown value is the cell's value and the URL the record's link.
+        Any other formula, and formulas in other columns, stay text (never evaluated)."""
+        if s.dtype != _STRING:
+            return s
+        found = s.str.contains("HYPERLINK(", case=False, regex=False).fillna(False).astype(bool)
+        if not found.any():
+            return s
+        out = s.copy()
+        for rec, text in zip(s.index[found], s[found]):
+            hit = unwrap_hyperlink(text)
+            if hit:
+                out[rec] = hit[1]
+                self.links.setdefault(rec, hit[0])
+        return out
+
+    def multi(self, field_name: str, value: str = "value", kind: str = "field") -> pd.DataFrame:
         """A multi-valued field exploded: columns ``rec``, ``seq``, ``value``."""
-        return _explode(self.get("field", field_name), self.profile, value)
+        return _explode(self.get(kind, field_name), self.profile, value, field_name)
 
 
-def _explode(s: pd.Series, profile: Profile, value: str = "value") -> pd.DataFrame:
+def _explode(s: pd.Series, profile: Profile, value: str = "value", field_name: str | None = None) -> pd.DataFrame:
     """Cells split at the profile's separators, pieces trimmed, empty pieces dropped.
 
     ``seq`` is the 0-based order of a piece within its cell. Non-text cells (XLSX
@@ -522,13 +563,14 @@ def _explode(s: pd.Series, profile: Profile, value: str = "value") -> pd.DataFra
     if arr is None:
         text = s.map(lambda v: isinstance(v, str)).astype(bool)
         other = s[~text]
-        parts = [_explode(s[text].astype("string"), profile, value),
+        parts = [_explode(s[text].astype("string"), profile, value, field_name),
                  pd.DataFrame({"rec": other.index.to_numpy(dtype="int64"), "seq": 0, value: other.to_numpy()})]
         return pd.concat(parts, ignore_index=True).sort_values(["rec", "seq"], kind="stable", ignore_index=True)
-    if len(profile.separators) == 1:
-        lists = pc.split_pattern(arr, pattern=profile.separators[0])
+    seps = profile.field_separators.get(field_name) or profile.separators
+    if len(seps) == 1:
+        lists = pc.split_pattern(arr, pattern=seps[0])
     else:
-        lists = pc.split_pattern_regex(arr, pattern=profile.split_pattern)
+        lists = pc.split_pattern_regex(arr, pattern=profile.pattern_of(field_name))
     parent = pc.list_parent_indices(lists).to_numpy()
     pieces = pc.utf8_trim_whitespace(pc.list_flatten(lists))
     keep = pc.not_equal(pieces, "").to_numpy(zero_copy_only=False)
@@ -546,24 +588,69 @@ def _explode(s: pd.Series, profile: Profile, value: str = "value") -> pd.DataFra
 
 
 # --------------------------------------------------------------------------- tables
-def _patents(cells: _Cells) -> pd.DataFrame:
+def _patents(cells: _Cells, row_links: pd.Series) -> pd.DataFrame:
     recs = cells.recs
+    profile = cells.profile
     out = pd.DataFrame({"rec": recs, "row": recs}, index=recs)
     for f in _PATENT_FIELDS:
         out[f] = cells.get("field", f)
+    # The stated patent type (专利类型) and document type (公开类型: 发明授权, 实用新型 …).
     stated = cells.get("field", "patent_type")
-    hints = {v: cells.profile.type_hints.get(header_key(v)) for v in stated.dropna().unique()}
+    doc = cells.get("field", "publication_type")
+    hints = {v: profile.type_hints.get(header_key(v)) for v in stated.dropna().unique()}
     out["patent_type_hint"] = stated.map(hints).astype(object)
+    doc_types = {v: profile.document_types.get(header_key(v)) for v in doc.dropna().unique()}
+    if any(doc_types.values()):
+        spec = doc.map(doc_types)
+        spec = spec.where(spec.notna(), None)
+        typ = spec.map(lambda d: d["type"] if d else None)
+        out["patent_type_hint"] = out["patent_type_hint"].where(out["patent_type_hint"].notna(), typ)
+        # A kind letter only where the number has none and is Chinese (the types are CNIPA's).
+        cn = out["pub_raw"].astype("string").str.upper().str.startswith("CN").fillna(False).astype(bool) | \
+            out["country"].astype("string").isin(["CN", "中国"]).fillna(False).astype(bool)
+        kind = spec.map(lambda d: d["kind"] if d else None)
+        out["kind"] = out["kind"].where(out["kind"].notna() | ~cn, kind)
+        # A granted document type dates the grant on its publication where no grant date is given.
+        granted = spec.map(lambda d: bool(d and d["granted"])).astype(bool)
+        out["grant_date"] = out["grant_date"].where(out["grant_date"].notna() | ~granted, out["pub_date"])
     if not cells.has("field", "cited_by_count") and cells.has("field", "citing"):
         counts = cells.multi("citing").groupby("rec").size()
         out["cited_by_count"] = pd.Series(recs, index=recs).map(counts).fillna(0).astype("int64")
+    # The record's page at the vendor: a hyperlink in its row, a HYPERLINK formula, or a
+    # link column holding a URL (incoPat's 链接到incoPat cell shows text, links elsewhere).
+    stated_link = out["link"].astype("string")
+    stated_link = stated_link.where(stated_link.str.match(r"^https?://", case=False).fillna(False).astype(bool))
+    formula = pd.Series(cells.links, dtype="string").reindex(recs)
+    out["link"] = stated_link.fillna(row_links.reindex(recs).astype("string")).fillna(formula).astype(object)
     return out.reset_index(drop=True)
+
+
+def _std_names(cells: _Cells, field_name: str, names: pd.DataFrame) -> pd.Series:
+    """A vendor's standardised names (``[建设银行-C; 建信金融科技有限责任公司]``) aligned
+    with the listed names by position, for the records that list as many of each."""
+    s = cells.get("field", field_name)
+    if s.isna().all():
+        return pd.Series(None, index=names.index, dtype=object)
+    s = s.astype("string").str.replace(r"^\s*\[(.*)\]\s*$", r"\1", regex=True)
+    std = _explode(s, cells.profile, "name_std", field_name)
+    n_std, n_names = std.groupby("rec").size(), names.groupby("rec").size()
+    same = n_std.index[n_std.reindex(n_std.index).eq(n_names.reindex(n_std.index))]
+    std = std[std["rec"].isin(same)].set_index(["rec", "seq"])["name_std"]
+    return pd.Series(pd.MultiIndex.from_frame(names[["rec", "seq"]]).map(std.to_dict()).to_numpy(), index=names.index)
 
 
 def _parties(cells: _Cells) -> pd.DataFrame:
     parts = []
     for role, field_name in (("applicant", "applicants"), ("assignee", "assignees"), ("inventor", "inventors")):
         m = cells.multi(field_name, "name_raw")
+        std_field = f"{field_name}_std"
+        if std_field in _OTHER_FIELDS and cells.has("field", std_field):
+            if m.empty and not cells.has("field", field_name):
+                # Only the standardised column was exported (PatSnap [标]…): it is the name.
+                m = cells.multi(std_field, "name_raw")
+                m["name_raw"] = m["name_raw"].str.replace(r"^\[|\]$", "", regex=True)
+            else:
+                m["name_std"] = _std_names(cells, std_field, m)
         m["role"] = role
         if role == "applicant":
             # Exports give one address / province / city per record: the first applicant's.
@@ -573,8 +660,27 @@ def _parties(cells: _Cells) -> pd.DataFrame:
                 if cells.has("field", src):
                     values = cells.get("field", src).reindex(m["rec"].to_numpy())
                     m[col] = values.where(first).to_numpy()
+            if cells.has("field", "applicant_province_code"):
+                codes = cells.get("field", "applicant_province_code").reindex(m["rec"].to_numpy())
+                prov = province_from_code(codes.astype("string"))
+                have = m["province"].notna() if "province" in m else pd.Series(False, index=m.index)
+                m["province"] = pd.Series(np.where(have, m.get("province"), prov.where(first).to_numpy()),
+                                          index=m.index).astype(object)
         parts.append(m)
     return pd.concat(parts, ignore_index=True).reindex(columns=RAW_COLUMNS["parties"])
+
+
+def _source_labels(cells: _Cells) -> pd.DataFrame:
+    """A vendor's own classification columns (incoPat 新兴产业分类 …), one row per label."""
+    parts = []
+    for target in cells.columns:
+        if target[0] != "label":
+            continue
+        m = cells.multi(target[1], "label", kind="label")
+        parts.append(m.assign(scheme=target[1]))
+    if not parts:
+        return raw_frame("source_labels")
+    return pd.concat(parts, ignore_index=True)
 
 
 def _classifications(cells: _Cells) -> pd.DataFrame:
@@ -627,7 +733,42 @@ def _priorities(cells: _Cells) -> pd.DataFrame:
     return pr.reindex(columns=RAW_COLUMNS["priorities"])
 
 
-def _events(cells: _Cells) -> pd.DataFrame:
+def _events(cells: _Cells) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Events of a batch, and field-level rejects of legal histories that do not parse.
+
+    Three sources: the transfer / pledge / licence columns (:func:`_column_events`); a
+    dated legal history (Patentics 法律描述, PatSnap INPADOC法律状态), parsed by
+    :func:`pipeline.ingest.legal.parse_history`; and event words inside a status cell
+    (PatSnap ``授权 | 权利转移``), undated, kept where the history gives no event of that
+    type for the record.
+    """
+    from . import legal
+
+    parts = [_column_events(cells)]
+    problems = raw_frame("rejects")
+    history = cells.get("field", "legal_history")
+    if history.notna().any():
+        dated, bad = legal.parse_history(history.dropna().astype(str))
+        parts.append(dated)
+        if not bad.empty:
+            problems = pd.DataFrame({"row": bad["rec"].to_numpy(), "field": "legal_history", "level": "field",
+                                     "raw_value": bad["raw_value"].astype("string").str.slice(0, 500).to_numpy(),
+                                     "reason": bad["reason"].to_numpy()})
+    status = cells.get("field", "legal_status")
+    if status.notna().any():
+        flagged = legal.flag_events(status.dropna().astype(str))
+        if not flagged.empty:
+            have = pd.concat([p[["rec", "event_type_raw"]] for p in parts if not p.empty] or
+                             [pd.DataFrame(columns=["rec", "event_type_raw"])])
+            seen = set(zip(have["rec"], have["event_type_raw"].astype(str).str.lower()))
+            keep = [(r, t.lower()) not in seen for r, t in zip(flagged["rec"], flagged["event_type_raw"].astype(str))]
+            parts.append(flagged[keep])
+    parts = [p for p in parts if not p.empty]
+    events = pd.concat(parts, ignore_index=True) if parts else raw_frame("events")
+    return events.reindex(columns=RAW_COLUMNS["events"]), problems
+
+
+def _column_events(cells: _Cells) -> pd.DataFrame:
     """One row per event record of the transfer / pledge / licence columns.
 
     A cell may list several records (``2019-01-02|2021-03-04``); they are taken apart
@@ -690,7 +831,7 @@ def _take(rows: Iterator[list], n: int) -> list[list]:
 
 
 class TabularAdapter:
-    """Reads Lens.org and Chinese database exports, CSV or XLSX.
+    """Reads Lens.org and Chinese database exports: CSV, XLSX / XLS / ODS, HTML tables.
 
     Parameters
     ----------
@@ -703,8 +844,10 @@ class TabularAdapter:
     Notes
     -----
     ``rec`` and ``row`` are the 0-based index of a data row below the header (blank
-    rows are not data rows). A row without a publication number, or (CSV) with
-    another number of cells than the header, is rejected as a whole.
+    rows are not data rows), counted on across the sheets of a workbook;
+    :attr:`sheets` says where each sheet's records start. A row without a publication
+    number, or (CSV) with another number of cells than the header, is rejected as a
+    whole.
     """
 
     def __init__(self, profile: str | None = None, aliases_path: str | Path | None = None):
@@ -714,6 +857,10 @@ class TabularAdapter:
             raise ConfigError(f"unknown table profile {profile!r}; known: {', '.join(profiles)}")
         self.profile = profile
         self.name = profile or "table"
+        #: per table read: sheet name, header row (1-based), first record, records
+        self.sheets: list[dict] = []
+        #: sheets without a recognised header row (a search-strategy sheet …)
+        self.skipped_sheets: list[str] = []
 
     def read(self, path: str | Path, *, batch_size: int = 50_000) -> Iterator[RawBatch]:
         """Yield raw batches of ``batch_size`` data rows.
@@ -721,34 +868,42 @@ class TabularAdapter:
         Raises
         ------
         pipeline.errors.UnreadableInputError
-            Missing, empty or undecodable file (neither UTF-8 nor GB18030), broken XLSX.
+            Missing, empty or undecodable file (not UTF-8, GB18030 or UTF-16 with BOM),
+            damaged workbook.
         pipeline.errors.UnsupportedFormatError
-            No known header row in the first 10 rows; legacy ``.xls``.
+            No known header row in the first 10 rows of any sheet.
         """
         path = Path(path)
         if not path.is_file():
             raise UnreadableInputError(path, "no such file")
         profiles = load_profiles(self.aliases_path)
         candidates = [profiles[self.profile]] if self.profile else list(profiles.values())
+        self.sheets, self.skipped_sheets = [], []
         with ExitStack() as stack:
-            table = _open_table(path, candidates, stack)
-            self.name = table.profile.name
-            # Blank lines (and all-empty spreadsheet rows) are no records.
-            rows = filter(any, table.rows)
+            tables, self.skipped_sheets = _open_tables(path, candidates, stack)
+            self.name = tables[0].profile.name
             start = 0
-            while True:
-                try:
-                    chunk = _take(rows, batch_size)
-                except csv.Error as exc:
-                    raise UnreadableInputError(path, f"CSV syntax error at or after data row {start}: {exc}") from None
-                if not chunk:
-                    break
-                yield self._batch(chunk, start, table)
-                start += len(chunk)
+            for table in tables:
+                first = start
+                # Blank lines (and all-empty spreadsheet rows) are no records.
+                rows = (r for r in table.rows if any(r[1]))
+                while True:
+                    try:
+                        chunk = _take(rows, batch_size)
+                    except csv.Error as exc:
+                        raise UnreadableInputError(path, f"CSV syntax error at or after data row {start}: {exc}") from None
+                    if not chunk:
+                        break
+                    yield self._batch(chunk, start, table)
+                    start += len(chunk)
+                self.sheets.append({"sheet": table.sheet, "header_row": table.header_row,
+                                    "profile": table.profile.name, "first_record": first, "records": start - first})
 
-    def _batch(self, chunk: list[list], start: int, table: _Table) -> RawBatch:
+    def _batch(self, chunk: list[tuple[int, list]], start: int, table: _Table) -> RawBatch:
         n = len(chunk)
         recs = np.arange(start, start + n)
+        rownums = pd.Series([r[0] for r in chunk], index=recs)
+        chunk = [r[1] for r in chunk]
         rejects = [raw_frame("rejects")]
         if table.strict_width:
             ragged = np.fromiter(map(len, chunk), dtype=np.int64, count=n) != table.ncols
@@ -768,16 +923,22 @@ class TabularAdapter:
             }))
             chunk = [r for r, m in zip(chunk, missing) if not m]
             cells = _Cells(chunk, recs[~missing], table.header, table.profile)
+        row_links = rownums.map(table.links) if table.links else pd.Series(None, index=rownums.index, dtype=object)
+        events, problems = _events(cells)
+        if not problems.empty:
+            rejects.append(problems)
 
         tables = {
-            "patents": _patents(cells),
+            "patents": _patents(cells, row_links),
             "priorities": _priorities(cells),
             "family_links": _rename(cells.multi("family_members"), "member_raw"),
             "parties": _parties(cells),
             "classifications": _classifications(cells),
             "citations": _rename(cells.multi("cited"), "cited_raw"),
+            "forward_citations": _rename(cells.multi("citing"), "citing_raw"),
             "npl": _rename(cells.multi("npl"), "text"),
-            "events": _events(cells),
+            "events": events,
+            "source_labels": _source_labels(cells),
             "rejects": pd.concat(rejects, ignore_index=True),
         }
         return RawBatch(n_records=n, tables={k: _in_record_order(k, v) for k, v in tables.items()})

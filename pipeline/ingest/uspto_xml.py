@@ -218,7 +218,9 @@ class _Rows:
             "rejects": raw_frame("rejects", self.rejects),
         }
         for name, rows in self.child.items():
-            tables[name] = pd.DataFrame(rows, columns=RAW_COLUMNS[name])
+            # Tuples fill the leading columns; columns added later to RAW_COLUMNS stay null.
+            width = len(rows[0]) if rows else len(RAW_COLUMNS[name])
+            tables[name] = pd.DataFrame(rows, columns=RAW_COLUMNS[name][:width]).reindex(columns=RAW_COLUMNS[name])
         batch = RawBatch(n_records=self.n_records, tables=tables)
         self._clear()
         return batch

@@ -38,6 +38,7 @@ import numpy as np
 import pandas as pd
 
 from ..errors import PatNavError
+from ..ingest.legal import legal_status as _legal_status
 
 __all__ = [
     "ScoreInputError",
@@ -101,33 +102,31 @@ def _require(df: pd.DataFrame | None, cols, table: str) -> None:
 
 # ---------------------------------------------------------------------- legal status
 
-# Checked in this order: "invalid" contains "valid", "inactive" contains "active".
-_LAPSED = r"失效|终止|撤回|驳回|放弃|无效|未缴|届满|lapse|expire|invalid|withdraw|reject|abandon|revoke|cease|inactive|dead|terminat"
-_PENDING = r"审中|实审|审查|公开|pending|examination|publish"
-_ALIVE = r"有效|授权|维持|valid|active|grant|in force|alive|patented"
-
-
 def legal_state(status: pd.Series) -> pd.Series:
-    """Legal state from free-text legal status: ``alive``, ``lapsed``, ``pending`` or null.
+    """Legal state from the vendor's legal status: ``alive``, ``lapsed``, ``pending`` or null.
 
-    Keywords (case-insensitive; when several match, lapsed beats alive beats pending):
-    lapsed — 失效 终止 撤回 驳回 放弃 无效 未缴 届满, lapse(d) expired invalid withdrawn
-    rejected abandoned revoked ceased inactive dead terminated; alive — 有效 授权 维持,
-    valid active granted "in force" alive patented; pending — 审中 实审 审查 公开, pending
-    examination published. Anything else (and null) is null: unknown, not guessed.
+    The words are read by :func:`pipeline.ingest.legal.legal_status` (vocabulary in
+    ``pipeline/ingest/legal_status.yaml``: incoPat, PatSnap, Patentics, CNIPA, Lens …):
+    in force (有效, 授权, valid, active, granted …) is ``alive``; dead (失效, 驳回, 撤回,
+    放弃, 未缴年费, 期限届满, 无效, invalid, expired, withdrawn, inactive …) is
+    ``lapsed``; pending (审中, 实质审查, 公开, pending …) and PCT applications in the
+    international phase are ``pending``. Of several status words in one cell the end of
+    life wins (失效;有效 is lapsed). Anything else (unknown words, ``-``, a PCT
+    application whose national phases are not known, null) is null: unknown, not guessed.
 
     Examples
     --------
     >>> legal_state(pd.Series(["有效", "失效", "审中", "Invalid", "Active", None, "?"])).tolist()
     ['alive', 'lapsed', 'pending', 'lapsed', 'alive', <NA>, <NA>]
     """
-    s = pd.Series(status, dtype="string")
-    low = s.str.lower()
-    out = pd.Series(pd.NA, index=s.index, dtype="string")
-    for state, pattern in (("pending", _PENDING), ("alive", _ALIVE), ("lapsed", _LAPSED)):
-        # later assignments win: lapsed over alive over pending (a status moves on)
-        out = out.mask(low.str.contains(pattern, regex=True).fillna(False).astype(bool), state)
-    return out
+    read = _legal_status(pd.Series(status))
+    st = read["status"].to_numpy(dtype=object, na_value="")
+    alive = read["alive"].to_numpy(dtype=float, na_value=np.nan)
+    out = np.full(len(st), None, dtype=object)
+    out[(st == "pending") | (st == "pct_international")] = "pending"
+    out[alive == 1] = "alive"
+    out[alive == 0] = "lapsed"
+    return pd.Series(pd.array(out, dtype="string"), index=read.index)
 
 
 # --------------------------------------------------------------------------- classes

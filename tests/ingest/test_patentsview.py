@@ -1,9 +1,14 @@
-"""PatentsView adapter: a real slice of the shared sample plus synthetic tables.
+"""PatentsView adapter: 30 real patents of the shared sample plus generated tables.
 
-Expected values were looked up in ``tests/data/patentsview/real/*.tsv`` (copied byte for
-byte from ``../shared/data/patentsview``); see ``tests/data/patentsview/README.md``.
+The real part is cut at test time from ``../shared/data/patentsview`` (see
+:func:`real_slice`): the header and every row of :data:`PATENT_IDS` in ``g_patent``,
+``g_assignee_disambiguated``, ``g_inventor_disambiguated`` and ``g_cpc_current``, and every
+location those rows refer to, byte for byte and in source order. Expected values were
+looked up in those source rows. The generated tables (made-up values attached to these
+patent ids) are ``tests/data/patentsview/synthetic``; see the README there.
 """
 
+import csv
 import shutil
 from pathlib import Path
 
@@ -14,10 +19,22 @@ from pipeline import schema
 from pipeline.errors import InputError, UnreadableInputError
 from pipeline.ingest.canonical import canonicalize
 from pipeline.ingest.patentsview import PatentsViewAdapter, is_patentsview_dir, sniff_table
+from tests.shared_data import shared_path, table_records, write_rows
 
-DATA = Path(__file__).resolve().parents[1] / "data" / "patentsview"
-REAL, SYNTHETIC = DATA / "real", DATA / "synthetic"
-N_REAL = 30
+SYNTHETIC = Path(__file__).resolve().parents[1] / "data" / "patentsview" / "synthetic"
+
+# 30 patents covering the number series (utility, D design, PP plant, RE reissue, H statutory
+# invention registration, T defensive publication), 1976-2025 grants, quoted titles (4748932
+# and 5084789 quoted twice in the source, PP12432 once with HTML entities) and the records
+# checked below (10163393, 10519222, D889892, 9999094, 6383488). In g_patent source order.
+PATENT_IDS = (
+    "3933213", "3933242", "RE28967", "3987981", "PP3999", "D243771", "T962005", "D245661",
+    "4748932", "PP6643", "5084789", "H1121", "PP12432", "6383488", "PP15914", "D529346",
+    "9225804", "9999094", "10011883", "RE47018", "10163393", "10519222", "10605538", "D889892",
+    "11117883", "11372512", "12006890", "D1095846", "12429578", "12426669",
+)
+N_REAL = len(PATENT_IDS)
+TSV = {"delimiter": "\t", "quoting": csv.QUOTE_NONE}  # one row per line, as PatentsView reads it
 
 
 def read(path, **kw):
@@ -58,20 +75,38 @@ def record_rejects_of_g_patent(rejects):
 
 
 @pytest.fixture(scope="module")
-def full(tmp_path_factory):
+def real_slice(tmp_path_factory) -> Path:
+    """The rows of :data:`PATENT_IDS` cut from ``../shared/data/patentsview`` (read-only: copy to change)."""
+    src = shared_path("patentsview")
+    folder = tmp_path_factory.mktemp("pv_real")
+    ids = set(PATENT_IDS)
+    for name in ("g_patent", "g_assignee_disambiguated", "g_inventor_disambiguated", "g_cpc_current"):
+        write_rows(src / f"{name}.tsv", folder / f"{name}.tsv", lambda r: r["patent_id"] in ids, **TSV)
+    locations = {
+        fields[-1]
+        for name in ("g_assignee_disambiguated", "g_inventor_disambiguated")
+        for fields, _ in table_records(folder / f"{name}.tsv", **TSV)[2]
+    }
+    write_rows(src / "g_location_disambiguated.tsv", folder / "g_location_disambiguated.tsv",
+               lambda r: r["location_id"] in locations, **TSV)
+    return folder
+
+
+@pytest.fixture(scope="module")
+def full(tmp_path_factory, real_slice):
     """The real slice with the synthetic application, citation, IPC and abstract tables."""
-    folder = copy(tmp_path_factory.mktemp("pv") / "full", REAL, SYNTHETIC)
+    folder = copy(tmp_path_factory.mktemp("pv") / "full", real_slice, SYNTHETIC)
     return read(folder)[1]
 
 
 @pytest.fixture
-def real(tmp_path):
-    return copy(tmp_path / "real", REAL)
+def real(tmp_path, real_slice):
+    return copy(tmp_path / "real", real_slice)
 
 
 # --------------------------------------------------------------------------- detection
 def test_sniff_table_recognises_every_header():
-    for f in [*REAL.glob("*.tsv"), *SYNTHETIC.glob("*.tsv")]:
+    for f in [*shared_path("patentsview").glob("*.tsv"), *SYNTHETIC.glob("*.tsv")]:
         assert sniff_table(f.read_text(encoding="utf-8").split("\n", 1)[0]) == f.stem
 
 
@@ -86,8 +121,9 @@ def test_sniff_table_quotes_bom_and_strangers():
 
 
 def test_is_patentsview_dir(tmp_path):
-    assert is_patentsview_dir(REAL)
-    assert not is_patentsview_dir(REAL / "g_patent.tsv")
+    real = shared_path("patentsview")  # the real folder, LICENSE included
+    assert is_patentsview_dir(real)
+    assert not is_patentsview_dir(real / "g_patent.tsv")
     (tmp_path / "LICENSE").write_text("MIT License\n")
     assert not is_patentsview_dir(tmp_path)
 
@@ -235,8 +271,8 @@ def test_counts_reconcile(full):
     assert (rej["level"] == "record").sum() == 0
 
 
-def test_canonicalize_accepts_batches(tmp_path):
-    folder = copy(tmp_path / "pv", REAL, SYNTHETIC)
+def test_canonicalize_accepts_batches(tmp_path, real_slice):
+    folder = copy(tmp_path / "pv", real_slice, SYNTHETIC)
     [batch] = PatentsViewAdapter().read(folder)
     out = canonicalize(batch, str(folder), "patentsview")
     pubs = set(out["patents"]["pub_id"])
@@ -259,8 +295,8 @@ def test_path_to_a_file_reads_its_folder(real):
     assert len(t["patents"]) == N_REAL and len(t["classifications"]) == 45
 
 
-def test_only_g_patent(tmp_path):
-    shutil.copy(REAL / "g_patent.tsv", tmp_path / "g_patent.tsv")
+def test_only_g_patent(tmp_path, real_slice):
+    shutil.copy(real_slice / "g_patent.tsv", tmp_path / "g_patent.tsv")
     batches, t = read(tmp_path)
     assert sum(b.n_records for b in batches) == N_REAL == len(t["patents"])
     assert t["parties"].empty and t["classifications"].empty
@@ -296,8 +332,8 @@ def test_malformed_rows(real):
     assert len(parties(t, "10163393", "inventor")) == 10
 
 
-def test_blank_lines_crlf_and_bad_utf8(real):
-    lines = (REAL / "g_patent.tsv").read_bytes().split(b"\n")
+def test_blank_lines_crlf_and_bad_utf8(real, real_slice):
+    lines = (real_slice / "g_patent.tsv").read_bytes().split(b"\n")
     lines.insert(3, b"")  # a blank line after the second data row
     lines[6] = lines[6].replace(b"Chrysanthemum", b"Chrysanth\xffemum")
     (real / "g_patent.tsv").write_bytes(b"\r\n".join(lines))
@@ -330,11 +366,11 @@ def test_duplicate_and_withdrawn_patents(real):
     assert len(t["patents"]) + len(rej) == N_REAL + 1
 
 
-def test_empty_file_and_header_only_g_patent(tmp_path):
+def test_empty_file_and_header_only_g_patent(tmp_path, real_slice):
     (tmp_path / "notes.tsv").write_bytes(b"")
-    header = (REAL / "g_patent.tsv").read_text(encoding="utf-8").split("\n", 1)[0]
+    header = (real_slice / "g_patent.tsv").read_text(encoding="utf-8").split("\n", 1)[0]
     (tmp_path / "g_patent.tsv").write_text(header + "\n", encoding="utf-8")
-    shutil.copy(REAL / "g_cpc_current.tsv", tmp_path / "g_cpc_current.tsv")
+    shutil.copy(real_slice / "g_cpc_current.tsv", tmp_path / "g_cpc_current.tsv")
     batches, t = read(tmp_path)
     assert [b.n_records for b in batches] == [0]
     assert t["patents"].empty
@@ -343,8 +379,8 @@ def test_empty_file_and_header_only_g_patent(tmp_path):
     assert (rej["reason"] == "no such patent in g_patent").sum() == 45
 
 
-def test_folder_without_g_patent(tmp_path):
-    shutil.copy(REAL / "g_cpc_current.tsv", tmp_path / "cpc.tsv")
+def test_folder_without_g_patent(tmp_path, real_slice):
+    shutil.copy(real_slice / "g_cpc_current.tsv", tmp_path / "cpc.tsv")
     batches, t = read(tmp_path)
     assert [b.n_records for b in batches] == [0]
     rej = t["rejects"]
@@ -353,14 +389,14 @@ def test_folder_without_g_patent(tmp_path):
     assert "no g_patent" in rej.iloc[0]["reason"]
 
 
-def test_unusable_folders_raise(tmp_path):
+def test_unusable_folders_raise(tmp_path, real_slice):
     (tmp_path / "LICENSE").write_text("MIT License\n")
     with pytest.raises(UnreadableInputError, match="no PatentsView tables"):
         list(PatentsViewAdapter().read(tmp_path))
     with pytest.raises(UnreadableInputError, match="no such file"):
         list(PatentsViewAdapter().read(tmp_path / "missing"))
-    shutil.copy(REAL / "g_patent.tsv", tmp_path / "g_patent.tsv")
-    shutil.copy(REAL / "g_patent.tsv", tmp_path / "copy.txt")
+    shutil.copy(real_slice / "g_patent.tsv", tmp_path / "g_patent.tsv")
+    shutil.copy(real_slice / "g_patent.tsv", tmp_path / "copy.txt")
     with pytest.raises(InputError, match="several files hold the g_patent table"):
         list(PatentsViewAdapter().read(tmp_path))
 
@@ -379,9 +415,9 @@ def test_batches_keep_children_with_their_patent(real):
 
 
 # --------------------------------------------------------------------------- codes
-def test_assignee_type_hints_and_locations(tmp_path):
-    shutil.copy(REAL / "g_patent.tsv", tmp_path / "g_patent.tsv")
-    header = (REAL / "g_assignee_disambiguated.tsv").read_text(encoding="utf-8").split("\n", 1)[0]
+def test_assignee_type_hints_and_locations(tmp_path, real_slice):
+    shutil.copy(real_slice / "g_patent.tsv", tmp_path / "g_patent.tsv")
+    header = (real_slice / "g_assignee_disambiguated.tsv").read_text(encoding="utf-8").split("\n", 1)[0]
     rows = [  # synthetic: patent, seq, id, first, last, organization, type, location
         "10163393\t0\ta1\t\t\tAcme Corp.\t2\tl1",
         "10163393\t1\ta2\tJane\tDoe\t\t4\tl1",
@@ -393,7 +429,7 @@ def test_assignee_type_hints_and_locations(tmp_path):
         "10163393\t7\ta8\t\t\tUnassigned Holder\t1\t",
     ]
     (tmp_path / "g_assignee_disambiguated.tsv").write_text("\n".join([header, *rows]) + "\n", encoding="utf-8")
-    loc_header = (REAL / "g_location_disambiguated.tsv").read_text(encoding="utf-8").split("\n", 1)[0]
+    loc_header = (real_slice / "g_location_disambiguated.tsv").read_text(encoding="utf-8").split("\n", 1)[0]
     (tmp_path / "g_location_disambiguated.tsv").write_text(
         loc_header + "\nl1\tAustin\tTX\tUS\t30.26\t-97.74\tTravis\t48\t453\n", encoding="utf-8")
     _, t = read(tmp_path)
@@ -409,8 +445,8 @@ def test_assignee_type_hints_and_locations(tmp_path):
     assert first[["city", "province", "country", "address_raw"]].tolist() == ["Austin", "TX", "US", "Austin, TX, US"]
 
 
-def test_brief_summary_fills_only_missing_abstracts(tmp_path):
-    copy(tmp_path, REAL, SYNTHETIC)
+def test_brief_summary_fills_only_missing_abstracts(tmp_path, real_slice):
+    copy(tmp_path, real_slice, SYNTHETIC)
     (tmp_path / "g_brf_sum_text_2018.tsv").write_text(
         "patent_id\tsummary_text\n10163393\tSynthetic summary A\n9999094\tSynthetic summary B\n", encoding="utf-8")
     _, t = read(tmp_path)

@@ -1,12 +1,12 @@
 """Table-export adapter: real Lens.org rows field by field, Chinese exports, hostile input.
 
-Lens expectations were read from the source rows of ../shared/data/lens (the slices in
-tests/data/lens keep the header byte-exact and whole rows: data rows 0, 1, 2, 17, 37 …
-of drones_fulltext_families_5884.csv and 0, 1, 2, 7, 31 … of
-drones_tac_1695_cleaned.csv), not from the adapter.
+The Lens rows are cut at test time from ../shared/data/lens (see :func:`lens_files`): the
+header and the data rows :data:`LENS_ROWS` of drones_fulltext_families_5884.csv and
+:data:`LENS_CLEANED_ROWS` of drones_tac_1695_cleaned.csv, byte-exact and in source order.
+Lens expectations were read from those source rows, not from the adapter.
 
-The Chinese fixtures in tests/data/cn are SYNTHETIC bibliography around real titles
-and abstracts (scripts/make_cn_fixtures.py; data/sample/cn/README.md); their
+The Chinese fixtures in tests/data/cn are GENERATED: synthetic bibliography around real
+titles and abstracts (scripts/make_cn_fixtures.py; data/sample/cn/README.md); their
 expectations are read from the files with the csv module, independently of the adapter.
 """
 
@@ -24,15 +24,29 @@ from pipeline.ingest.base import RAW_COLUMNS
 from pipeline.ingest.canonical import canonicalize
 from pipeline.ingest.normalize import parse_dates
 from pipeline.ingest.tabular import HEADERS_YAML, TabularAdapter, header_key, sniff
+from tests.shared_data import shared_path, write_rows
 
 DATA = Path(__file__).resolve().parents[1] / "data"
-LENS = DATA / "lens" / "drones_fulltext_families_slice.csv"
-LENS_CLEANED = DATA / "lens" / "drones_tac_cleaned_slice.csv"
 CN = DATA / "cn"
 CN_UTF8 = CN / "cn_tiny_synthetic_biblio_title_utf8bom.csv"
 CN_GBK = CN / "cn_tiny_synthetic_biblio_gbk.csv"
 CN_XLSX = CN / "cn_tiny_synthetic_biblio_title.xlsx"
 SAMPLE_CN = DATA.parents[1] / "data" / "sample" / "cn"
+
+# 0-based data rows of the real Lens files taken by the tests: 40 rows of the full export
+# (among them AT 556755 T, US 4299483 A, CN 101822226 A, WO 2000/001198 A1, US D532742 S1,
+# US H000485 H, CA 783996 A, EP 0259054 B9 20031217 and US 6821515 B1, whose Non-Patent
+# Citations cell is the file's longest) and 36 of the cleaned file (among them AT 556755 T,
+# BE 905621 A1 and EP 0352536 B1); 23 publications are in both.
+LENS_ROWS = (
+    0, 1, 2, 17, 37, 38, 39, 70, 73, 80, 81, 363, 364, 365, 366, 567, 696, 697, 702, 703,
+    732, 791, 815, 817, 818, 927, 928, 1043, 1287, 1288, 1387, 1388, 2775, 2975, 2976, 2978,
+    2979, 2980, 2981, 5518,
+)
+LENS_CLEANED_ROWS = (
+    0, 1, 2, 7, 31, 32, 33, 63, 66, 73, 74, 353, 354, 355, 404, 570, 571, 575, 576, 606,
+    665, 689, 690, 691, 692, 693, 694, 695, 696, 723, 768, 769, 917, 919, 920, 921,
+)
 
 CN_HEADER = ["公开（公告）号", "标题", "申请（专利权）人", "申请日", "IPC"]
 
@@ -80,18 +94,30 @@ def split(cell: str) -> list[str]:
 
 # --------------------------------------------------------------------------- Lens
 @pytest.fixture(scope="module")
-def lens():
-    return read(LENS)
+def lens_files(tmp_path_factory) -> dict[str, Path]:
+    """The Lens rows of the tests, cut from ../shared/data/lens into a temporary folder."""
+    out = tmp_path_factory.mktemp("lens")
+    return {
+        "full": write_rows(shared_path("lens", "drones_fulltext_families_5884.csv"),
+                           out / "drones_fulltext_families_rows.csv", LENS_ROWS),
+        "cleaned": write_rows(shared_path("lens", "drones_tac_1695_cleaned.csv"),
+                              out / "drones_tac_cleaned_rows.csv", LENS_CLEANED_ROWS),
+    }
 
 
 @pytest.fixture(scope="module")
-def cleaned():
-    return read(LENS_CLEANED)
+def lens(lens_files):
+    return read(lens_files["full"])
 
 
-def test_lens_profile_and_counts(lens):
+@pytest.fixture(scope="module")
+def cleaned(lens_files):
+    return read(lens_files["cleaned"])
+
+
+def test_lens_profile_and_counts(lens_files, lens):
     tables, batches, adapter = lens
-    assert sniff(LENS) == "lens" and adapter.name == "lens"
+    assert sniff(lens_files["full"]) == "lens" and adapter.name == "lens"
     assert sum(b.n_records for b in batches) == 40
     assert len(tables["patents"]) == 40 and tables["rejects"].empty
     assert tables["patents"]["rec"].tolist() == list(range(40))
@@ -184,9 +210,9 @@ def test_lens_odd_real_records(lens):
     assert of(tables["parties"], rec_of(tables, "US H000485 H")).empty
 
 
-def test_lens_longest_npl_cell_is_split(lens):
+def test_lens_longest_npl_cell_is_split(lens_files, lens):
     tables, _, _ = lens
-    with open(LENS, encoding="utf-8", newline="") as fh:
+    with open(lens_files["full"], encoding="utf-8", newline="") as fh:
         rows = list(csv.DictReader(fh))
     longest = max(rows, key=lambda r: len(r["Non-Patent Citations"]))
     items = longest["Non-Patent Citations"].split(";;")
@@ -195,16 +221,16 @@ def test_lens_longest_npl_cell_is_split(lens):
     assert npl["text"].tolist() == [i.strip() for i in items if i.strip()]
 
 
-def test_lens_canonicalises_every_record(lens):
+def test_lens_canonicalises_every_record(lens_files, lens):
     tables, batches, adapter = lens
-    out = canonicalize(batches[0], LENS.name, adapter.name)
+    out = canonicalize(batches[0], lens_files["full"].name, adapter.name)
     rejected = out["rejects"].query("level == 'record'")
     assert len(out["patents"]) + len(rejected) == 40
 
 
-def test_lens_cleaned_profile_and_counts(cleaned):
+def test_lens_cleaned_profile_and_counts(lens_files, cleaned):
     tables, batches, adapter = cleaned
-    assert sniff(LENS_CLEANED) == "lens_cleaned" and adapter.name == "lens_cleaned"
+    assert sniff(lens_files["cleaned"]) == "lens_cleaned" and adapter.name == "lens_cleaned"
     assert sum(b.n_records for b in batches) == 36 and tables["rejects"].empty
 
 
@@ -247,9 +273,9 @@ def test_lens_cleaned_priority_dates_never_paired_by_position(cleaned):
     assert sorted(ep.loc[ep["number_raw"].isna(), "date_raw"]) == ["19880720", "19880730"]
 
 
-def test_lens_cleaned_earliest_priority_survives_canonicalisation(cleaned):
+def test_lens_cleaned_earliest_priority_survives_canonicalisation(lens_files, cleaned):
     tables, batches, adapter = cleaned
-    out = canonicalize(batches[0], LENS_CLEANED.name, adapter.name)
+    out = canonicalize(batches[0], lens_files["cleaned"].name, adapter.name)
     p = out["patents"].set_index("pub_id")
     assert p.loc["AT556755T", "earliest_priority_date"] == pd.Timestamp("2010-03-11")
     assert p.loc["EP0352536B1", "earliest_priority_date"] == pd.Timestamp("1988-07-20")
@@ -409,7 +435,7 @@ def test_cn_samples_ingest_cleanly():
 
 def test_xlsx_dates_pass_through_as_datetimes(cn):
     p = cn[CN_XLSX.name][0]["patents"]
-    assert all(isinstance(v, dt.datetime) for v in p["app_date"])
+    assert all(isinstance(v, dt.date) for v in p["app_date"])  # date cells stay dates, not text
     assert p["cited_by_count"].map(type).eq(str).all()  # numbers read as their text
 
 
@@ -436,7 +462,9 @@ def test_xlsx_formula_cells_keep_their_text_and_are_not_evaluated(tmp_path):
     path = tmp_path / "formula.xlsx"
     wb.save(path)
     tables, _, _ = read(path)
-    assert tables["patents"]["title"].tolist() == FORMULAS + ["=1+1"]
+    # No cached values (written by a library): a formula reads as its text, except a
+    # HYPERLINK, which reads as the text it shows (here its URL); nothing is evaluated.
+    assert tables["patents"]["title"].tolist() == FORMULAS[:4] + ["http://x", "=1+1"]
     last = tables["patents"].iloc[-1]
     assert (last["app_date"], values(of(tables["parties"], 5)["name_raw"])) == ("=TODAY()", ["=A1"])
 
@@ -503,14 +531,14 @@ def test_absurdly_long_field_does_not_crash(tmp_path):
     assert tables["patents"]["abstract"].str.len().tolist() == [len(long_text)]
 
 
-def test_renamed_files_are_detected_from_content(tmp_path):
+def test_renamed_files_are_detected_from_content(lens_files, tmp_path):
     as_xlsx = shutil.copy(CN_UTF8, tmp_path / "export.xlsx")
     as_csv = shutil.copy(CN_XLSX, tmp_path / "export.csv")
     assert sniff(as_xlsx) == sniff(as_csv) == "cn_export"
     for path in (as_xlsx, as_csv):
         tables, batches, _ = read(path)
         assert sum(b.n_records for b in batches) == 10 and tables["rejects"].empty
-    lens_txt = shutil.copy(LENS, tmp_path / "lens.xlsx")
+    lens_txt = shutil.copy(lens_files["full"], tmp_path / "lens.xlsx")
     assert sniff(lens_txt) == "lens"
 
 
@@ -519,10 +547,11 @@ def test_not_an_export(tmp_path):
     assert sniff(path) is None
     with pytest.raises(UnsupportedFormatError, match="no header row"):
         list(TabularAdapter().read(path))
-    ole = tmp_path / "old.xls"
+    ole = tmp_path / "old.xls"  # an OLE2 container that is no workbook
     ole.write_bytes(b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" + b"\0" * 600)
-    with pytest.raises(UnsupportedFormatError, match="legacy Excel"):
-        sniff(ole)
+    assert sniff(ole) is None
+    with pytest.raises(UnreadableInputError, match="cannot open as a XLS workbook"):
+        list(TabularAdapter().read(ole))
     with pytest.raises(UnreadableInputError, match="empty"):
         list(TabularAdapter().read(write_csv(tmp_path / "empty.csv", [])))
 

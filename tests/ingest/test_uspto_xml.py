@@ -1,7 +1,8 @@
 """USPTO red-book XML v4.x adapter: real records field by field, hostile input, streaming.
 
-Expected values were read from the source XML of each named record (tests/data/uspto,
-cut byte-exact from ../shared/data; see the README there), not from the adapter.
+The real records are read from ../shared/data; single documents are cut from the weekly
+files at test time, byte-exact (see :func:`uspto`). Expected values were read from the
+source XML of each named record, not from the adapter.
 """
 
 import re
@@ -14,13 +15,33 @@ import pytest
 from pipeline.errors import UnreadableInputError
 from pipeline.ingest.base import RAW_COLUMNS
 from pipeline.ingest.uspto_xml import UsptoXmlAdapter, sniff
+from tests.shared_data import shared_path, write_xml_documents
 
-USPTO = Path(__file__).resolve().parents[1] / "data" / "uspto"
-V40_GRANT = USPTO / "ipg050104_US06837544.xml"
-V43_SLICE = USPTO / "ipg130416_first3.xml"  # USD0680087, USD0680199, US08418361
-V42_DESIGN = USPTO / "ipg120327_D0656308.xml"
-V40_APPLICATION = USPTO / "xmlApp2004_US20050004437A1.xml"
-SEQUENCE = USPTO / "ipg130416_seq_US08420317.xml"
+# name -> (file under ../shared/data, 0-based documents cut from it; None: the whole file)
+SOURCES = {
+    # grant v4.0 (2005), utility, IPC edition 7, DE priorities, PCT, 17 patent + 3 NPL citations
+    "V40_GRANT": ("uspto-xml/ipgxml__ipg050104.small.xml", [14]),
+    # grants v4.3 (2013): designs USD0680087, USD0680199 and utility US08418361 (bytes 0-83640)
+    "V43_SLICE": ("uspto-xml/ipgxml__ipg130416.small.xml", [0, 1, 2]),
+    # grant v4.2 (2012), design USD0656308
+    "V42_DESIGN": ("uspto-xml/xml__ipg120327.196.xml", [12]),
+    # pre-grant application v4.0 (2005), US20050004437A1
+    "V40_APPLICATION": ("uspto-formats/xmlApp2004__US20050004437A1.xml", None),
+    # a sequence-cwu sequence listing (not a patent), US08420317
+    "SEQUENCE": ("uspto-xml/ipgxml__ipg130416.small.xml", [14]),
+}
+ALL = list(SOURCES)  # 7 documents: 6 patents and the sequence listing
+
+
+@pytest.fixture(scope="module")
+def uspto(tmp_path_factory) -> dict[str, Path]:
+    """Each of :data:`SOURCES` as a file: the shared file itself, or its documents cut to a temporary file."""
+    out = tmp_path_factory.mktemp("uspto")
+    paths = {}
+    for name, (rel, docs) in SOURCES.items():
+        src = shared_path(*rel.split("/"))
+        paths[name] = src if docs is None else write_xml_documents(src, docs, out / f"{name.lower()}.xml")
+    return paths
 
 
 def read(path, **kw) -> tuple[dict[str, pd.DataFrame], list]:
@@ -55,9 +76,9 @@ def grant(title: str, doctype: str = "", number: str = "07000001") -> str:
 
 
 # --------------------------------------------------------------------------- sniff
-@pytest.mark.parametrize("path", [V40_GRANT, V43_SLICE, V42_DESIGN, V40_APPLICATION, SEQUENCE])
-def test_sniff_recognises_v4_documents(path):
-    assert sniff(path.read_bytes()[:65_536]) == "uspto_xml"
+@pytest.mark.parametrize("name", ALL)
+def test_sniff_recognises_v4_documents(uspto, name):
+    assert sniff(uspto[name].read_bytes()[:65_536]) == "uspto_xml"
 
 
 @pytest.mark.parametrize(
@@ -75,8 +96,8 @@ def test_sniff_rejects_other_content(head):
 
 
 # --------------------------------------------------------------------------- real records
-def test_us06837544_v40_2005_utility_grant():
-    t, batches = read(V40_GRANT)
+def test_us06837544_v40_2005_utility_grant(uspto):
+    t, batches = read(uspto["V40_GRANT"])
     assert [b.n_records for b in batches] == [1]
     p = t["patents"].iloc[0]
     assert (p.rec, p.row, p.offset) == (0, 0, 0)
@@ -127,8 +148,8 @@ def test_us06837544_v40_2005_utility_grant():
     assert t["rejects"].empty
 
 
-def test_us08418361_v43_2013_utility_grant_with_npl():
-    t, _ = read(V43_SLICE)
+def test_us08418361_v43_2013_utility_grant_with_npl(uspto):
+    t, _ = read(uspto["V43_SLICE"])
     p = t["patents"]
     assert p["pub_raw"].tolist() == ["D0680087", "D0680199", "08418361"]
     r = p.iloc[2]
@@ -166,8 +187,8 @@ def test_us08418361_v43_2013_utility_grant_with_npl():
     assert npl.iloc[0].category_raw == "cited by applicant"
 
 
-def test_usd0680087_usd0680199_v43_design_grants():
-    t, _ = read(V43_SLICE)
+def test_usd0680087_usd0680199_v43_design_grants(uspto):
+    t, _ = read(uspto["V43_SLICE"])
     p = t["patents"].iloc[:2]
     assert p["title"].tolist() == ["Television set", "Faucet spout"]
     assert p["kind"].tolist() == ["S1", "S1"]
@@ -185,8 +206,8 @@ def test_usd0680087_usd0680199_v43_design_grants():
     assert (inv.name_raw, inv.province, inv.address_raw) == ("Celine Kwok", "IN", "Indianapolis, IN, US")
 
 
-def test_usd0656308_v42_design_grant():
-    t, _ = read(V42_DESIGN)
+def test_usd0656308_v42_design_grant(uspto):
+    t, _ = read(uspto["V42_DESIGN"])
     p = t["patents"].iloc[0]
     assert (p.pub_raw, p.kind, p.app_raw, p.app_date, p.pub_date) == ("D0656308", "S1", "29379369", "20101118", "20120327")
     assert p.patent_type_hint == "design"
@@ -202,8 +223,8 @@ def test_usd0656308_v42_design_grant():
     assert (ci.iloc[0].cited_raw, ci.iloc[0].cited_kind, ci.iloc[0].category_raw) == ("D621603", "S", "cited by examiner")
 
 
-def test_us20050004437a1_v40_application():
-    t, _ = read(V40_APPLICATION)
+def test_us20050004437a1_v40_application(uspto):
+    t, _ = read(uspto["V40_APPLICATION"])
     p = t["patents"].iloc[0]
     assert (p.pub_raw, p.kind, p.app_raw, p.app_date, p.pub_date) == ("20050004437", "A1", "10830857", "20040423", "20050106")
     assert pd.isna(p.grant_date)  # an application is not granted
@@ -217,8 +238,8 @@ def test_us20050004437a1_v40_application():
     assert t["citations"].empty
 
 
-def test_us08420317_sequence_listing_is_rejected_not_a_patent():
-    t, batches = read(SEQUENCE)
+def test_us08420317_sequence_listing_is_rejected_not_a_patent(uspto):
+    t, batches = read(uspto["SEQUENCE"])
     assert batches[0].n_records == 1 and t["patents"].empty
     r = t["rejects"].iloc[0]
     assert (r.row, r.offset, r.record_id, r.level) == (0, 0, "08420317", "record")
@@ -226,9 +247,9 @@ def test_us08420317_sequence_listing_is_rejected_not_a_patent():
     assert pd.isna(r.field) and r.raw_value.startswith('<?xml version="1.0"')
 
 
-def test_offsets_point_at_each_documents_declaration():
-    data = V43_SLICE.read_bytes()
-    t, _ = read(V43_SLICE)
+def test_offsets_point_at_each_documents_declaration(uspto):
+    data = uspto["V43_SLICE"].read_bytes()
+    t, _ = read(uspto["V43_SLICE"])
     offsets = t["patents"]["offset"].tolist()
     assert offsets == [0, 35488, 42780]
     for off, number in zip(offsets, t["patents"]["pub_raw"]):
@@ -273,9 +294,9 @@ def test_billion_laughs_is_not_expanded(tmp_path):
     assert t["rejects"]["reason"].str.startswith("malformed XML").all()
 
 
-def test_truncated_middle_document_is_one_reject(tmp_path):
-    data = V43_SLICE.read_bytes()
-    second, third = 35488, 42780  # offsets of documents 1 and 2 in the slice
+def test_truncated_middle_document_is_one_reject(uspto, tmp_path):
+    data = uspto["V43_SLICE"].read_bytes()
+    second, third = 35488, 42780  # offsets of documents 1 and 2 (also in the weekly file: 0-2 are its first)
     f = tmp_path / "cut.xml"
     f.write_bytes(data[:second] + data[second:second + 3000] + data[third:])
     t, batches = read(f)
@@ -333,9 +354,9 @@ def test_oversize_document_is_rejected_without_holding_it(tmp_path):
 
 
 # --------------------------------------------------------------------------- streaming
-def test_concatenated_file_streams_in_batches(tmp_path):
-    # every test slice (7 documents) concatenated, the whole 10 times
-    one = b"".join(p.read_bytes() for p in (V40_GRANT, V43_SLICE, V42_DESIGN, V40_APPLICATION, SEQUENCE))
+def test_concatenated_file_streams_in_batches(uspto, tmp_path):
+    # every test document (7) concatenated, the whole 10 times
+    one = b"".join(uspto[name].read_bytes() for name in ALL)
     f = tmp_path / "x10.xml"
     f.write_bytes(one * 10)
     reader = UsptoXmlAdapter().read(f, batch_size=50)
@@ -354,8 +375,8 @@ def test_concatenated_file_streams_in_batches(tmp_path):
     assert patents["offset"].tolist() == [k * len(one) + o for k in range(10) for o in in_one]
 
 
-def test_weekly_file_10x_streams(shared_data, tmp_path):
-    weekly = shared_data / "uspto-xml" / "ipgxml__ipg130416.small.xml"
+def test_weekly_file_10x_streams(tmp_path):
+    weekly = shared_path("uspto-xml", "ipgxml__ipg130416.small.xml")
     f = tmp_path / "weekly_x10.xml"
     data = weekly.read_bytes()
     f.write_bytes(data * 10)
@@ -366,8 +387,8 @@ def test_weekly_file_10x_streams(shared_data, tmp_path):
 
 
 # --------------------------------------------------------------------------- the real corpus
-def test_every_real_document_is_accounted_for(shared_data):
-    for path in sorted((shared_data / "uspto-xml").glob("*.xml")):
+def test_every_real_document_is_accounted_for():
+    for path in sorted(shared_path("uspto-xml").glob("*.xml")):
         data = path.read_bytes()
         n_docs = len(re.findall(rb"<\?xml\s", data)) or 1  # xml__basic.xml has no declaration
         t, batches = read(path)
@@ -376,8 +397,8 @@ def test_every_real_document_is_accounted_for(shared_data):
         assert not t["rejects"]["reason"].str.startswith("malformed").any(), path.name
 
 
-def test_us08927118_v45_2014_cpc(shared_data):
-    t, _ = read(shared_data / "uspto-formats" / "xml2014__US08927118.xml")
+def test_us08927118_v45_2014_cpc():
+    t, _ = read(shared_path("uspto-formats", "xml2014__US08927118.xml"))
     c = t["classifications"]
     cpc = c[c.scheme == "CPC"]
     assert len(cpc) == 14 and cpc["seq"].tolist() == list(range(14))
