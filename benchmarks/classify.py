@@ -4,12 +4,16 @@
                                   [--predict-zh 5000] [--model-out models/text.skops]
     python benchmarks/classify.py --evaluate      # the evaluation figures (≈ 15 min)
 
-Data (all real, from ../shared/data and the bundled sample):
+Data (all real, from ../shared/data):
 
-* training set — the canonical tables of the bundled sample (``data/interim/canonical``,
-  or ingested on the fly) plus the USPTO XML slices of ``../shared/data/uspto-xml``
-  (the only real English records with abstracts), labelled by the taxonomy rules; plus
-  the IPC titles in both languages. The CN sample is left out: its codes are synthetic.
+* training set — the canonical tables of the ingest stage (``data/interim/canonical``, or
+  the inputs of params.yaml ``ingest.input`` under ../shared/data ingested on the fly) plus
+  the USPTO XML slices of ``../shared/data/uspto-xml`` (the only real English records with
+  abstracts), labelled by the taxonomy rules; plus the IPC titles in both languages
+  (``../shared/data/ipc``). Records from Chinese exports (``cn_export``) are left out, so
+  that Chinese is learnt from IPC titles and taxonomy keywords only (section C).
+* Chinese dev set — the project's hand-labelled real Chinese texts, params.yaml
+  ``train.cn_dev`` (``../shared/data/cn-text/cn_dev_labelled.csv``).
 * English prediction input — the title + abstract of the real USPTO grants, **replicated**
   to ``--predict-en`` texts; Chinese — title + abstract (KPPatent-ZH ``test_data_TAC``)
   and abstracts (``data_A``), **replicated** to ``--predict-zh`` texts.
@@ -43,7 +47,7 @@ sys.path.insert(0, str(ROOT))
 
 
 def load_records():
-    """Real records with codes: the bundled sample's canonical tables + shared USPTO XML."""
+    """Real records with codes: the ingest stage's canonical tables + shared USPTO XML."""
     import pandas as pd
 
     from pipeline.ingest.run import ingest
@@ -52,13 +56,15 @@ def load_records():
     if (canon / "patents.parquet").is_file():
         sample = {t: pd.read_parquet(canon / f"{t}.parquet") for t in ("patents", "classifications")}
     else:
-        sample = ingest([ROOT / "data" / "sample"]).tables
+        ing = params()["ingest"]  # the ingest stage's inputs, under ../shared/data
+        sample = ingest([ROOT / i for i in ing.input], limits=ing.limits, batch_size=ing.batch_size,
+                        relative_to=ROOT, skip=ing.skip).tables
     xml = ingest([SHARED / "uspto-xml"]).tables
     p = pd.concat([sample["patents"], xml["patents"]], ignore_index=True).drop_duplicates("pub_id")
     c = pd.concat([sample["classifications"], xml["classifications"]], ignore_index=True)
     c = c.drop_duplicates(["pub_id", "scheme", "symbol"])
-    synthetic = p["sources"].astype(str).str.contains("cn_export")
-    return p[~synthetic], c[c["pub_id"].isin(p.loc[~synthetic, "pub_id"])]
+    cn_export = p["sources"].astype(str).str.contains("cn_export")
+    return p[~cn_export], c[c["pub_id"].isin(p.loc[~cn_export, "pub_id"])]
 
 
 def training_set(**kw):
@@ -89,10 +95,18 @@ def chinese_texts() -> list[str]:
     return out
 
 
+def params() -> dict:
+    """The project's params.yaml, as the pipeline reads it."""
+    from pipeline.config import load_params
+
+    return load_params(ROOT / "params.yaml")
+
+
 def dev_set():
+    """The hand-labelled Chinese dev set: params.yaml ``train.cn_dev`` (in ../shared/data/cn-text)."""
     import pandas as pd
 
-    dev = pd.read_csv(ROOT / "tests" / "data" / "classify" / "cn_dev_labelled.csv")
+    dev = pd.read_csv(ROOT / params()["train"].cn_dev)
     dev["text"] = dev["title"] + "\n" + dev["abstract"].fillna("")
     dev["lang"] = "zh"
     return dev
@@ -301,9 +315,9 @@ def evaluation(args) -> None:
         report(f"B, test source {src}", model_b, test_b[test_b["source"] == src], ci=False)
 
     # C. Chinese dev set (hand-labelled real text) with the production model.
-    print("=== C. Chinese: hand-labelled dev set (tests/data/classify/cn_dev_labelled.csv; 200 random + 55 enriched "
-          "records); model trained on all records + IPC titles + keywords. No real Chinese record with codes "
-          "exists: Chinese is learnt from Chinese IPC titles and taxonomy keywords only")
+    print("=== C. Chinese: hand-labelled dev set (../shared/data/cn-text/cn_dev_labelled.csv; 200 random + 55 "
+          "enriched records); model trained on all records + IPC titles + keywords. Chinese-export records are "
+          "left out of training: Chinese is learnt from Chinese IPC titles and taxonomy keywords only")
     oof_all = oof_probabilities(ts)
     th_en = best_thresholds(ts.loc[oof_all.index], oof_all)
     print("English thresholds (out-of-fold, all real records):", th_en, "\n")
@@ -345,7 +359,7 @@ def main() -> None:
     ap.add_argument("--last-train-year", type=int, default=2012, help="year hold-out boundary (--evaluate)")
     args = ap.parse_args()
     print(machine_line())
-    print("inputs: real records from the bundled sample and ../shared/data; "
+    print("inputs: real records from ../shared/data; "
           "every 'REPLICATED' figure repeats real texts (not new data)\n")
     evaluation(args) if args.evaluate else speed(args)
 

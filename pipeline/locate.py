@@ -54,6 +54,7 @@ import numpy as np
 import pandas as pd
 
 from .errors import InputError, PatNavError, UnreadableInputError
+from .frames import join_by
 from .ingest.normalize import normalize_names, parse_cn_addresses, to_halfwidth
 
 __all__ = [
@@ -150,8 +151,10 @@ def _admin() -> dict:
         if len(d) >= 3:
             tokens.setdefault(d, []).append((p, c, d))
     by_prov: dict[str, list[tuple]] = {}
+    places: dict[str, list[tuple]] = {}
     for p, c, d in districts:
         by_prov.setdefault(p, []).append((c, d))
+        places.setdefault(d, []).append((p, c))
 
     def alternation(words):
         return "|".join(re.escape(w) for w in sorted(words, key=lambda w: (-len(w), w)))
@@ -162,9 +165,10 @@ def _admin() -> dict:
         "tokens": tokens,
         "city_short": {k: v for k, v in city_short.items() if len(v) == 1},
         "districts": by_prov,
-        "district_places": {d: [(p, c) for p, c, dd in districts if dd == d] for _, _, d in districts},
+        "district_places": places,
         "lead_re": re.compile("^(?:" + alternation(list(provs.values()) + list(short)) + ")"),
         "scan_re": re.compile(alternation(tokens)),
+        "short_re": re.compile(alternation(short)),
         "after_org_re": re.compile(r"(?:大学|学院|公司|集团|研究院|研究所|中心|局|厂|医院|银行)("
                                    + alternation(list(short) + list(city_short)) + ")"),
         "bracket_re": re.compile(r"[(（]\s*(" + alternation(list(short) + list(provs.values())
@@ -233,7 +237,8 @@ _BRANCH_END = re.compile(
     r"(?:分公司|分厂|办事处|经营部|支公司|营业部|分行|支行|分理处|服务部|门市部|分店|支局|邮政所|营业所"
     r"|分社|分所|分院|分中心|工作站)$"
 )
-_ORG_WORD = re.compile(r"有限责任公司|股份有限公司|有限公司|公司|集团|厂|局|大学|学院|研究院|研究所|银行|医院")
+_SUFFIX_CHARS = re.compile(r"[省市区县州盟旗]|地区|林区")
+_ORG_WORD = re.compile(r"有限责任公司|股份有限公司|有限公司|公司|集团|厂|局|大学|学院|研究院|研究所|银行|医院|中心|部")
 
 
 def _branch_part(text: str) -> str:
@@ -254,7 +259,7 @@ def _name_place(raw: str) -> tuple | None:
     if m:
         p = _province_full(m.group(0))
         found.append((0, m.end(), [(p, p if p in _MUNICIPALITIES else None, None)], False))
-    for m in adm["bracket_re"].finditer(text):
+    for m in (adm["bracket_re"].finditer(text) if ("(" in text or "（" in text) else ()):
         word = m.group(1)
         p = _province_full(word)
         if p:
@@ -262,25 +267,24 @@ def _name_place(raw: str) -> tuple | None:
         else:
             cands = adm["city_short"].get(word) or adm["tokens"].get(word, [])
         found.append((m.start(1), m.end(1), cands, False))
-    for m in adm["scan_re"].finditer(text):
+    for m in (adm["scan_re"].finditer(text) if _SUFFIX_CHARS.search(text) else ()):
         cands = adm["tokens"][m.group(0)]
         found.append((m.start(), m.end(), cands, cands[0][2] is not None))
-    # A place right after an organisation word names a unit elsewhere (北京理工大学重庆创新中心).
-    for m in adm["after_org_re"].finditer(text):
-        word = m.group(1)
-        p = _province_full(word)
-        cands = [(p, None, None)] if p else adm["city_short"].get(word, [])
-        found.append((m.start(1), m.end(1), cands, False))
+    spans = [(a, b) for a, b, _, _ in found]
     if not found:
         return None
     prov = city = dist = None
+    two_districts = False
     evidence = []
     for start, end, cands, is_district in sorted(found, key=lambda f: (f[0], -f[1])):
         ok = [(p, c, d) for p, c, d in cands
               if (prov is None or p == prov) and (city is None or c is None or c == city)]
         if is_district:
-            if len(ok) != 1 or (dist is not None and ok[0][2] != dist):
-                continue  # ambiguous (江北区 alone) or not in the named province: proves nothing
+            if prov is None or len(ok) != 1:
+                continue  # no province or city named before it, or not in it: proves nothing
+            if dist is not None and ok[0][2] != dist:
+                two_districts = True
+                continue
         elif not ok:
             return None  # two provinces or cities named
         elif len(ok) > 1:
@@ -290,6 +294,22 @@ def _name_place(raw: str) -> tuple | None:
         evidence.append(text[start:end])
     if prov is None:
         return None
+    # Only a lead or bracketed short name: another province named anywhere makes it doubtful
+    # (北京城建重庆地产, 上海大众汽车重庆中汽销售服务).
+    if not any(e.endswith(("省", "市", "区", "县", "州", "盟", "旗")) or e in adm["tokens"] for e in evidence):
+        for m in adm["short_re"].finditer(text):
+            if not any(a <= m.start() < b for a, b in spans) and adm["short"][m.group(0)] != prov:
+                return None
+    # A place right after an organisation word names where a unit of it is
+    # (北京理工大学重庆创新中心): the name then proves nothing unless that place agrees.
+    for m in adm["after_org_re"].finditer(text):
+        word = m.group(1)
+        p = _province_full(word)
+        places = [(p, None)] if p else [(pp, cc) for pp, cc, _ in adm["city_short"].get(word, [])]
+        if not any(pp == prov and (cc is None or city is None or cc == city) for pp, cc in places):
+            return None
+    if two_districts:
+        dist = None
     return prov, city, dist, "".join(dict.fromkeys(evidence))
 
 
@@ -665,6 +685,12 @@ def _str(s) -> pd.Series:
     return pd.Series(s, dtype="string")
 
 
+def _member(values: pd.Series, keys) -> pd.Series:
+    """Whether each of ``values`` is one of ``keys`` (a hash lookup; fast for large key sets)."""
+    keys = pd.Index(pd.Series(keys, dtype="string").dropna().unique())
+    return pd.Series(keys.get_indexer(pd.Series(values, dtype="string")) >= 0, index=values.index)
+
+
 def _top(df: pd.DataFrame, by: str, col: str) -> pd.Series:
     """Most frequent non-null ``col`` per ``by`` (ties: the alphabetically first)."""
     d = df.loc[df[col].notna(), [by, col]]
@@ -692,7 +718,7 @@ def _agree(hits: pd.DataFrame, by: str) -> pd.DataFrame:
         "province": first["province"].where(p_ok),
         "city": first["city"].where(c_ok),
         "district": first["district"].where(d_ok),
-        "zone": first["zone"].where(p_ok & (nun["zone"] <= 1)),
+        "zone": first["zone"].where(d_ok & (nun["zone"] <= 1)),
     }).astype("string")
     conflict = np.select([~p_ok, ~c_ok, ~d_ok], ["province", "city", "district"], "")
     out["conflict"] = pd.Series(conflict, index=out.index, dtype="string").replace("", pd.NA)
@@ -853,8 +879,7 @@ def _fuzzy_route(g: pd.DataFrame, q: pd.DataFrame, mt: pd.DataFrame, accept: Ite
     rows = rows.sort_values(["gk", "register", "row"], kind="stable").drop_duplicates(["gk", "register", "row"])
     if rows.empty:
         return
-    desc = pd.Series(_describe(rows, rows["score"] / 100).to_numpy(), index=rows["gk"].to_numpy())
-    cand_text = desc.groupby(level=0).agg("; ".join)
+    cand_text = join_by(rows["gk"], _describe(rows, rows["score"] / 100), "; ", sort=False).astype("string")
     nkeys = rows.groupby("gk")["cand"].nunique()
     firsts = rows.drop_duplicates("gk").set_index("gk")
     score = (firsts["score"] / 100).astype("Float64")
@@ -867,7 +892,7 @@ def _fuzzy_route(g: pd.DataFrame, q: pd.DataFrame, mt: pd.DataFrame, accept: Ite
     g.loc[single.index[single], "s_fuzzy"] = score.loc[single.index[single]]
     yes = accepted.index[accepted]
     if len(yes):
-        _fill(g, _agree(rows[rows["gk"].isin(yes)], "gk"), "fuzzy_accepted")
+        _fill(g, _agree(rows[_member(rows["gk"], yes)], "gk"), "fuzzy_accepted")
     no = accepted.index[~accepted]
     g.loc[no, "candidates"] = cand_text.reindex(no)
     _add_note(g, single.index[~single], "fuzzy: several candidates tie at the best score")
@@ -989,8 +1014,7 @@ def locate(
     names = _top(p, "gk", "name_raw")
     g = pd.DataFrame(index=pd.Index(sorted(p["gk"].unique()), name="gk", dtype="string"))
     g["name"] = names.reindex(g.index)
-    roles_seen = p[["gk", "role"]].drop_duplicates().sort_values(["gk", "role"])
-    g["role"] = roles_seen.groupby("gk")["role"].agg(";".join).reindex(g.index).astype("string")
+    g["role"] = join_by(p["gk"], p["role"], ";").reindex(g.index).astype("string")
     g["n_patents"] = p.groupby("gk")["pub_id"].nunique().reindex(g.index).astype("Int64")
     g["country"] = _top(p, "gk", "country").reindex(g.index)
     for c in (*LEVELS, "zone", "r_province", "r_city", "r_district", "m_group", "m_register", "m_name",
@@ -1013,10 +1037,12 @@ def locate(
         _fill(g, place, "group", match=_top(same, "gk", "address_raw"))
 
     # ---- (c) registers: exact key of the group or of any of its raw names
+    no_norm = p["name_norm"].isna()
     q = pd.concat([
         pd.DataFrame({"gk": g.index, "qkey": g.index}),
         pd.DataFrame({"gk": p["gk"].to_numpy(), "qkey": p["name_norm"].to_numpy()}),
-        pd.DataFrame({"gk": p["gk"].to_numpy(), "qkey": normalize_names(p["name_raw"]).to_numpy()}),
+        pd.DataFrame({"gk": p.loc[no_norm, "gk"].to_numpy(),
+                      "qkey": normalize_names(p.loc[no_norm, "name_raw"]).to_numpy()}),
     ]).dropna().drop_duplicates()
     q = q[q["qkey"] != ""].astype("string")
     mt = _match_table(reg) if len(reg) else None
@@ -1025,7 +1051,7 @@ def locate(
         hits = q.merge(mt, left_on="qkey", right_on="mkey").drop_duplicates(["gk", "register", "row"])
         hits = hits.sort_values(["gk", "register", "row"], kind="stable")
         if not hits.empty:
-            reg_hit = pd.Series(g.index.isin(hits["gk"]), index=g.index)
+            reg_hit = _member(pd.Series(g.index), hits["gk"]).set_axis(g.index)
             agree = _agree(hits, "gk")
             firsts = hits.drop_duplicates("gk").set_index("gk")
             n = hits.groupby("gk").size()
@@ -1035,28 +1061,28 @@ def locate(
             _fill(g, agree, "register", match=match)
             amb = agree.index[agree["conflict"].notna()]
             if len(amb):
-                h = hits[hits["gk"].isin(amb)]
-                desc = pd.Series(_describe(h).to_numpy(), index=h["gk"].to_numpy())
-                g.loc[amb, "candidates"] = desc.groupby(level=0).agg("; ".join).reindex(amb)
+                h = hits[_member(hits["gk"], amb)]
+                desc = join_by(h["gk"], _describe(h), "; ", sort=False)
+                g.loc[amb, "candidates"] = desc.reindex(amb).astype("string")
                 _add_note(g, amb, "register rows disagree on " + agree.loc[amb, "conflict"])
 
     # ---- (d) places written in the applicant's own names
     need = g.index[g["district"].isna()]
     if len(need):
-        nm = p.loc[p["gk"].isin(need), ["gk", "name_raw"]].drop_duplicates()
+        nm = p.loc[_member(p["gk"], need), ["gk", "name_raw"]].drop_duplicates()
         found = name_places(nm["name_raw"]).set_axis(nm.index)
         nm = pd.concat([nm, found], axis=1)
         nm = nm[nm["province"].notna()]
         if not nm.empty:
             agree = _agree(nm.assign(zone=pd.NA), "gk")
-            ev = nm.groupby("gk")["evidence"].agg(lambda s: ", ".join(sorted(set(s))))
+            ev = join_by(nm["gk"], nm["evidence"]).astype("string")
             _fill(g, agree.drop(columns="zone").assign(zone=pd.NA), "name", match=ev)
 
     # ---- (e) fuzzy suggestions for groups no register row carries
     cn = g["country"].isna() | g["country"].eq("CN").fillna(False)
     need = g.index[g["district"].isna() & ~reg_hit & cn]
     if len(need) and mt is not None:
-        _fuzzy_route(g, q[q["gk"].isin(need)], mt, accept, fuzzy_min)
+        _fuzzy_route(g, q[_member(q["gk"], need)], mt, accept, fuzzy_min)
 
     # ---- apply to rows
     finest = np.select(

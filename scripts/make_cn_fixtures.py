@@ -1,26 +1,42 @@
-"""Build the Chinese database export fixtures (synthetic bibliography, real text).
+"""Generate the Chinese database export test fixtures (synthetic bibliography, real text).
 
-No real CNIPA / incoPat / PatSnap export could be obtained offline, so these files
-follow the documented export conventions (DOMAIN.md §4) around REAL Chinese titles
-and abstracts from tanggongbo/KPPatent-ZH ``test_data_TAC.json`` (MIT). The claim
-count is counted from that record's real claims. Everything else — numbers, dates,
-types, applicants, addresses, inventors, IPC codes, citations, families, legal
-status, transfer / pledge / licence records — is generated here and is SYNTHETIC.
+No real CNIPA / incoPat / PatSnap export could be obtained offline, so these files follow
+the documented export conventions (DOMAIN.md §4, ``pipeline/ingest/headers.yaml``: headers,
+encodings, title rows, separators, date spellings) around REAL Chinese titles and abstracts
+read at run time from ``../shared/data/cn-text/test_data_TAC.json`` (tanggongbo/KPPatent-ZH,
+MIT; see ``../shared/data/README.md``). The claim count is counted from that record's real
+claims (``权利声明``); designs (外观设计) get no abstract and no claim count. Everything
+else — numbers, dates, types, applicants, addresses, inventors, IPC codes, citations,
+families, legal status, transfer / pledge / licence records — is generated here and is
+SYNTHETIC; organisation, bank and person names are invented. A title is not linked to its
+real publication. Any figure computed from these files describes generated data.
 
-Outputs (deterministic for a given seed and input):
+The files contain third-party text, so the project commits none of them: tests write them
+into a temporary folder at run time (``tests/fixtures_cn.py``), people into a folder of
+their choice. Output (deterministic for a given seed and input, byte-for-byte):
 
-* ``data/sample/cn/cn_export_synthetic_biblio.csv`` — 300 rows, UTF-8 with BOM,
-  incoPat-like title rows above a header with full-width brackets;
-* ``data/sample/cn/cn_export_synthetic_biblio_gbk.csv`` — 100 other rows, GB18030,
-  English/Chinese header mix, no title row, 被引证专利 instead of a count;
-* ``data/sample/cn/cn_export_synthetic_biblio.xlsx`` — 100 other rows, a title row,
-  half-width brackets, dates as Excel dates, counts as numbers;
-* ``tests/data/cn/cn_tiny_synthetic_biblio_{title_utf8bom.csv,gbk.csv,title.xlsx}`` —
-  the same 10 rows (same cell values) in the three forms.
+* ``cn_tiny_synthetic_biblio_title_utf8bom.csv`` — 10 rows, UTF-8 with BOM, an incoPat-like
+  title row above a header with full-width brackets (公开（公告）号);
+* ``cn_tiny_synthetic_biblio_gbk.csv`` — the same 10 rows, GB18030, English/Chinese header
+  mix, no title row;
+* ``cn_tiny_synthetic_biblio_title.xlsx`` — the same 10 rows, a title row, half-width
+  brackets (公开(公告)号), dates as Excel dates, counts as numbers;
+
+and with ``samples=True`` (``--samples``) three larger files on other texts:
+
+* ``cn_export_synthetic_biblio.csv`` — 300 rows, UTF-8 with BOM, two title rows, full-width
+  brackets;
+* ``cn_export_synthetic_biblio_gbk.csv`` — 100 rows, GB18030, English/Chinese header mix,
+  no title row, 被引证专利 instead of a count;
+* ``cn_export_synthetic_biblio.xlsx`` — 100 rows, a title row, half-width brackets, Excel
+  dates and numbers.
+
+The larger files are always generated in memory (the ten rows come after them in the one
+random stream), so asking for them does not change the ten rows.
 
 Usage::
 
-    python scripts/make_cn_fixtures.py [--text ../shared/data/cn-text/test_data_TAC.json]
+    python scripts/make_cn_fixtures.py OUT_DIR [--samples] [--text PATH] [--seed N]
 """
 
 from __future__ import annotations
@@ -41,6 +57,7 @@ from openpyxl import Workbook
 from pipeline.ingest.normalize import cn_check_digit
 
 ROOT = Path(__file__).resolve().parents[1]
+# The real data set beside the checkout (../shared/data), as in tests/shared_data.py.
 DEFAULT_TEXT = ROOT.parent / "shared" / "data" / "cn-text" / "test_data_TAC.json"
 SEED = 20240501
 EXPORT_DAY = dt.date(2024, 5, 1)
@@ -525,9 +542,21 @@ def banner(n: int) -> list[str]:
             f"检索式：(TIAB=(无人机 OR 电池 OR 智能)) AND (AP-ADD=(重庆))  共 {n} 条"]
 
 
-def build(text_path: Path, sample_dir: Path, tests_dir: Path) -> dict:
-    rng = random.Random(SEED)
-    texts = load_texts(text_path)
+TINY_FILES = ("cn_tiny_synthetic_biblio_title_utf8bom.csv", "cn_tiny_synthetic_biblio_gbk.csv",
+              "cn_tiny_synthetic_biblio_title.xlsx")
+SAMPLE_FILES = ("cn_export_synthetic_biblio.csv", "cn_export_synthetic_biblio_gbk.csv",
+                "cn_export_synthetic_biblio.xlsx")
+
+
+def xlsx_title(n: int) -> str:
+    return f"专利检索结果（共{n}条）  导出日期：{EXPORT_DAY.isoformat()}"
+
+
+def build(out_dir: Path, text_source: Path = DEFAULT_TEXT, seed: int = SEED, *,
+          samples: bool = False) -> dict[str, tuple[Path, list[dict]]]:
+    """Write the files into ``out_dir``: file name -> (path, generated records)."""
+    rng = random.Random(seed)
+    texts = load_texts(Path(text_source))
     rng.shuffle(texts)
     gbk_texts = [t for t in texts if gbk_ok(t["title"], t["abstract"])]
     tiny, main = gbk_texts[:10], gbk_texts[10:310]
@@ -537,35 +566,38 @@ def build(text_path: Path, sample_dir: Path, tests_dir: Path) -> dict:
 
     reg = Registry(rng)
     taken: set = set()
-    out = {}
-    sample_dir.mkdir(parents=True, exist_ok=True)
-    tests_dir.mkdir(parents=True, exist_ok=True)
+    out_dir = Path(out_dir)
+    out_dir.mkdir(parents=True, exist_ok=True)
+    out: dict[str, tuple[Path, list[dict]]] = {}
 
+    def keep(name: str, recs: list[dict], write) -> None:
+        if samples or name in TINY_FILES:
+            path = out_dir / name
+            write(path)
+            out[name] = (path, recs)
+
+    # The larger files: generated every time, because the ten rows below continue the
+    # same random stream; written only when asked for.
     recs = make_records(main, rng, reg, taken)
     add_citations(recs, rng)
     add_status_and_events(recs, rng, reg)
     header, rows = table(recs, "incopat", rng, [";", ";", "；", "|"], excel=False,
                          keys=[k for k in COLUMNS if k != "citing"])
-    p = sample_dir / "cn_export_synthetic_biblio.csv"
-    write_csv(p, header, rows, encoding="utf-8-sig", title_rows=banner(len(rows)))
-    out[p] = recs
+    keep(SAMPLE_FILES[0], recs, lambda p, h=header, r=rows: write_csv(
+        p, h, r, encoding="utf-8-sig", title_rows=banner(len(r))))
 
     recs = make_records(gbk, rng, reg, taken)
     add_citations(recs, rng)
     add_status_and_events(recs, rng, reg)
     keys = [k for k in COLUMNS if k not in ("cited_count", "province", "city", "grant_date")]
     header, rows = table(recs, "mixed", rng, ["；", "；", "|"], excel=False, keys=keys)
-    p = sample_dir / "cn_export_synthetic_biblio_gbk.csv"
-    write_csv(p, header, rows, encoding="gb18030")
-    out[p] = recs
+    keep(SAMPLE_FILES[1], recs, lambda p, h=header, r=rows: write_csv(p, h, r, encoding="gb18030"))
 
     recs = make_records(xlsx, rng, reg, taken)
     add_citations(recs, rng)
     add_status_and_events(recs, rng, reg)
     header, rows = table(recs, "halfwidth", rng, [";", "；"], excel=True, keys=[k for k in COLUMNS if k != "citing"])
-    p = sample_dir / "cn_export_synthetic_biblio.xlsx"
-    write_xlsx(p, header, rows, f"专利检索结果（共{len(rows)}条）  导出日期：{EXPORT_DAY.isoformat()}")
-    out[p] = recs
+    keep(SAMPLE_FILES[2], recs, lambda p, h=header, r=rows: write_xlsx(p, h, r, xlsx_title(len(r))))
 
     # Tiny: the same 10 rows and cell values in the three forms; every feature present.
     recs = make_records(tiny, rng, reg, taken)
@@ -575,28 +607,41 @@ def build(text_path: Path, sample_dir: Path, tests_dir: Path) -> dict:
     add_status_and_events(recs, rng, reg, force)
     keys = [k for k in COLUMNS if k != "citing"]
     state = rng.getstate()
-    for style, name, excel in (("incopat", "title_utf8bom.csv", False), ("mixed", "gbk.csv", False), ("halfwidth", "title.xlsx", True)):
+    for style, name, excel in (("incopat", TINY_FILES[0], False), ("mixed", TINY_FILES[1], False),
+                               ("halfwidth", TINY_FILES[2], True)):
         rng.setstate(state)  # same separators and date spellings in every form
         header, rows = table(recs, style, rng, [";", "；", "|"], excel=excel, keys=keys)
-        p = tests_dir / f"cn_tiny_synthetic_biblio_{name}"
-        if name.endswith(".xlsx"):
-            write_xlsx(p, header, rows, f"专利检索结果（共{len(rows)}条）  导出日期：{EXPORT_DAY.isoformat()}")
+        if excel:
+            keep(name, recs, lambda p, h=header, r=rows: write_xlsx(p, h, r, xlsx_title(len(r))))
         else:
-            write_csv(p, header, rows, encoding="gb18030" if style == "mixed" else "utf-8-sig",
-                      title_rows=[] if style == "mixed" else banner(len(rows))[:1])
-        out[p] = recs
+            keep(name, recs, lambda p, h=header, r=rows, s=style: write_csv(
+                p, h, r, encoding="gb18030" if s == "mixed" else "utf-8-sig",
+                title_rows=[] if s == "mixed" else banner(len(r))[:1]))
     return out
+
+
+def make_fixtures(out_dir: Path, text_source: Path = DEFAULT_TEXT, seed: int = SEED, *,
+                  samples: bool = False) -> dict[str, Path]:
+    """Write the Chinese export fixtures into ``out_dir`` and return file name -> path.
+
+    ``text_source`` is KPPatent-ZH ``test_data_TAC.json`` (by default
+    ``../shared/data/cn-text/test_data_TAC.json``), read at call time. Without ``samples``
+    the three ten-row files (:data:`TINY_FILES`); with it also the three larger files
+    (:data:`SAMPLE_FILES`). The same seed and input give byte-identical files.
+    """
+    return {name: path for name, (path, _) in build(out_dir, text_source, seed, samples=samples).items()}
 
 
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    ap.add_argument("out_dir", type=Path, help="folder to write the files into (created if missing)")
     ap.add_argument("--text", type=Path, default=DEFAULT_TEXT, help="KPPatent-ZH test_data_TAC.json")
-    ap.add_argument("--out", type=Path, default=ROOT / "data" / "sample" / "cn")
-    ap.add_argument("--tests", type=Path, default=ROOT / "tests" / "data" / "cn")
+    ap.add_argument("--seed", type=int, default=SEED)
+    ap.add_argument("--samples", action="store_true", help="also write the three larger files")
     args = ap.parse_args()
-    for path, recs in build(args.text, args.out, args.tests).items():
+    for name, (path, recs) in build(args.out_dir, args.text, args.seed, samples=args.samples).items():
         jb = sum(r["address"].find("江北区") >= 0 for r in recs)
-        print(f"{path.relative_to(ROOT)}: {len(recs)} rows, first applicant in 江北区: {jb}")
+        print(f"{path}: {len(recs)} rows, first applicant in 江北区: {jb}")
 
 
 if __name__ == "__main__":

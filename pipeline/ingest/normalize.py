@@ -72,8 +72,9 @@ _PUB_RE = re.compile(
     r"[\s\-]*(?P<kind>[A-Z]\d?)?$"
 )
 _ALNUM_RE = re.compile(r"^(?P<cc>[A-Z]{2})\s+(?P<num>[A-Z0-9][A-Z0-9/.\-]*\d[A-Z0-9/.\-]*)\s+(?P<kind>[A-Z]\d?)$")
-# Letters inside the number, written without spaces (BRPI0712345A2, IN1442CH2015A).
-_ALNUM_TIGHT_RE = re.compile(r"^(?P<cc>[A-Z]{2})(?P<num>[A-Z0-9]*?\d)(?P<kind>[A-Z]\d?)$")
+# Letters inside the number, written without spaces (BRPI0712345A2, IN1442CH2015A,
+# TWI624754 — a Taiwanese invention patent without kind code).
+_ALNUM_TIGHT_RE = re.compile(r"^(?P<cc>[A-Z]{2})(?P<num>[A-Z0-9]*?\d)(?P<kind>[A-Z]\d?)?$")
 _NUM_ONLY_RE = re.compile(r"^(?P<num>(?:RE|PP|D|H|T)?\d[\d\s/,.\-]*?)[\s\-]*(?P<kind>[A-Z]\d?)?$")
 
 
@@ -114,7 +115,7 @@ def _split_pub(raw: str, country: str | None, kind: str | None) -> tuple | None:
         # IT PI20130081 A1, AU PO505497 D0): kept as written, separators removed.
         cc, k = alnum.group("cc"), alnum.group("kind")
         body = re.sub(r"[\s/,.\-]", "", alnum.group("num"))
-        return (f"{cc}{body}{k}", f"{cc}{body}", cc, body, k)
+        return (f"{cc}{body}{k or ''}", f"{cc}{body}", cc, body, k)
     else:
         m = _NUM_ONLY_RE.match(text)
         if not m or not country:

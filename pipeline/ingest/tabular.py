@@ -110,6 +110,9 @@ class Profile:
         Key of a document-type value (公开类型: 发明授权 …) → ``{"type", "kind", "granted"}``.
     null_values : frozenset of str
         Whole-cell values that mean "nothing" (PatSnap writes ``-``).
+    field_null_values : dict
+        Field → more such values for that field only (Patentics writes ``0`` for an
+        empty citation list, where ``0`` is a real value of a count).
     field_separators : dict
         Field → separators replacing :attr:`separators` for that field.
     labels : dict
@@ -126,6 +129,7 @@ class Profile:
     document_types: dict = field(default_factory=dict)
     null_values: frozenset = frozenset()
     field_separators: dict = field(default_factory=dict)
+    field_null_values: dict = field(default_factory=dict)
 
     def pattern_of(self, field_name: str | None = None) -> str:
         """Regular expression of a field's separators, longest first."""
@@ -202,6 +206,7 @@ def _profile(name: str, spec: dict, source: Path) -> Profile:
         document_types=document_types,
         null_values=frozenset(str(v) for v in spec.get("null_values") or ()),
         field_separators=field_separators,
+        field_null_values={str(k): frozenset(str(x) for x in v) for k, v in (spec.get("field_null_values") or {}).items()},
     )
 
 
@@ -518,8 +523,9 @@ class _Cells:
                 values = np.empty(len(self.rows), dtype=object)
                 values[:] = [r[j] for r in self.rows]
                 s = _column(values, self.recs)
-                if self.profile.null_values:
-                    s = s.where(~s.isin(self.profile.null_values).fillna(False).astype(bool), None)
+                nulls = self.profile.null_values | self.profile.field_null_values.get(target[1], frozenset())
+                if nulls:
+                    s = s.where(~s.isin(nulls).fillna(False).astype(bool), None)
                 if target in (("field", "pub_raw"), ("field", "link")):
                     s = self._unwrap_formulas(s)
                 if self.profile.repair_mojibake:

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import zipfile
-from pathlib import Path
 from types import SimpleNamespace
 
 import numpy as np
@@ -25,8 +24,11 @@ from pipeline.classify.text import (
     taxonomy_texts,
     tokenize,
 )
+from tests.shared_data import shared_path
 
-DEV_SET = Path(__file__).resolve().parents[1] / "data" / "classify" / "cn_dev_labelled.csv"
+# The project's hand-labelled Chinese dev set (real KPPatent-ZH text), kept with the real data:
+# ../shared/data/cn-text/cn_dev_labelled.csv (how it was made: cn_dev_labelled.README.md there).
+DEV_SET = ("cn-text", "cn_dev_labelled.csv")
 
 # Four obvious clusters per language, one industry each, plus "none" texts.
 EN = {
@@ -290,7 +292,7 @@ def test_load_ipc_titles_cleans_pdf_noise(tmp_path):
 
 
 def test_dev_set_is_well_formed():
-    df = pd.read_csv(DEV_SET, dtype={"id": int})
+    df = pd.read_csv(shared_path(*DEV_SET), dtype={"id": int})
     assert df.columns.tolist() == ["id", "title", "abstract", *INDUSTRIES, "note"]
     assert len(df) >= 200 and df["id"].is_unique
     assert df[list(INDUSTRIES)].isin([0, 1]).all().all()

@@ -5,9 +5,11 @@ header and the data rows :data:`LENS_ROWS` of drones_fulltext_families_5884.csv 
 :data:`LENS_CLEANED_ROWS` of drones_tac_1695_cleaned.csv, byte-exact and in source order.
 Lens expectations were read from those source rows, not from the adapter.
 
-The Chinese fixtures in tests/data/cn are GENERATED: synthetic bibliography around real
-titles and abstracts (scripts/make_cn_fixtures.py; data/sample/cn/README.md); their
-expectations are read from the files with the csv module, independently of the adapter.
+The Chinese export files are GENERATED at test time into a temporary folder (the
+``cn_exports`` fixture of tests/fixtures_cn.py, by scripts/make_cn_fixtures.py): a synthetic
+bibliography around real titles and abstracts read from
+../shared/data/cn-text/test_data_TAC.json (KPPatent-ZH). Their expectations are read from the
+generated files with the csv module, independently of the adapter.
 """
 
 import csv
@@ -24,14 +26,8 @@ from pipeline.ingest.base import RAW_COLUMNS
 from pipeline.ingest.canonical import canonicalize
 from pipeline.ingest.normalize import parse_dates
 from pipeline.ingest.tabular import HEADERS_YAML, TabularAdapter, header_key, sniff
+from tests.fixtures_cn import CN_GBK, CN_SAMPLES, CN_UTF8, CN_XLSX, cn_exports  # noqa: F401  (a fixture)
 from tests.shared_data import shared_path, write_rows
-
-DATA = Path(__file__).resolve().parents[1] / "data"
-CN = DATA / "cn"
-CN_UTF8 = CN / "cn_tiny_synthetic_biblio_title_utf8bom.csv"
-CN_GBK = CN / "cn_tiny_synthetic_biblio_gbk.csv"
-CN_XLSX = CN / "cn_tiny_synthetic_biblio_title.xlsx"
-SAMPLE_CN = DATA.parents[1] / "data" / "sample" / "cn"
 
 # 0-based data rows of the real Lens files taken by the tests: 40 rows of the full export
 # (among them AT 556755 T, US 4299483 A, CN 101822226 A, WO 2000/001198 A1, US D532742 S1,
@@ -78,8 +74,8 @@ def write_csv(path: Path, rows: list[list], encoding="utf-8") -> Path:
     return path
 
 
-def cn_source_rows(path=CN_UTF8) -> list[dict]:
-    """The tiny Chinese fixture as dicts, read with the csv module (title row skipped)."""
+def cn_source_rows(path: Path) -> list[dict]:
+    """The generated ten-row UTF-8 export as dicts, read with the csv module (title row skipped)."""
     with open(path, encoding="utf-8-sig", newline="") as fh:
         rows = list(csv.reader(fh))
     header = rows[1]
@@ -299,15 +295,16 @@ def test_lens_files_agree_on_shared_records(lens, cleaned):
 
 # --------------------------------------------------------------------------- Chinese exports
 @pytest.fixture(scope="module")
-def cn():
-    return {path.name: read(path) for path in (CN_UTF8, CN_GBK, CN_XLSX)}
+def cn(cn_exports):
+    """The three generated forms of the same ten rows, read: file name -> read(path)."""
+    return {name: read(cn_exports[name]) for name in (CN_UTF8, CN_GBK, CN_XLSX)}
 
 
-def test_cn_forms_detected(cn):
+def test_cn_forms_detected(cn, cn_exports):
     for name, (tables, batches, adapter) in cn.items():
         assert adapter.name == "cn_export", name
         assert sum(b.n_records for b in batches) == 10 and tables["rejects"].empty, name
-    assert {sniff(p) for p in (CN_UTF8, CN_GBK, CN_XLSX)} == {"cn_export"}
+    assert {sniff(cn_exports[name]) for name in (CN_UTF8, CN_GBK, CN_XLSX)} == {"cn_export"}
 
 
 def _comparable(tables: dict) -> dict:
@@ -323,17 +320,17 @@ def _comparable(tables: dict) -> dict:
 
 
 def test_cn_utf8_gbk_xlsx_give_the_same_raw_values(cn):
-    ref = _comparable(cn[CN_UTF8.name][0])
-    for name in (CN_GBK.name, CN_XLSX.name):
+    ref = _comparable(cn[CN_UTF8][0])
+    for name in (CN_GBK, CN_XLSX):
         other = _comparable(cn[name][0])
         for table in RAW_COLUMNS:
             pd.testing.assert_frame_equal(ref[table], other[table], obj=f"{name}: {table}")
     assert len(ref["events"]) >= 4 and len(ref["citations"]) > 0 and len(ref["family_links"]) > 0
 
 
-def test_cn_values_match_the_source_cells(cn):
-    tables, _, _ = cn[CN_UTF8.name]
-    for rec, row in enumerate(cn_source_rows()):
+def test_cn_values_match_the_source_cells(cn, cn_exports):
+    tables, _, _ = cn[CN_UTF8]
+    for rec, row in enumerate(cn_source_rows(cn_exports[CN_UTF8])):
         p = of(tables["patents"], rec).iloc[0]
         assert (p["pub_raw"], p["app_raw"], p["app_date"], p["title"]) == (
             row["公开（公告）号"], row["申请号"], row["申请日"], row["标题"])
@@ -360,10 +357,10 @@ def test_cn_values_match_the_source_cells(cn):
             row["被引证次数"], row["同族数量"], [row["权利要求数量"] or None])
 
 
-def test_cn_events(cn):
-    tables, _, _ = cn[CN_UTF8.name]
+def test_cn_events(cn, cn_exports):
+    tables, _, _ = cn[CN_UTF8]
     ev = tables["events"]
-    rows = cn_source_rows()
+    rows = cn_source_rows(cn_exports[CN_UTF8])
     for rec, row in enumerate(rows):
         mine = of(ev, rec)
         transfers = mine[mine["event_type_raw"] == "转让"]
@@ -382,7 +379,7 @@ def test_cn_events(cn):
         if row["许可备案日"]:
             assert licence[["party_from", "party_to", "detail"]].values.tolist() == [[row["许可人"], row["被许可人"], row["许可类型"]]]
     assert set(ev["event_type_raw"]) == {"转让", "质押", "许可"}
-    out = canonicalize(cn[CN_UTF8.name][1][0], CN_UTF8.name, "cn_export")["events"]
+    out = canonicalize(cn[CN_UTF8][1][0], CN_UTF8, "cn_export")["events"]
     assert set(out["event_type"]) == {"transfer", "pledge", "licence"}
 
 
@@ -413,18 +410,18 @@ def test_cn_priority_number_and_date_split(tmp_path):
     assert values(tables["priorities"]["date_raw"]) == [None, "2019-09-10", "2019/1/17", "20190301"]
 
 
-def test_cn_citing_patents_give_the_count_when_no_count_column():
-    tables, _, _ = read(SAMPLE_CN / "cn_export_synthetic_biblio_gbk.csv")
-    with open(SAMPLE_CN / "cn_export_synthetic_biblio_gbk.csv", encoding="gb18030", newline="") as fh:
+def test_cn_citing_patents_give_the_count_when_no_count_column(cn_exports):
+    path = cn_exports["cn_export_synthetic_biblio_gbk.csv"]  # 被引证专利, no 被引证次数
+    tables, _, _ = read(path)
+    with open(path, encoding="gb18030", newline="") as fh:
         rows = list(csv.DictReader(fh))
     assert tables["patents"]["cited_by_count"].tolist() == [len(split(r["被引证专利"])) for r in rows]
     assert tables["patents"]["cited_by_count"].sum() > 0
 
 
-def test_cn_samples_ingest_cleanly():
-    for name, n in (("cn_export_synthetic_biblio.csv", 300), ("cn_export_synthetic_biblio_gbk.csv", 100),
-                    ("cn_export_synthetic_biblio.xlsx", 100)):
-        tables, batches, adapter = read(SAMPLE_CN / name)
+def test_cn_samples_ingest_cleanly(cn_exports):
+    for name, n in CN_SAMPLES.items():
+        tables, batches, adapter = read(cn_exports[name])
         assert adapter.name == "cn_export" and sum(b.n_records for b in batches) == n, name
         out = canonicalize(batches[0], name, adapter.name)
         assert len(out["patents"]) == n and out["rejects"].empty, name
@@ -434,7 +431,7 @@ def test_cn_samples_ingest_cleanly():
 
 
 def test_xlsx_dates_pass_through_as_datetimes(cn):
-    p = cn[CN_XLSX.name][0]["patents"]
+    p = cn[CN_XLSX][0]["patents"]
     assert all(isinstance(v, dt.date) for v in p["app_date"])  # date cells stay dates, not text
     assert p["cited_by_count"].map(type).eq(str).all()  # numbers read as their text
 
@@ -531,9 +528,9 @@ def test_absurdly_long_field_does_not_crash(tmp_path):
     assert tables["patents"]["abstract"].str.len().tolist() == [len(long_text)]
 
 
-def test_renamed_files_are_detected_from_content(lens_files, tmp_path):
-    as_xlsx = shutil.copy(CN_UTF8, tmp_path / "export.xlsx")
-    as_csv = shutil.copy(CN_XLSX, tmp_path / "export.csv")
+def test_renamed_files_are_detected_from_content(lens_files, cn_exports, tmp_path):
+    as_xlsx = shutil.copy(cn_exports[CN_UTF8], tmp_path / "export.xlsx")
+    as_csv = shutil.copy(cn_exports[CN_XLSX], tmp_path / "export.csv")
     assert sniff(as_xlsx) == sniff(as_csv) == "cn_export"
     for path in (as_xlsx, as_csv):
         tables, batches, _ = read(path)
@@ -580,9 +577,9 @@ def test_bad_alias_file_is_a_config_error(tmp_path):
         TabularAdapter(profile="nope")
 
 
-def test_batches_continue_rec_numbers(cn):
-    whole = cn[CN_UTF8.name][0]
-    tables, batches, _ = read(CN_UTF8, batch_size=3)
+def test_batches_continue_rec_numbers(cn, cn_exports):
+    whole = cn[CN_UTF8][0]
+    tables, batches, _ = read(cn_exports[CN_UTF8], batch_size=3)
     assert [b.n_records for b in batches] == [3, 3, 3, 1]
     for name in RAW_COLUMNS:
         pd.testing.assert_frame_equal(tables[name].astype("string"), whole[name].astype("string"), obj=name)
