@@ -3,7 +3,7 @@
 The public Python API, shared by the CLI, notebooks and users::
 
     import pipeline
-    result = pipeline.ingest(["data/sample"])      # canonical tables + ingest report
+    result = pipeline.ingest(["data/raw/my_exports"])  # canonical tables + ingest report
     tables = pipeline.read_tables("data/interim/canonical")
     con = pipeline.db.connect()                     # the industry database, read-only
     project = pipeline.load_project("jiangbei-nev")  # a project's outputs

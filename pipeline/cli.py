@@ -74,11 +74,11 @@ def ingest(
     counts do not reconcile; 2 on unusable input or params.
     """
     from .ingest.run import ingest as run_ingest
+    from .ingest.run import run_stage
 
     params = _params(params_file)["ingest"]
     root = _root(params_file)
     default_run = not paths and out is None
-    paths = paths or [root / p for p in params.input]
     report_path = report or (root / params.report if out is None else out / "ingest_report.json")
     out = out or root / params.out
     progress = Progress(
@@ -100,8 +100,11 @@ def ingest(
             def on_batch(source: str, n: int) -> None:
                 progress.update(task, advance=n, source=source)
 
-            result = run_ingest(paths, limits=params.limits, batch_size=params.batch_size, relative_to=root,
-                                on_batch=on_batch, skip=params.skip)
+            if paths:  # files named on the command line: no registers unless the stage runs
+                result = run_ingest(paths, limits=params.limits, batch_size=params.batch_size, relative_to=root,
+                                    on_batch=on_batch, skip=params.skip)
+            else:
+                result = run_stage(params, root, on_batch=on_batch)
     except PatNavError as exc:
         _fail(exc)
     written = io.write_tables(result.tables, out)
@@ -139,7 +142,7 @@ def _print_summary(report: dict, written: dict, report_path: Path) -> None:
         table.add_column(col, justify=just, overflow="fold")
     for f in report["files"]:
         reasons = "; ".join(f"{_short(r)} ×{n}" for r, n in list(f["top_reject_reasons"].items())[:3])
-        table.add_row(f["file"], f["format"], str(f["records"]), str(f["accepted"]), str(f["merged_duplicates"]),
+        table.add_row(escape(f["file"]), f["format"], str(f["records"]), str(f["accepted"]), str(f["merged_duplicates"]),
                       str(f["rejected"]), reasons)
     out_console.print(table)
     t = report["totals"]
@@ -149,10 +152,13 @@ def _print_summary(report: dict, written: dict, report_path: Path) -> None:
         f"{t['npl']} NPL; {t['inventors']} inventors, {t['assignees']} assignees, {t['applicants']} applicants; "
         f"{t['rejects']} reject rows."
     )
+    if located := report.get("located"):
+        routes = ", ".join(f"{k} {v}" for k, v in located["by_route"].items())
+        out_console.print(f"applicant groups located ({located['groups']}): {routes} (routes: docs/data-model.md, parties.located_by)")
     for s in report["skipped"]:
-        out_console.print(f"[yellow]skipped[/] {s['file']}: {s['reason']}")
-    out_console.print(f"tables → {Path(next(iter(written.values()))).parent if written else '-'}")
-    out_console.print(f"report → {report_path}")
+        out_console.print(f"[yellow]skipped[/] {escape(s['file'])}: {escape(s['reason'])}", highlight=False)
+    out_console.print(f"tables → {escape(str(Path(next(iter(written.values()))).parent)) if written else '-'}", highlight=False)
+    out_console.print(f"report → {escape(str(report_path))}", highlight=False)
 
 
 @app.command()

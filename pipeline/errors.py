@@ -11,6 +11,8 @@ __all__ = [
     "UnsupportedFormatError",
     "SchemaError",
     "ConfigError",
+    "RegisterFileError",
+    "LocateInputError",
 ]
 
 
@@ -41,3 +43,11 @@ class UnsupportedFormatError(InputError):
 
 class SchemaError(PatNavError):
     """A canonical table does not match its schema at a stage boundary."""
+
+
+class RegisterFileError(InputError):
+    """An enterprise register has no known layout or no usable row; the message names the file."""
+
+
+class LocateInputError(PatNavError, ValueError):
+    """Applicants cannot be located: an input lacks a column or an argument is invalid."""

@@ -26,19 +26,22 @@ Routes, tried in this order per applicant group (:func:`locate`):
     municipality at the start of the name (``重庆长安汽车`` → 重庆市, 重庆市), a province or
     city in brackets after the trade name (``英业达(重庆)有限公司``: the other position the
     enterprise-naming rules give the place), or an administrative name written with its
-    suffix anywhere (``国网重庆市电力公司``, ``重庆市江北区…``). Only the levels the name
-    proves are filled; a name that mentions two provinces (``北京理工大学重庆创新中心``)
-    proves nothing.
+    suffix (``国网重庆市电力公司``, ``重庆市江北区…``). Only the levels the name proves are
+    filled; a name that mentions two provinces (``北京理工大学重庆创新中心``) proves nothing,
+    and a branch's name counts only after its parent's (``…有限公司万州分公司``).
 ``fuzzy``
     The best :func:`rapidfuzz.fuzz.ratio` match of a normalised name against the register
-    keys, at ``fuzzy_min`` or above. It is a suggestion: recorded, never applied, unless the
-    analyst listed the candidate in ``accept`` (route ``fuzzy_accepted``).
+    keys, at ``fuzzy_min`` or above, tried only for groups no register row carries. It is
+    a suggestion, never applied unless the analyst listed the candidate in ``accept``
+    (route ``fuzzy_accepted``). A group no other route placed gets ``located_by`` ``fuzzy``
+    with the candidate in ``location_match`` and its score, but no place; a group an earlier
+    route placed in part keeps that route and lists the suggestion in ``candidates``.
 
 A later route only fills levels an earlier one left empty, and only when it agrees with
 what is known (same province, same city). ``located_by`` names the route that set the
 finest known level. Nothing is guessed: development zones (两江新区, 北部新区, 高新区 …)
 are not districts and are kept in the groups table's ``zone`` column; a district is set
-only where an address or a register names it.
+only where an address, a register or the applicant's own name names it.
 """
 
 from __future__ import annotations
@@ -53,13 +56,11 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from .errors import InputError, PatNavError, UnreadableInputError
+from .errors import LocateInputError, RegisterFileError, UnreadableInputError
 from .frames import join_by
 from .ingest.normalize import normalize_names, parse_cn_addresses, to_halfwidth
 
 __all__ = [
-    "RegisterFileError",
-    "LocateInputError",
     "LEVELS",
     "ROUTES",
     "REGISTER_COLUMNS",
@@ -82,14 +83,6 @@ GROUP_COLUMNS = (
     "group", "name", "role", "located_by", "province", "city", "district", "zone",
     "location_match", "location_score", "candidates", "note", "n_patents",
 )
-
-
-class RegisterFileError(InputError):
-    """A register file has no known layout or no usable row; the message names the file."""
-
-
-class LocateInputError(PatNavError, ValueError):
-    """A :func:`locate` input lacks a column or has an invalid argument; the message names it."""
 
 
 # --------------------------------------------------------------------------- admin names
@@ -192,9 +185,13 @@ def _district_full(province: str | None, value) -> tuple[str | None, str | None]
 
     ``江北`` in 重庆市 → 江北区; a development zone → (None, zone); unknown → (None, None).
     """
-    if value is None or pd.isna(value) or not province:
+    if value is None or pd.isna(value) or province is None or pd.isna(province):
         return None, None
-    text = re.sub(r"\s+", "", to_halfwidth(str(value)))
+    return _district_lookup(str(province), re.sub(r"\s+", "", to_halfwidth(str(value))))
+
+
+@lru_cache(maxsize=4096)
+def _district_lookup(province: str, text: str) -> tuple[str | None, str | None]:
     if not text:
         return None, None
     if (province, text) in _FORMER_DISTRICTS:
@@ -211,10 +208,18 @@ def _district_full(province: str | None, value) -> tuple[str | None, str | None]
 
 
 def _city_of(province: str | None, district: str | None) -> str | None:
-    if not province:
+    """The city of a district (the province itself for a municipality); None if not unique."""
+    if province is None or pd.isna(province):
         return None
     if province in _MUNICIPALITIES:
         return province
+    if district is None or pd.isna(district):
+        return None
+    return _city_lookup(str(province), str(district))
+
+
+@lru_cache(maxsize=4096)
+def _city_lookup(province: str, district: str) -> str | None:
     cities = {c for c, d in _admin()["districts"].get(province, []) if d == district}
     return cities.pop() if len(cities) == 1 else None
 
@@ -237,7 +242,7 @@ _BRANCH_END = re.compile(
     r"(?:分公司|分厂|办事处|经营部|支公司|营业部|分行|支行|分理处|服务部|门市部|分店|支局|邮政所|营业所"
     r"|分社|分所|分院|分中心|工作站)$"
 )
-_SUFFIX_CHARS = re.compile(r"[省市区县州盟旗]|地区|林区")
+_SUFFIX_CHARS = re.compile(r"[省市区县州盟旗]")
 _ORG_WORD = re.compile(r"有限责任公司|股份有限公司|有限公司|公司|集团|厂|局|大学|学院|研究院|研究所|银行|医院|中心|部")
 
 
@@ -317,10 +322,14 @@ def name_places(names: pd.Series) -> pd.DataFrame:
     """The place an organisation's own name proves.
 
     Accepted: a province or municipality at the start (full or short name), a province or
-    city in brackets (``紫光展锐(重庆)科技``), an administrative name written with its suffix
-    anywhere (``重庆市``, ``江北区``; a district name that exists in several places counts
-    only with its province or city in the name). Refused: regions (中国, 华北), names
-    without their suffix (``长安``, ``江北``), and any name mentioning a second province.
+    city in brackets (``紫光展锐(重庆)科技``: the other place the enterprise-naming rules allow),
+    a province or city written with its suffix anywhere (``国网重庆市电力公司``), and a district
+    written with its suffix after its province or city (``重庆市江北区``). Refused: regions
+    (中国, 华北), names without their suffix (``长安``, ``江北``), a district with no province or
+    city before it (``江北区`` is in 重庆 and in 宁波), a second province or city (``四川外国语大学
+    重庆南方翻译学院``; a bare lead ``重庆`` also yields to a province named anywhere later,
+    as in ``北京城建重庆地产``), and for a branch (``…有限公司万州分公司``) everything in the
+    parent's part of the name: only the branch's own words count.
 
     Parameters
     ----------
@@ -543,7 +552,7 @@ def _cn_registrations(path, raw) -> pd.DataFrame:
     city = city.where(~other_prov)
     out = pd.DataFrame({
         "name": raw["企业名称"], "province": prov, "city": city.fillna(parsed["city"].where(~other_prov)),
-        "district": district, "zone": h_zone.fillna(_zones(addr)), "address": addr,
+        "district": district, "zone": h_zone.fillna(_zones(addr)).where(~other_prov), "address": addr,
         "uscc": raw["统一社会信用代码"], "note": note, "row": np.arange(len(raw)),
     }, index=raw.index)
     return out[keep]
@@ -814,16 +823,22 @@ def group_keys(parties: pd.DataFrame) -> pd.Series:
 
 
 # --------------------------------------------------------------------------- fuzzy route
-def _fuzzy(queries: pd.DataFrame, cands: pd.DataFrame, fuzzy_min: float, chunk: int = 512) -> pd.DataFrame:
+_ANY = "*any province*"  # the block of queries whose province is unknown
+
+def _fuzzy(queries: pd.DataFrame, cands: pd.DataFrame, fuzzy_min: float, chunk: int = 2048) -> pd.DataFrame:
     """Best :func:`rapidfuzz.fuzz.ratio` candidates per query key.
 
     ``queries``: ``qkey``, ``province`` (null: any); ``cands``: ``key``, ``province``.
-    Only candidates of the query's province (or of no province) and of a length that can
-    reach ``fuzzy_min`` are compared. Returns ``qkey``, ``province``, ``key``, ``score``
+    Only candidates of the query's province (or of no province) are compared, and only
+    those that can reach ``fuzzy_min`` at all: a length within the ratio's bounds, and at
+    least one of the query's ``m`` rarest characters, where ``m`` is one more than the
+    number of characters the ratio allows to go unmatched (pigeonhole: a pair without any
+    of them cannot score ``fuzzy_min``). Returns ``qkey``, ``province``, ``key``, ``score``
     for every candidate tied at the best score.
     """
     from rapidfuzz import fuzz
-    from rapidfuzz.process import cdist
+    from rapidfuzz.process import cpdist
+    from scipy import sparse
 
     cols = ["qkey", "province", "key", "score"]
     if queries.empty or cands.empty:
@@ -831,45 +846,70 @@ def _fuzzy(queries: pd.DataFrame, cands: pd.DataFrame, fuzzy_min: float, chunk: 
     r = fuzzy_min / 100.0
     cands = cands.drop_duplicates(["key", "province"])
     out = []
-    provs = queries["province"].astype(object).where(queries["province"].notna(), None)
-    for prov, block in queries.groupby(provs.fillna("\0"), sort=True):
-        pool = cands if prov == "\0" else cands[cands["province"].isna() | cands["province"].eq(prov).fillna(False)]
-        keys = np.array(sorted(set(pool["key"].tolist())), dtype=object)
-        if len(keys) == 0:
+    provs = queries["province"].astype(object).where(queries["province"].notna(), _ANY)
+    for prov, block in queries.groupby(provs, sort=True):
+        pool = cands if prov == _ANY else cands[cands["province"].isna() | cands["province"].eq(prov).fillna(False)]
+        keys = sorted(set(pool["key"].tolist()))
+        if not keys:
             continue
-        lens = np.array([len(k) for k in keys])
-        order = np.argsort(lens, kind="stable")
-        keys, lens = keys[order], lens[order]
-        qk = block["qkey"].drop_duplicates().tolist()
-        qlen = pd.Series([len(q) for q in qk])
-        for length, idx in qlen.groupby(qlen).groups.items():
-            lo = math.ceil(length * r / (2 - r) - 1e-9)
-            hi = math.floor(length * (2 - r) / r + 1e-9)
-            a, b = np.searchsorted(lens, lo, "left"), np.searchsorted(lens, hi, "right")
-            if a >= b:
+        vocab: dict[str, int] = {}
+        rows_k, cols_k = [], []
+        for j, k in enumerate(keys):
+            for ch in set(k):
+                rows_k.append(j)
+                cols_k.append(vocab.setdefault(ch, len(vocab)))
+        kmat = sparse.csr_matrix((np.ones(len(rows_k), dtype=np.int32), (rows_k, cols_k)),
+                                 shape=(len(keys), len(vocab)))
+        df = np.asarray(kmat.sum(axis=0)).ravel()
+        klen = np.array([len(k) for k in keys])
+        qk = sorted(set(block["qkey"].tolist()))
+        for s in range(0, len(qk), chunk):
+            part = qk[s:s + chunk]
+            rows_q, cols_q, lo, hi = [], [], [], []
+            for i, q in enumerate(part):
+                n = len(q)
+                low = math.ceil(n * r / (2 - r) - 1e-9)
+                lo.append(low)
+                hi.append(math.floor(n * (2 - r) / r + 1e-9))
+                need = math.ceil(r * (n + low) / 2 - 1e-9)
+                m = max(n - need + 1, 1)
+                ranked = sorted(range(n), key=lambda t: (df[vocab[q[t]]] if q[t] in vocab else 0, t))[:m]
+                for ch in {q[t] for t in ranked if q[t] in vocab}:
+                    rows_q.append(i)
+                    cols_q.append(vocab[ch])
+            qmat = sparse.csr_matrix((np.ones(len(rows_q), dtype=np.int32), (rows_q, cols_q)),
+                                     shape=(len(part), len(vocab)))
+            pairs = (qmat @ kmat.T).tocoo()
+            qi, kj = pairs.row, pairs.col
+            lo_a, hi_a = np.array(lo), np.array(hi)
+            fit = (klen[kj] >= lo_a[qi]) & (klen[kj] <= hi_a[qi])
+            qi, kj = qi[fit], kj[fit]
+            if not len(qi):
                 continue
-            pool_keys = keys[a:b].tolist()
-            qs = [qk[i] for i in idx]
-            for s in range(0, len(qs), chunk):
-                part = qs[s:s + chunk]
-                m = cdist(part, pool_keys, scorer=fuzz.ratio, score_cutoff=fuzzy_min, dtype=np.float32)
-                best = m.max(axis=1)
-                rows, colsi = np.nonzero((m >= best[:, None]) & (best[:, None] >= fuzzy_min) & (m > 0))
-                for i, j in zip(rows.tolist(), colsi.tolist()):
-                    out.append((part[i], None if prov == "\0" else prov, pool_keys[j], float(m[i, j])))
+            score = cpdist([part[i] for i in qi], [keys[j] for j in kj], scorer=fuzz.ratio,
+                           score_cutoff=fuzzy_min, dtype=np.float32)
+            ok = score >= fuzzy_min
+            if not ok.any():
+                continue
+            found = pd.DataFrame({"q": qi[ok], "k": kj[ok], "score": score[ok].astype(float)})
+            found = found[found["score"] == found.groupby("q")["score"].transform("max")]
+            for i, j, sc in found.itertuples(index=False, name=None):
+                out.append((part[i], None if prov == _ANY else prov, keys[j], sc))
     return pd.DataFrame(out, columns=cols)
 
 
 def _fuzzy_route(g: pd.DataFrame, q: pd.DataFrame, mt: pd.DataFrame, accept: Iterable[str],
                  fuzzy_min: float) -> None:
     """Record fuzzy suggestions in ``g`` (``m_fuzzy``, ``s_fuzzy``, ``candidates``); apply accepted ones."""
+    if isinstance(accept, str):
+        accept = [accept]
     qq = q.merge(g[["province"]], left_on="gk", right_index=True)
-    qq["pk"] = qq["province"].fillna("\0")
+    qq["pk"] = qq["province"].fillna(_ANY)
     cands = mt[["mkey", "province"]].rename(columns={"mkey": "key"})
     best = _fuzzy(qq[["qkey", "province"]].drop_duplicates(), cands, fuzzy_min)
     if best.empty:
         return
-    best["pk"] = best["province"].astype("string").fillna("\0")
+    best["pk"] = best["province"].astype("string").fillna(_ANY)
     best = qq.merge(best.drop(columns="province"), on=["qkey", "pk"])
     best = best[best["score"] == best.groupby("gk")["score"].transform("max")].drop_duplicates(["gk", "key"])
     rows = best.drop(columns=["qkey", "pk"]).rename(columns={"province": "gprov", "key": "cand"})
@@ -1020,8 +1060,7 @@ def locate(
     for c in (*LEVELS, "zone", "r_province", "r_city", "r_district", "m_group", "m_register", "m_name",
               "m_fuzzy", "candidates", "note"):
         g[c] = pd.Series(pd.NA, index=g.index, dtype="string")
-    for c in ("s_fuzzy",):
-        g[c] = pd.Series(pd.NA, index=g.index, dtype="Float64")
+    g["s_fuzzy"] = pd.Series(pd.NA, index=g.index, dtype="Float64")
 
     # ---- (a)+(b) the group's own records: hierarchical most frequent place
     po = p[own]
@@ -1159,8 +1198,10 @@ def _region_levels(region) -> tuple[str | None, str | None, str | None]:
     elif all(hasattr(region, k) for k in LEVELS):
         vals = tuple(getattr(region, k) for k in LEVELS)
     else:
-        raise LocateInputError(f"region must be a Region, a mapping or a (province, city, district) tuple, got {region!r}")
-    vals = tuple(None if v is None or (isinstance(v, float) and math.isnan(v)) or v == "" else str(v) for v in vals)
+        raise LocateInputError(
+            f"region must be a Region, a mapping or a (province, city, district) tuple, got {region!r}")
+    vals = tuple(None if v is None or (isinstance(v, float) and math.isnan(v)) or v == "" else str(v)
+                 for v in vals)
     if vals[0] is None:
         raise LocateInputError(f"region {region!r} names no province: route counts need a province or finer")
     return vals
@@ -1195,8 +1236,9 @@ def route_counts(groups: pd.DataFrame, region) -> pd.DataFrame:
     >>> g = pd.DataFrame({"located_by": ["register", "name", "name", None],
     ...     "province": ["重庆市", "重庆市", "重庆市", None], "city": ["重庆市"] * 3 + [None],
     ...     "district": ["江北区", "江北区", None, None], "n_patents": [3, 1, 2, 5]})
-    >>> route_counts(g, ("重庆市", "重庆市", "江北区")).values.tolist()
-    [['address', 0, 0], ['group', 0, 0], ['register', 1, 3], ['name', 1, 1], ['fuzzy_accepted', 0, 0], ['unlocated', 1, 2]]
+    >>> route_counts(g, ("重庆市", "重庆市", "江北区")).values.tolist()  # doctest: +NORMALIZE_WHITESPACE
+    [['address', 0, 0], ['group', 0, 0], ['register', 1, 3], ['name', 1, 1],
+     ['fuzzy_accepted', 0, 0], ['unlocated', 1, 2]]
     """
     for c in ("located_by", *LEVELS, "n_patents"):
         if c not in groups.columns:

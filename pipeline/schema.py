@@ -175,6 +175,21 @@ TABLES: dict[str, dict[str, Col]] = {
         "label": Col(S, False),
         "source": Col(S, False),
     },
+    "locations": {
+        "group": Col(S, False),
+        "name": Col(S),
+        "role": Col(S),
+        "located_by": Col(S),
+        "province": Col(S),
+        "city": Col(S),
+        "district": Col(S),
+        "zone": Col(S),
+        "location_match": Col(S),
+        "location_score": Col(F),
+        "candidates": Col(S),
+        "note": Col(S),
+        "n_patents": Col(I),
+    },
     "rejects": {
         "source_file": Col(S, False),
         "row": Col(I),
@@ -209,6 +224,7 @@ _KEYS = {
     "npl": ["pub_id", "seq"],
     "forward_citations": ["pub_id", "seq"],
     "source_labels": ["pub_id", "scheme", "seq"],
+    "locations": ["group"],
 }
 
 _PANDAS_DTYPES = {S: "string", I: "Int64", B: "boolean", F: "Float64", D: "datetime64[s]"}

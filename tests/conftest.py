@@ -8,7 +8,6 @@ from tests.shared_data import SHARED  # ../shared/data, resolved in one place
 
 ROOT = Path(__file__).resolve().parents[1]
 TEST_DATA = ROOT / "tests" / "data"
-SAMPLE = ROOT / "data" / "sample"
 
 
 @pytest.fixture
@@ -25,8 +24,16 @@ def shared_data() -> Path:
 
 
 @pytest.fixture(scope="session")
-def sample_tables():
-    """Canonical tables of the bundled sample, ingested once per test session."""
-    import pipeline
+def sample_result():
+    """The ingest stage on the demo input (``ingest.input`` of params.yaml: the real data
+    in ../shared/data), with its registers, once per test session."""
+    from pipeline.config import load_params
+    from pipeline.ingest.run import run_stage
 
-    return pipeline.ingest([SAMPLE], relative_to=ROOT).tables
+    return run_stage(load_params(ROOT / "params.yaml")["ingest"], ROOT)
+
+
+@pytest.fixture(scope="session")
+def sample_tables(sample_result):
+    """Canonical tables of the demo input (see :func:`sample_result`)."""
+    return sample_result.tables

@@ -2,8 +2,8 @@
 
 Training signal: the rule labels of real records that carry codes (a record with codes
 but no focus label is a negative), plus IPC titles in Chinese and English labelled
-through the taxonomy. The synthetic Chinese fixture (``cn_export`` rows of the bundled
-sample) is never used: its codes were generated.
+through the taxonomy. The main job's input is real data only (incoPat / PatSnap / Patentics
+exports among it); generated fixtures live in the tests and never reach this stage.
 
 Evaluation, reported as DVC metrics:
 
@@ -26,9 +26,7 @@ from .evaluation import fit_model, holdout_by_source, holdout_by_year
 from .rules import rule_labels, symbol_labels
 from .text import INDUSTRIES, build_training_set, condition_terms, evaluate, taxonomy_texts
 
-__all__ = ["train", "dev_frame", "SYNTHETIC_SOURCES"]
-
-SYNTHETIC_SOURCES = ("cn_export",)
+__all__ = ["train", "dev_frame"]
 
 
 def dev_frame(cn_dev: pd.DataFrame) -> pd.DataFrame:
@@ -75,7 +73,6 @@ def train(patents: pd.DataFrame, classifications: pd.DataFrame, rules, ipc_title
     ts = build_training_set(patents, rule_labels(classifications, rules), ipc_titles,
                             classifications=classifications, title_labels=title_labels,
                             condition_terms=condition_terms(rules, taxonomy))
-    ts = ts[~ts["source"].isin(SYNTHETIC_SOURCES)]
     ts = pd.concat([ts, taxonomy_texts(taxonomy)], ignore_index=True)
     fit = dict(random_state=random_state, thresholds=thresholds, **model_params)
 

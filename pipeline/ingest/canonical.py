@@ -247,7 +247,9 @@ def _child(df: pd.DataFrame, rec_to_pub: dict) -> pd.DataFrame:
 def _parties(df, rec_to_pub, source_file, limits, rej) -> pd.DataFrame:
     df = _child(df, rec_to_pub)
     df["name_raw"] = nz.map_unique(df["name_raw"], nz.to_halfwidth)
-    df["name_std"] = nz.map_unique(df["name_std"].astype("string").replace("", pd.NA), nz.to_halfwidth)
+    # incoPat marks a standardised company group with "-C" (长安汽车-C): the marker is not a name.
+    df["name_std"] = nz.map_unique(df["name_std"].astype("string").replace("", pd.NA), nz.to_halfwidth) \
+        .str.replace(r"-C$", "", regex=True)
     empty = df["name_raw"].isna() | (df["name_raw"] == "")
     df = df[~empty].reset_index(drop=True)
     too_long = df["name_raw"].str.len() > limits.name

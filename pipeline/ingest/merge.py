@@ -140,7 +140,7 @@ def merge_sources(parts: list[dict[str, pd.DataFrame]]) -> tuple[dict[str, pd.Da
     counts : DataFrame
         Per source file: ``accepted`` and ``merged`` record counts.
     """
-    tagged: dict[str, list[pd.DataFrame]] = {t: [] for t in schema.TABLES}
+    tagged: dict[str, list[pd.DataFrame]] = {t: [] for t in schema.TABLES if t != "locations"}
     tagged["links"] = []
     for rank, part in enumerate(parts):
         for name, df in part.items():
@@ -171,6 +171,7 @@ def merge_sources(parts: list[dict[str, pd.DataFrame]]) -> tuple[dict[str, pd.Da
         fwd.rename(columns={"citing_pub_id": "cited_pub_id", "citing_doc_key": "cited_doc_key"}), tables["patents"])
     rejects = pd.concat(tagged["rejects"], ignore_index=True) if tagged["rejects"] else schema.empty("rejects")
     tables["rejects"] = schema.conform(rejects, "rejects")
+    tables["locations"] = schema.empty("locations")  # filled by pipeline.locate where registers are given
     for name in tables:
         tables[name] = schema.validate(tables[name].reset_index(drop=True), name)
     return tables, counts[["accepted", "merged"]]

@@ -178,7 +178,7 @@ def ingest(
                 acc.setdefault(name, []).append(df)
             if on_batch:
                 on_batch(label, batch.n_records)
-        part = {name: _concat(acc.get(name, []), name) for name in [*schema.TABLES, "links"]}
+        part = {name: _concat(acc.get(name, []), name) for name in [*schema.TABLES, "links"] if name != "locations"}
         sheets = list(getattr(adapter, "sheets", []) or [])
         skipped_sheets = list(getattr(adapter, "skipped_sheets", []) or [])
         parts.append(part)
@@ -243,3 +243,51 @@ def _report(tables: dict[str, pd.DataFrame], files: list[dict], skipped: list[di
             "rejects": len(tables["rejects"]),
         },
     }
+
+
+def run_stage(params, root: Path, on_batch: Callable[[str, int], None] | None = None) -> IngestResult:
+    """The ingest stage as ``dvc repro`` runs it: the inputs, skips and registers of params.
+
+    Parameters
+    ----------
+    params : pipeline.config.IngestParams
+    root : Path
+        The project folder; relative paths of params are taken from it.
+    on_batch : callable, optional
+        Progress callback.
+
+    Returns
+    -------
+    IngestResult
+        As :func:`ingest`, with the applicants and assignees that the sources left
+        without a place located by :func:`pipeline.locate.locate` (routes in
+        ``parties.located_by``), ``tables["locations"]`` (one row per applicant group)
+        and ``report["located"]`` (groups per route).
+    """
+    result = ingest([root / p for p in params.input], limits=params.limits, batch_size=params.batch_size,
+                    relative_to=root, on_batch=on_batch, skip=params.skip)
+    if params.registers:
+        locate_applicants(result, [root / r for r in params.registers], labels=list(params.registers), **params.locate)
+    return result
+
+
+def locate_applicants(result: IngestResult, registers: Iterable[Path], *, fuzzy_min: float = 90,
+                      accept: Iterable[str] = (), labels: list[str] | None = None) -> IngestResult:
+    """Locate the applicants of ``result`` through ``registers`` (in place; see :func:`run_stage`).
+
+    ``labels`` name the registers in the report (default: their paths).
+    """
+    registers = list(registers)
+    from .. import locate
+
+    regs = [locate.load_register(p) for p in registers]
+    parties, groups = locate.locate(result.tables["parties"], regs, accept=list(accept), fuzzy_min=fuzzy_min)
+    result.tables["parties"] = schema.validate(schema.conform(parties, "parties"), "parties")
+    result.tables["locations"] = schema.validate(schema.conform(groups.reset_index(drop=True), "locations"), "locations")
+    by_route = groups["located_by"].fillna("unlocated").value_counts().sort_index()
+    result.report["located"] = {
+        "registers": labels or [str(p) for p in registers],
+        "groups": int(len(groups)),
+        "by_route": {str(k): int(v) for k, v in by_route.items()},
+    }
+    return result

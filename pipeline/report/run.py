@@ -107,18 +107,32 @@ def teams(mentions: pd.DataFrame, inventors: pd.DataFrame, top: int = 20) -> pd.
 
 
 def _enterprise(con, project, portfolios_branch: pd.DataFrame) -> tuple[str | None, list[str]]:
-    """The portfolio group of an enterprise project (its normalised name, or the group
-    containing it) and the publications it applies for or holds."""
+    """The applicant group of an enterprise project and the publications that group applies
+    for or holds.
+
+    The group is the one the enterprise's own name belongs to (its group key, see
+    :func:`pipeline.locate.group_keys`: e.g. incoPat's standardised 长安汽车 for
+    重庆长安汽车股份有限公司), else a portfolio group containing its normalised name.
+    """
+    from ..locate import group_keys
+
     if not project.enterprise:
         return None, []
     key = normalize_names(pd.Series([project.enterprise]))[0]
-    groups = set(portfolios_branch["group"])
-    group = key if key in groups else next((g for g in groups if isinstance(g, str) and key in g), None)
-    if group is None:
-        return None, []
-    pubs = con.execute("SELECT DISTINCT pub_id FROM parties WHERE role IN ('applicant', 'assignee') "
-                       "AND name_norm = ? ORDER BY pub_id", [group]).fetchall()
-    return group, [r[0] for r in pubs]
+    parties = con.execute("SELECT pub_id, name_raw, name_norm, name_std FROM parties "
+                          "WHERE role IN ('applicant', 'assignee') ORDER BY pub_id, role, seq").df()
+    keys = group_keys(parties)
+    own = keys[(parties["name_norm"] == key).to_numpy()]
+    if len(own):
+        counts = own.value_counts()
+        group = sorted(counts[counts == counts.max()].index)[0]
+    else:
+        names = set(portfolios_branch["group"])
+        group = key if key in names else next((g for g in sorted(names, key=str) if isinstance(g, str) and key in g), None)
+        if group is None:
+            return None, []
+    pubs = sorted(parties.loc[(keys == group).to_numpy(), "pub_id"].astype(str).unique())
+    return group, pubs
 
 
 def load_report_data(root: Path, params: dict, name: str) -> dict:

@@ -308,7 +308,9 @@ def patent_indicators(
         ``forward_<w>y``
             Citations received from patents of the data published at most ``w`` years
             after the patent's publication (earlier ones included); missing when the
-            publication date is unknown.
+            publication date is unknown. Where the source gives its own count over the
+            same window (``patents.cited_by_<w>y``, e.g. PatSnap 5年内被引用次数) and it is
+            larger, that vendor count is taken and ``forward_<w>y_vendor`` is true.
         ``forward_total``
             Citations received: the larger of the count inside the data and the source's
             ``cited_by_count`` (both are lower bounds of the truth).
@@ -456,6 +458,17 @@ def patent_indicators(
         ok = ~np.isnat(pub_np[ci]) & ~np.isnat(pub_np[cd]) & (pub_np[ci] <= limit[cd])
         in_data = np.bincount(cd, minlength=n).astype(float)
         put(fcol, np.bincount(cd[ok], minlength=n), pub.isna().to_numpy(), "Int64")
+    # The vendor's own windowed count (PatSnap 5年内被引用次数) sees citing documents outside
+    # the data: where it is larger, it is the figure, and `<fcol>_vendor` says so.
+    vendor_col = f"cited_by_{int(window_years)}y"
+    if vendor_col in p:
+        vendor = pd.to_numeric(p[vendor_col], errors="coerce").to_numpy(float)
+        links = out[fcol].to_numpy(dtype=float, na_value=np.nan)
+        use = ~np.isnan(vendor) & (np.isnan(links) | (vendor > np.nan_to_num(links, nan=-1)))
+        put(fcol, np.where(use, vendor, np.nan_to_num(links)), np.isnan(links) & ~use, "Int64")
+        out[f"{fcol}_vendor"] = use
+    else:
+        out[f"{fcol}_vendor"] = np.zeros(n, bool)
     total = np.fmax(np.nan_to_num(in_data), cited_by.to_numpy(float))
     put("forward_total", np.nan_to_num(total), np.isnan(in_data) & np.isnan(cited_by.to_numpy(float)), "Int64")
 

@@ -170,9 +170,11 @@ def applicant_groups(parties: pd.DataFrame, aliases: Mapping[str, list[str]] | s
                      *, roles: tuple[str, ...] = ("applicant", "assignee")) -> pd.DataFrame:
     """One row per (patent, applicant group).
 
-    A party's group is the alias group its normalised name belongs to, else its own
-    ``name_norm`` (``name_raw`` when not normalised). Applicants and assignees (current
-    owners) both count, so a transferred patent belongs to the old and the new owner.
+    A party's group is the alias group its name belongs to, else its group key
+    (:func:`pipeline.locate.group_keys`: the vendor's standardised name where the export
+    gives one, else ``name_norm``), the same key the ingest stage locates applicants by.
+    Applicants and assignees (current owners) both count, so a transferred patent
+    belongs to the old and the new owner.
 
     Parameters
     ----------
@@ -201,8 +203,13 @@ def applicant_groups(parties: pd.DataFrame, aliases: Mapping[str, list[str]] | s
     elif isinstance(aliases, str | Path):
         aliases = load_aliases(aliases)
     table = _alias_table(aliases)
-    p = parties.loc[parties["role"].isin(roles), ["pub_id", "name_raw", "name_norm"]]
-    name = p["name_norm"].astype("string").fillna(p["name_raw"].astype("string"))
+    from ..locate import group_keys
+
+    p = parties.loc[parties["role"].isin(roles)]
+    name = group_keys(p)
+    if aliases:  # an alias may be listed under the party's own normalised name
+        own = _key(p["name_norm"].astype("string").fillna(p["name_raw"].astype("string")))
+        name = name.where(~own.isin(table["key"]), p["name_norm"].astype("string"))
     p = pd.DataFrame({"pub_id": p["pub_id"].astype("string"), "name": name, "key": _key(name)})
     p = p[p["name"].notna() & (p["name"].str.strip() != "")]
     p = p.merge(table, on="key", how="left")

@@ -97,7 +97,7 @@ def test_incopat_foreign_records_and_standardised_groups(ingested):
     p = _patent(res, "US2019320115A1")  # canonical DOCDB form of US20190320115A1
     assert (p["country"], p["kind"], p["app_id"], _d(p["app_date"])) == ("US", "A1", "US15950587", "2018-04-11")
     app = _parties(res, "US2019320115A1", "applicant")
-    assert app[["name_raw", "name_std"]].values.tolist() == [["Gm Global Technology Operations Llc", "通用汽车-C"]]
+    assert app[["name_raw", "name_std"]].values.tolist() == [["Gm Global Technology Operations Llc", "通用汽车"]]  # incoPat's "-C" group marker dropped
     labels = res.tables["source_labels"].query("pub_id == 'US2019320115A1' and scheme == 'sei'")
     assert labels["label"].tolist() == ["1.5 (人工智能)", "8.1 (数字创意技术设备制造)"]
     # data row 5831: DE112016006530T5, 公开类型 译文 (a translation): the type comes from the number
@@ -109,7 +109,7 @@ def test_incopat_foreign_records_and_standardised_groups(ingested):
         pa.loc[pa["name_raw"] == "建信金融科技有限责任公司", "pub_id"])]
     first = two[two["pub_id"] == two["pub_id"].iloc[0]].sort_values("seq")
     assert first[["name_raw", "name_std"]].values.tolist()[:2] == [
-        ["中国建设银行股份有限公司", "建设银行-C"], ["建信金融科技有限责任公司", "建信金融科技有限责任公司"]]
+        ["中国建设银行股份有限公司", "建设银行"], ["建信金融科技有限责任公司", "建信金融科技有限责任公司"]]
 
 
 def test_incopat_chongqing_applicant(ingested):
@@ -119,7 +119,7 @@ def test_incopat_chongqing_applicant(ingested):
     assert (p["app_id"], _d(p["app_date"]), _d(p["pub_date"])) == ("CN202211658508.1", "2022-12-22", "2023-03-14")
     assert (p["status"], pd.isna(p["alive"])) == ("pending", True)
     app = _parties(res, "CN115794655A", "applicant")
-    assert app[["name_raw", "name_std"]].values.tolist() == [["重庆长安汽车股份有限公司", "长安汽车-C"]]
+    assert app[["name_raw", "name_std"]].values.tolist() == [["重庆长安汽车股份有限公司", "长安汽车"]]
     chongqing = res.tables["parties"].query("role == 'applicant'")["name_raw"].str.contains("重庆")
     assert chongqing.sum() >= 150  # the export's README counts 155 Chongqing applicant rows
 

@@ -205,6 +205,20 @@ def test_forward_counts_from_the_network_node_table():
         run(pat, classes([]), cites([]), forward=nodes.drop(columns="forward_window"))
 
 
+def test_vendor_window_count_where_larger_than_the_links():
+    # a: 2 citing patents of the data within 5 years, the vendor counts 5 -> 5 (vendor);
+    # b: 1 in the data, vendor 0 -> 1 (links); c: no date (links unknown), vendor 3 -> 3 (vendor);
+    # d: neither -> missing
+    pat = patents(["a", "b", "c", "d", "x", "y"],
+                  pub_date=["2010-01-01", "2010-01-01", None, None, "2011-01-01", "2012-01-01"],
+                  cited_by_5y=[5, 0, 3, None, None, None])
+    cit = cites([("x", "a"), ("y", "a"), ("x", "b")])
+    out = run(pat, classes([]), cit)
+    assert out.loc[["a", "b", "c"], "forward_5y"].tolist() == [5, 1, 3]
+    assert out.loc[["a", "b", "c", "d"], "forward_5y_vendor"].tolist() == [True, False, True, False]
+    assert out.loc["d", "forward_5y_missing"] and not out.loc["c", "forward_5y_missing"]
+
+
 # ------------------------------------------------------------- backward and npl coverage
 
 
@@ -293,19 +307,23 @@ def test_missing_columns_and_duplicates_are_named_errors():
 
 
 @pytest.mark.slow
-def test_bundled_sample(sample_tables):
+def test_demo_data(sample_tables):
     t = sample_tables
     out = patent_indicators(t["patents"], t["classifications"], t["citations"], t["npl"], t["events"],
                             as_of=date(2025, 1, 1)).set_index("pub_id")
     assert len(out) == len(t["patents"]) and out.index.is_unique
-    # US8087209B2 (data/sample/uspto/ipg120103.small.xml): <number-of-claims>4, 16 <patcit>,
+    # US8087209B2 (../shared/data/uspto-xml/ipgxml__ipg120103.small.xml): <number-of-claims>4, 16 <patcit>,
     # no <nplcit>, filed 2010-01-25, granted 2012-01-03, one IPC subclass (E04C)
     us = out.loc["US8087209B2"]
     assert us["claims"] == 4 and us["backward"] == 16 and us["npl_refs"] == 0 and us["scope"] == 1
     assert us["grant_lag_years"] == pytest.approx(708 / 365.25)
-    # CN105327910B: one pledge of 500 000 in the CN export
-    cn = out.loc["CN105327910B"]
-    assert cn["pledges"] == 1 and cn["pledge_amount"] == 500000.0
+    # CN107310413B (PatSnap export, INPADOC法律状态): pledge registered 2023-06-30, transfers
+    # of the application right 2018-04-10 and of the patent right 2022-01-07; no amount given
+    cn = out.loc["CN107310413B"]
+    assert cn["pledges"] == 1 and cn["transfers"] == 2 and pd.isna(cn["pledge_amount"])
+    # CN103104575A (PatSnap): 5年内被引用次数 7, citing documents outside the data: the vendor count
+    v = out.loc["CN103104575A"]
+    assert v["forward_5y"] == 7 and bool(v["forward_5y_vendor"])
     # Lens records carry no patent-citation field: backward unknown, not 0
     lens = t["patents"]["sources"].eq("lens").to_numpy()
     assert out["backward_missing"].to_numpy()[lens].all()
