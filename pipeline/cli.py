@@ -253,7 +253,7 @@ def network(
 ) -> None:
     """Citation-network analytics: core patents, main paths, clusters, knowledge flows, exports."""
     from .network import run as net
-    from .network.graph import from_tables
+    from .network.graph import from_tables, with_forward_citations
 
     params = _params(params_file)
     root = _root(params_file)
@@ -281,7 +281,8 @@ def network(
             tp = params["train"]
             t = io.read_tables(root / params["ingest"].out)
             progress("graph")
-            graph = from_tables(t["patents"], t["citations"], t["parties"], level=npar.level)
+            citations = with_forward_citations(t["citations"], t.get("forward_citations"))
+            graph = from_tables(t["patents"], citations, t["parties"], level=npar.level)
             titles = load_ipc_titles(root / tp.ipc_titles_zh, root / tp.ipc_titles_en)
             tables = net.analyse(graph, npar, patents=t["patents"], classifications=t["classifications"],
                                  parties=t["parties"], ipc_titles=titles, progress=progress)

@@ -36,6 +36,8 @@ def run(cmd, cwd, check=True):
 def repo(tmp_path_factory):
     """A copy of the repository (tracked and new files, no outputs) after one `dvc repro`."""
     dst = tmp_path_factory.mktemp("repo") / "patnav"
+    # The demo reads ../shared/data beside the checkout: the copy gets the same neighbour.
+    (dst.parent / "shared").symlink_to(ROOT.parent / "shared", target_is_directory=True)
     files = subprocess.run(["git", "ls-files", "-co", "--exclude-standard"], cwd=ROOT, capture_output=True,
                            text=True, check=True).stdout.splitlines()
     for f in files:
@@ -370,3 +372,13 @@ def test_report_cli_prints_where_files_went_and_is_reproducible(repo):
     out = run([str(BIN / "patnav"), "report", "jiangbei-nev"], root).stdout
     assert str(pdf) in out and "tables.xlsx" in out
     assert pdf.read_bytes() == before
+
+
+def test_ingest_stage_declares_every_input_and_register_of_params():
+    # DVC cannot interpolate a list into deps: dvc.yaml repeats params' inputs, kept in step here.
+    params = yaml.safe_load((ROOT / "params.yaml").read_text(encoding="utf-8"))["ingest"]
+    deps = yaml.safe_load((ROOT / "dvc.yaml").read_text(encoding="utf-8"))["stages"]["ingest"]["deps"]
+    inputs = [params["input"]] if isinstance(params["input"], str) else params["input"]
+    assert set(inputs) | set(params.get("registers") or []) <= set(deps)
+    shared = {d for d in deps if d.startswith("../")}
+    assert shared == set(inputs) | set(params.get("registers") or [])  # nothing stale left behind

@@ -61,6 +61,7 @@ from scipy.sparse.csgraph import connected_components
 from ..errors import PatNavError
 
 __all__ = [
+    "with_forward_citations",
     "GraphInputError",
     "CitationGraph",
     "from_edges",
@@ -251,6 +252,57 @@ def from_edges(edges: pd.DataFrame, nodes: pd.DataFrame | None = None) -> Citati
         frame[col] = pd.array(vals if vals is not None else [None] * n, dtype="string")
     applicants = _pairs_from_first(frame)
     return _assemble(frame, src, dst, {}, applicants, "patent")
+
+
+def with_forward_citations(citations: pd.DataFrame, forward: pd.DataFrame | None) -> pd.DataFrame:
+    """Citation rows plus the links that only a cited record's 被引用 list gives.
+
+    A vendor's list of documents citing a record (Patentics 被引用, incoPat 被引证专利) is
+    the same link seen from the other end: it becomes a citation row ``citing -> record``
+    unless the citing publication's own reference list already holds it. A citing
+    document outside the data becomes an outside node (``pub_id`` = its number without
+    kind), so a Chinese export with 被引用 lists gets its forward citations.
+
+    Parameters
+    ----------
+    citations : DataFrame
+        Canonical ``citations``.
+    forward : DataFrame or None
+        Canonical ``forward_citations`` (``pub_id`` = the cited record, ``citing_*``).
+
+    Returns
+    -------
+    DataFrame
+        ``citations`` with the added rows (``source`` of the forward list, category
+        ``other``).
+
+    Examples
+    --------
+    >>> cit = pd.DataFrame({"pub_id": ["B1"], "cited_raw": ["A1"], "cited_doc_key": ["A"],
+    ...                     "resolved_pub_id": ["A1"], "source": ["x"]})
+    >>> fwd = pd.DataFrame({"pub_id": ["A1", "A1"], "citing_raw": ["B1", "Z9"],
+    ...     "citing_pub_id": ["B1", "Z9"], "citing_doc_key": ["B", "Z"],
+    ...     "resolved_pub_id": ["B1", None], "source": ["y", "y"]})
+    >>> with_forward_citations(cit, fwd)[["pub_id", "resolved_pub_id", "source"]].values.tolist()
+    [['B1', 'A1', 'x'], ['Z', 'A1', 'y']]
+    """
+    if forward is None or forward.empty:
+        return citations
+    citing = forward["resolved_pub_id"].astype("string").fillna(forward["citing_doc_key"].astype("string"))
+    rows = pd.DataFrame({
+        "pub_id": citing,
+        "cited_raw": forward["pub_id"].astype("string"),
+        "cited_pub_id": forward["pub_id"].astype("string"),
+        "resolved_pub_id": forward["pub_id"].astype("string"),
+        "category": "other",
+        "source": forward["source"].astype("string") if "source" in forward else "forward",
+    }).dropna(subset=["pub_id"])
+    have = set(zip(citations["pub_id"].astype(str), citations.get("resolved_pub_id", citations["cited_raw"]).astype(str)))
+    new = [(a, b) not in have for a, b in zip(rows["pub_id"].astype(str), rows["resolved_pub_id"].astype(str))]
+    rows = rows[new].drop_duplicates(["pub_id", "resolved_pub_id"])
+    if "seq" in citations.columns:
+        rows["seq"] = rows.groupby("pub_id").cumcount() + 100_000  # after any listed reference
+    return pd.concat([citations, rows], ignore_index=True)
 
 
 def from_tables(
