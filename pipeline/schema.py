@@ -151,6 +151,14 @@ TABLES: dict[str, dict[str, Col]] = {
         "resolved_pub_id": Col(S),
         "source": Col(S, False),
     },
+    "family_members": {
+        "pub_id": Col(S, False),
+        "seq": Col(I, False),
+        "member_raw": Col(S, False),
+        "member_pub_id": Col(S),
+        "member_country": Col(S),
+        "source": Col(S, False),
+    },
     "npl": {
         "pub_id": Col(S, False),
         "seq": Col(I, False),
@@ -223,6 +231,7 @@ _KEYS = {
     "citations": ["pub_id", "seq"],
     "npl": ["pub_id", "seq"],
     "forward_citations": ["pub_id", "seq"],
+    "family_members": ["pub_id", "seq"],
     "source_labels": ["pub_id", "scheme", "seq"],
     "locations": ["group"],
 }

@@ -217,9 +217,9 @@ def canonicalize(batch: RawBatch, source_file: str, source_format: str, limits: 
     if not pr.empty:
         link_parts.append(pd.DataFrame({"pub_id": pr["rec"].map(rec_to_pub), "key": "A:" + pr["number"]}))
     fl = batch.get("family_links")
-    fl = fl[fl["rec"].isin(rec_to_pub)]
+    fl = fl[fl["rec"].isin(rec_to_pub)].reset_index(drop=True)
+    members = nz.normalize_pub_numbers(fl["member_raw"])
     if not fl.empty:
-        members = nz.normalize_pub_numbers(fl["member_raw"])
         link_parts.append(pd.DataFrame({"pub_id": fl["rec"].map(rec_to_pub).values, "key": "P:" + members["doc_key"].values}))
     link_parts.append(pd.DataFrame({"pub_id": p["pub_id"], "key": "P:" + p["doc_key"]}))
     links = pd.concat(link_parts, ignore_index=True).dropna().drop_duplicates()
@@ -229,6 +229,11 @@ def canonicalize(batch: RawBatch, source_file: str, source_format: str, limits: 
     out["classifications"] = _classifications(batch.get("classifications"), rec_to_pub, source_file, rej)
     out["citations"] = _citations(batch.get("citations"), rec_to_pub, source_file, rej)
     out["forward_citations"] = _forward(batch.get("forward_citations"), rec_to_pub, source_file)
+    fam = pd.DataFrame({"pub_id": fl["rec"].map(rec_to_pub).astype("string"), "member_raw": fl["member_raw"].astype("string"),
+                        "member_pub_id": members["pub_id"], "member_country": members["country"]})
+    fam["seq"] = fam.groupby("pub_id").cumcount()
+    fam = fam[fam["member_raw"].notna()].assign(source=source_file)
+    out["family_members"] = schema.conform(fam, "family_members")
     out["source_labels"] = _labels(batch.get("source_labels"), rec_to_pub, source_file)
     out["npl"] = _npl(batch.get("npl"), rec_to_pub, source_file, limits)
     out["events"] = _events(batch.get("events"), rec_to_pub, source_file, rej)

@@ -29,6 +29,7 @@ _CHILD_GROUPS = {
     "classifications": ["pub_id", "scheme"],
     "citations": ["pub_id"],
     "forward_citations": ["pub_id"],
+    "family_members": ["pub_id"],
     "npl": ["pub_id"],
     "events": ["pub_id"],
     "source_labels": ["pub_id", "scheme"],

@@ -167,7 +167,8 @@ def score(tables: dict[str, pd.DataFrame], labels: pd.DataFrame, params: ScorePa
     comp = val.composite_index(norm, {k: params.weights[k] for k in names})
     pledge = val.read_id_list(root / params.pledge_list) if params.pledge_list else None
     award = val.read_id_list(root / params.award_list) if params.award_list else None
-    hv = val.cnipa_high_value(patents, counted, as_of=as_of, events=tables.get("events"), pledge_list=pledge,
+    fam = family_countries(patents, tables.get("family_members"))
+    hv = val.cnipa_high_value(patents, counted, fam, as_of=as_of, events=tables.get("events"), pledge_list=pledge,
                               award_list=award, pledge_min_amount=params.pledge_min_amount)
     hv["pub_id"] = hv["pub_id"].astype(str)
     scored = values.merge(norm[["pub_id", "cohort_level", "cohort", "cohort_size", *names]]
@@ -193,7 +194,6 @@ def score(tables: dict[str, pd.DataFrame], labels: pd.DataFrame, params: ScorePa
     scored["alive_presumed"] = presumed
     hv_scores = scored[["pub_id", *[c for c in ("value_index", "high_value", "pct", "forward_5y") if c in scored]]]
     hv_scores = hv_scores.assign(alive=scored["alive"].astype("boolean").mask(presumed, True))
-    fam = family_countries(patents)
     out = {"patents": scored}
     for by in ("industry", "branch"):
         lab = counted.dropna(subset=[by]) if by == "branch" else counted.drop_duplicates(["pub_id", "industry"])
@@ -225,21 +225,33 @@ def score(tables: dict[str, pd.DataFrame], labels: pd.DataFrame, params: ScorePa
     return {k: _plain(out[k]) for k in TABLES}
 
 
-def family_countries(patents: pd.DataFrame) -> pd.DataFrame:
+def family_countries(patents: pd.DataFrame, listed: pd.DataFrame | None = None) -> pd.DataFrame:
     """Long table ``pub_id``, ``country``: the offices of every publication's family as far
-    as the data shows them (publications sharing a ``family_id``; at least its own office).
+    as the data shows them: its own office, those of the publications sharing its
+    ``family_id`` and, given canonical ``family_members``, those of the members any
+    publication of the family lists (incoPat 简单同族 names members outside the data).
 
     Examples
     --------
-    >>> p = pd.DataFrame({"pub_id": ["CN1A", "US2B", "JP3A"], "family_id": ["f", "f", None],
-    ...                   "country": ["CN", "US", "JP"]})
+    >>> p = pd.DataFrame({"pub_id": ["CN1A", "US2B", "JP3A", "CN4B"], "family_id": ["f", "f", None, "g"],
+    ...                   "country": ["CN", "US", "JP", "CN"]})
     >>> family_countries(p).values.tolist()
-    [['CN1A', 'CN'], ['CN1A', 'US'], ['JP3A', 'JP'], ['US2B', 'CN'], ['US2B', 'US']]
+    [['CN1A', 'CN'], ['CN1A', 'US'], ['CN4B', 'CN'], ['JP3A', 'JP'], ['US2B', 'CN'], ['US2B', 'US']]
+    >>> m = pd.DataFrame({"pub_id": ["CN4B"], "member_country": ["EP"]})
+    >>> family_countries(p, m).query("pub_id == 'CN4B'").values.tolist()
+    [['CN4B', 'CN'], ['CN4B', 'EP']]
     """
     p = patents[["pub_id", "family_id", "country"]].astype("string")
     own = p[["pub_id", "country"]]
-    fam = p.dropna(subset=["family_id"])
-    members = fam[["pub_id", "family_id"]].merge(fam[["family_id", "country"]], on="family_id")[["pub_id", "country"]]
+    fam = p.assign(family_id=p["family_id"].fillna(p["pub_id"]))
+    by_family = [fam[["family_id", "country"]]]
+    if listed is not None and len(listed):
+        lf = pd.DataFrame({"pub_id": listed["pub_id"].astype("string"),
+                           "country": listed["member_country"].astype("string")})
+        lf = lf.merge(fam[["pub_id", "family_id"]], on="pub_id")[["family_id", "country"]]
+        by_family.append(lf)
+    countries = pd.concat(by_family, ignore_index=True).dropna().drop_duplicates()
+    members = fam[["pub_id", "family_id"]].merge(countries, on="family_id")[["pub_id", "country"]]
     out = pd.concat([own, members], ignore_index=True).dropna().drop_duplicates()
     return out.sort_values(["pub_id", "country"], kind="stable").reset_index(drop=True)
 

@@ -219,7 +219,9 @@ def test_read_id_list_utf8_and_gbk(tmp_path):
 
 
 @pytest.mark.slow
-def test_value_chain_on_the_bundled_sample(sample_tables):
+def test_value_chain_on_the_demo_data(sample_tables):
+    from pipeline.score.run import family_countries
+
     t = sample_tables
     ind = patent_indicators(t["patents"], t["classifications"], t["citations"], t["npl"], t["events"],
                             as_of=date(2025, 1, 1))
@@ -231,12 +233,15 @@ def test_value_chain_on_the_bundled_sample(sample_tables):
     assert (np.isnan(vals) == ind[[f"{c}_missing" for c in names]].to_numpy()).all()
     idx = composite_index(norm, dict.fromkeys(names, 1.0))
     assert idx["value_index"].notna().all()
-    hv = cnipa_high_value(t["patents"], None, as_of=date(2025, 1, 1), events=t["events"], pledge_min_amount=1e6)
+    fam = family_countries(t["patents"], t["family_members"])
+    hv = cnipa_high_value(t["patents"], None, fam, as_of=date(2025, 1, 1), events=t["events"], pledge_min_amount=1e6)
     types = t["patents"]["patent_type"].to_numpy()
     assert not hv["high_value"].to_numpy()[types != "invention"].any()
-    # the sample's valid CN inventions were filed from 2015 on and have no labels or foreign
-    # family here, so only pledges of at least 1 000 000 make them high-value
-    expected = (ind["legal_state"].eq("alive").fillna(False) & ind["patent_type"].eq("invention")
-                & ind["pledge_amount"].ge(1e6).fillna(False)).to_numpy(bool)
-    assert expected.any()
-    assert (hv["high_value"].to_numpy() == expected).all()
+    # no labels given and no pledge amount in the real exports: overseas family or 10 years kept
+    expected = (hv["eligible"] & (hv["hv_overseas"] | hv["hv_maintained_10y"])).to_numpy(bool)
+    assert (hv["high_value"].to_numpy() == expected).all() and expected.any()
+    h = hv.set_index("pub_id")
+    # CN110298449A (incoPat row 0): 授权 / 有效, 简单同族 lists US20220404779A1 -> overseas family
+    assert h.loc["CN110298449A", "eligible"] and h.loc["CN110298449A", "hv_overseas"]
+    # CN115794655A (incoPat row 610): 实质审查 / 审中 -> pending, not eligible
+    assert not h.loc["CN115794655A", "eligible"] and not h.loc["CN115794655A", "high_value"]
