@@ -357,7 +357,7 @@ def _measure_cn(step: str, path: str, batch_size: int) -> dict:
 
     path = Path(path)
     base = _peak_mib()  # interpreter + pandas / pyarrow / pipeline imports
-    start = time.perf_counter()
+    start, cpu0 = time.perf_counter(), time.process_time()
     out = {}
     if step == "ingest":
         result = pipeline.ingest([path], batch_size=batch_size)
@@ -381,8 +381,8 @@ def _measure_cn(step: str, path: str, batch_size: int) -> dict:
         if step == "read":
             accepted = n - rejected
         out["format"] = adapter.name
-    secs = time.perf_counter() - start
-    return {"records": n, "accepted": accepted, "rejected": rejected, "seconds": secs,
+    secs, cpu = time.perf_counter() - start, time.process_time() - cpu0
+    return {"records": n, "accepted": accepted, "rejected": rejected, "seconds": secs, "cpu_seconds": cpu,
             "base_rss_mib": base, "peak_rss_mib": _peak_mib(), **out}
 
 
@@ -505,11 +505,13 @@ def bench_cn(args, work: Path) -> None:
                   f"   (of {full:.1f} s: {100 * read / full:.0f} % | {100 * (canon - read) / full:.0f} % |"
                   f" {100 * (full - canon) / full:.0f} %)")
     print("\nTargets (issue, one core, pipeline.ingest): XLSX ≥ 5,000 records/s, CSV ≥ 50,000 records/s.")
+    print("cpu % = the child's CPU time / wall time: well under 100 means it waited for the core (another job) "
+          "or for the disk. base MiB = RSS after imports; peak MiB = the child's maximum RSS.")
 
 
 def _print_cn_row(b: dict, fmt: str, step: str, mb: float, r: dict, header: bool) -> None:
     head = (f"{'export (replicated)':20} {'fmt':4} {'step':10} {'records':>9} {'accepted':>9} {'rejected':>8}"
-            f" {'MB':>7} {'sec':>7} {'rec/s':>8} {'MB/s':>6} {'base MiB':>8} {'peak MiB':>8}  target")
+            f" {'MB':>7} {'sec':>7} {'cpu %':>5} {'rec/s':>8} {'MB/s':>6} {'base MiB':>8} {'peak MiB':>8}  target")
     if header:
         print(head)
         print("-" * len(head))
@@ -522,7 +524,7 @@ def _print_cn_row(b: dict, fmt: str, step: str, mb: float, r: dict, header: bool
         if not r.get("reconciles", True):
             target += "; counts do not reconcile"
     print(f"{b['label'] + ' ' + format(b['rows'], ','):20} {fmt:4} {step:10} {r['records']:>9,} {r['accepted']:>9,}"
-          f" {r['rejected']:>8,} {mb:>7.0f} {s:>7.1f} {rate:>8,.0f} {mb / s:>6.1f} {r['base_rss_mib']:>8.0f}"
+          f" {r['rejected']:>8,} {mb:>7.0f} {s:>7.1f} {100 * r['cpu_seconds'] / s:>5.0f} {rate:>8,.0f} {mb / s:>6.1f} {r['base_rss_mib']:>8.0f}"
           f" {r['peak_rss_mib']:>8.0f}  {target}", flush=True)
 
 

@@ -135,6 +135,20 @@ def _enterprise(con, project, portfolios_branch: pd.DataFrame) -> tuple[str | No
     return group, pubs
 
 
+def _located(root: Path, params: dict, project) -> dict | None:
+    """How the region's applicant groups were located (routes of :mod:`pipeline.locate`)."""
+    from ..locate import route_counts
+
+    path = root / params["ingest"].out / "locations.parquet"
+    if not project.region.province or not path.exists():
+        return None
+    groups = io.read_table(path.parent, "locations")
+    if groups.empty:
+        return None
+    counts = route_counts(groups, project.region)
+    return {str(r): int(g) for r, g in zip(counts["route"], counts["groups"])}
+
+
 def load_report_data(root: Path, params: dict, name: str) -> dict:
     """Everything one project's report needs, from the database and its stage outputs."""
     from ..score.talent import in_region
@@ -173,6 +187,7 @@ def load_report_data(root: Path, params: dict, name: str) -> dict:
             portfolios_branch = portfolios_branch[portfolios_branch["branch"] == project.industry]
         enterprise_group, enterprise_pubs = _enterprise(con, project, portfolios_branch)
     sources = patents["sources"].astype("string").str.split(";").str[0].value_counts().sort_index()
+    located = _located(root, params, project)
     local = inventors[in_region(inventors, project.region).to_numpy()] if len(inventors) else inventors
     local = local.sort_values(["patents", "high_value", "inventor_id"], ascending=[False, False, True], kind="stable")
     talent_path = out_dir / "talent_candidates.csv"
@@ -195,6 +210,7 @@ def load_report_data(root: Path, params: dict, name: str) -> dict:
         "portfolios_branch": portfolios_branch, "portfolios_industry": portfolios_industry,
         "clusters": clusters, "main_paths": main_paths, "titles": titles,
         "sources": {str(k): int(v) for k, v in sources.items()}, "enterprise_group": enterprise_group,
+        "located": located,
         "enterprise_pubs": enterprise_pubs,
         "train_metrics": json.loads(train_metrics.read_text(encoding="utf-8")) if train_metrics.exists() else {},
         "params": {"landscape": {"min_confidence": p["landscape"].min_confidence},
