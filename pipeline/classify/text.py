@@ -58,6 +58,7 @@ from sklearn.linear_model import LogisticRegression, SGDClassifier
 from sklearn.model_selection import KFold
 
 from ..errors import PatNavError
+from ..ingest.merge import primary_source
 
 __all__ = [
     "INDUSTRIES",
@@ -776,10 +777,6 @@ def load_ipc_titles(zh_path: str | Path, en_path: str | Path) -> pd.DataFrame:
     return out.drop_duplicates(["symbol", "lang"]).reset_index(drop=True)
 
 
-def _first_source(sources: pd.Series) -> pd.Series:
-    return sources.astype(str).str.split(r"[;|,]", regex=True).str[0].str.strip()
-
-
 def _mentions(text: str, terms: Sequence[str]) -> bool:
     low = text.lower()
     return any(t.lower() in low for t in terms)
@@ -950,7 +947,7 @@ def build_training_set(
     recs = pd.DataFrame({
         "id": p["pub_id"].astype(str).to_numpy(),
         "text": p["text"].astype(str).to_numpy(),
-        "source": _first_source(p["sources"]).to_numpy(),
+        "source": primary_source(p["sources"]).to_numpy(),
         "year": date.dt.year.astype("Int64").to_numpy(),
     })
     pos, drop = label_frame(recs["id"], rule_labels.assign(pub_id=rule_labels["pub_id"].astype(str)), "pub_id",

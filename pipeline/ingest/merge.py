@@ -21,7 +21,7 @@ from scipy.sparse.csgraph import connected_components
 
 from .. import schema
 
-__all__ = ["merge_sources", "assign_families", "resolve_citations", "LONGEST_WINS"]
+__all__ = ["merge_sources", "assign_families", "resolve_citations", "primary_source", "LONGEST_WINS"]
 
 LONGEST_WINS = ("title", "abstract")
 _CHILD_GROUPS = {
@@ -36,8 +36,22 @@ _CHILD_GROUPS = {
 }
 
 
+SOURCE_SEPARATOR = " | "
+
+
 def _join_unique(s: pd.Series) -> str:
-    return " | ".join(dict.fromkeys(s.dropna()))
+    return SOURCE_SEPARATOR.join(dict.fromkeys(s.dropna()))
+
+
+def primary_source(sources: pd.Series) -> pd.Series:
+    """The preferred source of each merged row (the first of ``patents.sources``).
+
+    Examples
+    --------
+    >>> primary_source(pd.Series(["uspto_xml | lens", "cn_export", None])).tolist()
+    ['uspto_xml', 'cn_export', <NA>]
+    """
+    return pd.Series(sources, dtype="string").str.split(SOURCE_SEPARATOR, regex=False).str[0].str.strip()
 
 
 def merge_patents(patents: pd.DataFrame) -> tuple[pd.DataFrame, pd.Series]:

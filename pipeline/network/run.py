@@ -41,6 +41,7 @@ from scipy.sparse.csgraph import connected_components
 from ..errors import ConfigError, UnreadableInputError
 from . import centrality, clusters, flows, mainpath
 from .graph import CitationGraph, citation_counts, from_edges
+from ..ingest.merge import primary_source
 
 __all__ = ["NetworkParams", "analyse", "summary", "read_edge_list", "read_node_list", "write_exports",
            "region_dependence",
@@ -231,7 +232,7 @@ def analyse(
             if "title" in graph.nodes:
                 nodes["title"] = nodes["title"].fillna(graph.nodes["title"])
         if "sources" in p:
-            nodes["source"] = ids.map(p["sources"].astype("string").str.split(";").str[0]).astype("string")
+            nodes["source"] = ids.map(primary_source(p["sources"])).astype("string")
     nodes.attrs["pagerank"] = {"iterations": pr.iterations, "error": pr.error}
     edges.attrs["weights_normalized"] = normalized
     out["nodes"] = nodes

@@ -204,6 +204,8 @@ def _scope_method(b: _Builder, project):
         b.p(t("p.gap_status", lang, share=fmt_share(nostatus)), bullet=True)
         if "abstract" in p:
             b.p(t("p.gap_abstract", lang, share=fmt_share(float(p["abstract"].isna().mean()))), bullet=True)
+        if "with_inventors" in d:
+            b.p(t("p.gap_inventors", lang, share=fmt_share(1 - d["with_inventors"] / len(p))), bullet=True)
     if located := d.get("located"):
         b.p(t("p.gap_located", lang, region=project.region.label, **{k: f"{v:,}" for k, v in located.items()}),
             bullet=True)

@@ -24,6 +24,7 @@ from ..config import project_dir
 from ..ingest.normalize import normalize_names
 from .content import build_report
 from .pdf import render_pdf
+from ..ingest.merge import primary_source
 
 __all__ = ["load_report_data", "write_report", "teams", "report_dir"]
 
@@ -186,7 +187,7 @@ def load_report_data(root: Path, params: dict, name: str) -> dict:
         if "." in project.industry:
             portfolios_branch = portfolios_branch[portfolios_branch["branch"] == project.industry]
         enterprise_group, enterprise_pubs = _enterprise(con, project, portfolios_branch)
-    sources = patents["sources"].astype("string").str.split(";").str[0].value_counts().sort_index()
+    sources = primary_source(patents["sources"]).value_counts().sort_index()
     located = _located(root, params, project)
     local = inventors[in_region(inventors, project.region).to_numpy()] if len(inventors) else inventors
     local = local.sort_values(["patents", "high_value", "inventor_id"], ascending=[False, False, True], kind="stable")
@@ -211,6 +212,7 @@ def load_report_data(root: Path, params: dict, name: str) -> dict:
         "clusters": clusters, "main_paths": main_paths, "titles": titles,
         "sources": {str(k): int(v) for k, v in sources.items()}, "enterprise_group": enterprise_group,
         "located": located,
+        "with_inventors": int(mentions["pub_id"].nunique()) if len(mentions) else 0,
         "enterprise_pubs": enterprise_pubs,
         "train_metrics": json.loads(train_metrics.read_text(encoding="utf-8")) if train_metrics.exists() else {},
         "params": {"landscape": {"min_confidence": p["landscape"].min_confidence},

@@ -41,6 +41,7 @@ from . import portfolio as pf
 from . import regions as rg
 from . import talent as tl
 from . import value as val
+from ..ingest.merge import primary_source
 
 __all__ = ["ScoreParams", "score", "primary_labels", "family_countries", "project_views", "explain", "summary",
            "TABLES"]
@@ -178,7 +179,7 @@ def score(tables: dict[str, pd.DataFrame], labels: pd.DataFrame, params: ScorePa
     scored = scored.merge(hv.drop(columns=[c for c in hv if c in scored and c != "pub_id"]), on="pub_id", how="left")
     # Where a figure rests on a generated fixture (file names say "synthetic"), say so.
     prov = patents.set_index("pub_id")
-    scored["source"] = scored["pub_id"].map(prov["sources"].astype("string").str.split(";").str[0])
+    scored["source"] = scored["pub_id"].map(primary_source(prov["sources"]))
     scored["synthetic"] = scored["pub_id"].map(
         prov["provenance"].astype("string").str.contains("synthetic", case=False)).fillna(False).astype(bool)
 

@@ -50,7 +50,8 @@ def test_canonicalize_rejects_and_keeps_the_rest():
     assert r.loc["classifications.symbol", "raw_value"] == "rubbish"
     assert (out["rejects"].source_file == "f.csv").all()
     for name in schema.TABLES:
-        schema.validate(out[name], name)
+        if name != "locations":  # per applicant group, made after merging (pipeline.locate)
+            schema.validate(out[name], name)
 
 
 def test_merge_keeps_richer_values_both_provenances_and_best_children():

@@ -323,3 +323,28 @@ def test_dates_as_serial_numbers_text_and_cells(tmp_path):
     p = pipeline.ingest([path]).tables["patents"].set_index("pub_id")
     assert [_d(p.loc[k, "app_date"]) for k in ("CN1A", "CN2A")] == ["2019-07-03", "2019-07-03"]
     assert [_d(p.loc[k, "pub_date"]) for k in ("CN1A", "CN2A")] == ["2019-10-01", "2019-10-01"]
+
+
+@pytest.mark.parametrize("header,row", [
+    # CNIPA search system (pss) result list
+    (["专利类型", "专利名称", "法律状态", "申请公布日/授权公告日", "申请号", "申请日", "申请人/专利权人", "发明人",
+      "地址", "主分类号", "分类号", "公开（公告）号"],
+     ["发明授权", "一种车辆控制方法", "有效", "2021.05.07", "CN201910593937.7", "2019.07.03", "重庆长安汽车股份有限公司",
+      "张三;李四", "400023 重庆市江北区建新东路260号", "B60W30/00", "B60W30/00;G06N20/00", "CN110298449B"]),
+    # CNKI 专利库 export
+    (["题名", "申请号", "申请日", "公开号", "公开日", "申请人", "发明人", "地址", "主分类号", "分类号", "国省代码"],
+     ["一种车辆控制方法", "CN201910593937.7", "2019-07-03", "CN110298449B", "2021-05-07", "重庆长安汽车股份有限公司",
+      "张三;李四", "400023 重庆市江北区建新东路260号", "B60W30/00", "B60W30/00;G06N20/00", "50"]),
+])
+def test_documented_headers_of_other_databases(tmp_path, header, row):
+    path = tmp_path / "other.csv"
+    path.write_text(",".join(header) + "\n" + ",".join(row) + "\n", encoding="utf-8")
+    res = pipeline.ingest([path])
+    p = _patent(res, "CN110298449B")
+    assert (p["title"], p["app_id"], _d(p["app_date"]), _d(p["pub_date"])) == (
+        "一种车辆控制方法", "CN201910593937.7", "2019-07-03", "2021-05-07")
+    app = _parties(res, "CN110298449B", "applicant")
+    assert app[["name_raw", "province", "district"]].values.tolist() == [["重庆长安汽车股份有限公司", "重庆市", "江北区"]]
+    assert _parties(res, "CN110298449B", "inventor")["name_raw"].tolist() == ["张三", "李四"]
+    cls = res.tables["classifications"].query("pub_id == 'CN110298449B'")
+    assert cls[["symbol", "is_main"]].values.tolist() == [["B60W30/00", True], ["G06N20/00", False]]

@@ -86,15 +86,19 @@ def test_params_are_validated():
     assert NetworkParams.from_dict({"pagerank": {"alpha": 0.5}}).pagerank["tol"] == 1e-10
 
 
-def test_bundled_sample_gives_a_real_graph(sample_tables):
+def test_demo_data_give_a_real_graph(sample_tables):
     t = sample_tables
     graph = from_tables(t["patents"], t["citations"], t["parties"])
     tables = analyse(graph, patents=t["patents"], classifications=t["classifications"], parties=t["parties"])
     s = summary(graph, tables)
-    # The real USPTO XML grants of the sample list 1,788 citations; 7 of them repeat a document
-    # the same patent already cites in another kind (US8420318B2 cites EP 1411340 A2 and A3 …).
-    assert int(t["citations"]["source"].str.contains("uspto").sum()) == 1788
-    assert s["edges_by_citing_source"]["uspto_xml"] == 1781
+    # The real USPTO XML grants of ../shared/data/uspto-xml list 9,954 patent citations; an
+    # edge per distinct (citing, cited document) pair: a document cited again in another kind
+    # (US8420318B2 cites EP 1411340 A2 and A3) is one edge.
+    us = t["citations"][t["citations"]["source"].str.contains("uspto")]
+    assert len(us) == 9954
+    cited = us["resolved_pub_id"].fillna(us["cited_doc_key"]).fillna(us["cited_raw"].str.upper().str.replace(" ", ""))
+    distinct = len(pd.DataFrame({"a": us["pub_id"], "b": cited}).drop_duplicates())
+    assert s["edges_by_citing_source"]["uspto_xml"] == distinct < len(us)
     assert s["largest_component"] > 100 and s["clusters"] > 0
     # Every edge is an input citation; none lost: kept + removed + dropped = citation rows.
     assert s["edges"] + sum(s["cycle_edges_removed"].values()) + sum(s["dropped"].values()) == len(t["citations"])
