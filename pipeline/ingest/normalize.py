@@ -298,7 +298,9 @@ def parse_dates(raw: pd.Series, partial: bool = False) -> tuple[pd.Series, pd.Se
     """Parse dates in the forms patent sources use.
 
     Accepts ``20120327``, ``2012-03-27``, ``2012/3/27``, ``2012.03.27``,
-    ``2012年3月27日``, a trailing time, and datetime values (from XLSX cells).
+    ``2012年3月27日``, a trailing time, datetime values (from XLSX cells) and Excel
+    serial day numbers written as text (``43739`` → 2019-10-01; 20000–80000, i.e.
+    1954–2119, counted from 1899-12-30 as Excel does).
 
     Parameters
     ----------
@@ -315,9 +317,9 @@ def parse_dates(raw: pd.Series, partial: bool = False) -> tuple[pd.Series, pd.Se
 
     Examples
     --------
-    >>> d, bad = parse_dates(pd.Series(["20120327", "2012年3月7日", "20120231", None]))
+    >>> d, bad = parse_dates(pd.Series(["20120327", "2012年3月7日", "20120231", None, "43739"]))
     >>> d.dt.strftime("%Y-%m-%d").tolist(), bad.tolist()
-    (['2012-03-27', '2012-03-07', nan, nan], [False, False, True, False])
+    (['2012-03-27', '2012-03-07', nan, nan, '2019-10-01'], [False, False, True, False, False])
     """
     s = pd.Series(raw).reset_index(drop=True)
     is_dt = s.map(lambda v: isinstance(v, datetime.date) and v is not pd.NaT).astype(bool)
@@ -333,6 +335,10 @@ def parse_dates(raw: pd.Series, partial: bool = False) -> tuple[pd.Series, pd.Se
     ok = y.between(1800, 2100) & m.between(1, 12) & d.between(1, 31)
     frame = pd.DataFrame({"year": y.where(ok, 2000), "month": m.where(ok, 1), "day": d.where(ok, 1)})
     dates = pd.to_datetime(frame, errors="coerce").where(ok)
+    serial = pd.to_numeric(text.where(text.str.fullmatch(r"\d{5}(?:\.0+)?").fillna(False).astype(bool)), errors="coerce")
+    serial = serial.where(serial.between(20_000, 80_000))
+    if serial.notna().any():
+        dates = dates.fillna(pd.Timestamp("1899-12-30") + pd.to_timedelta(serial, unit="D"))
     if is_dt.any():
         dates[is_dt] = pd.to_datetime(s[is_dt].tolist(), errors="coerce")
     dates = dates.astype("datetime64[s]")

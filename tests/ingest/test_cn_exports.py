@@ -318,11 +318,12 @@ def test_dates_as_serial_numbers_text_and_cells(tmp_path):
     ws.append(["公开（公告）号", "标题", "申请日", "公开（公告）日"])
     ws.append(["CN1A", "t", dt.datetime(2019, 7, 3), "2019.10.01"])
     ws.append(["CN2A", "t", "2019年7月3日", "20191001"])
+    ws.append(["CN3A", "t", "43649", "2019/10/1"])  # an Excel serial day number written as text
     path = tmp_path / "dates.xlsx"
     wb.save(path)
     p = pipeline.ingest([path]).tables["patents"].set_index("pub_id")
-    assert [_d(p.loc[k, "app_date"]) for k in ("CN1A", "CN2A")] == ["2019-07-03", "2019-07-03"]
-    assert [_d(p.loc[k, "pub_date"]) for k in ("CN1A", "CN2A")] == ["2019-10-01", "2019-10-01"]
+    assert [_d(p.loc[k, "app_date"]) for k in ("CN1A", "CN2A", "CN3A")] == ["2019-07-03"] * 3
+    assert [_d(p.loc[k, "pub_date"]) for k in ("CN1A", "CN2A", "CN3A")] == ["2019-10-01"] * 3
 
 
 @pytest.mark.parametrize("header,row", [
