@@ -48,8 +48,8 @@ Steps timed per file: ``read`` — ``TabularAdapter().read(path)`` iterated (cal
 csv parsing, header mapping, multi-valued cells split, legal histories parsed);
 ``read+canon`` — the same plus :func:`pipeline.ingest.canonical.canonicalize` per batch;
 ``ingest`` — ``pipeline.ingest([path])`` as the stage runs it (detection, adapter,
-canonicalisation, merge, report) with the stage's batch size (params.yaml
-``ingest.batch_size``). The targets apply to ``ingest``.
+canonicalisation, merge, report) with the stage's batch size for table exports
+(params.yaml ``ingest.table_batch_size``). The targets apply to ``ingest``.
 """
 
 from __future__ import annotations
@@ -552,7 +552,7 @@ def _stage_batch_size() -> int:
     import yaml
 
     params = yaml.safe_load((ROOT / "params.yaml").read_text(encoding="utf-8"))
-    return int(params["ingest"].get("batch_size", 2000))
+    return int(params["ingest"].get("table_batch_size", 20000))
 
 
 def _check_work_dir(work: Path) -> None:

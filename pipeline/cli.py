@@ -102,7 +102,7 @@ def ingest(
 
             if paths:  # files named on the command line: no registers unless the stage runs
                 result = run_ingest(paths, limits=params.limits, batch_size=params.batch_size, relative_to=root,
-                                    on_batch=on_batch, skip=params.skip)
+                                    table_batch_size=params.table_batch_size, on_batch=on_batch, skip=params.skip)
             else:
                 result = run_stage(params, root, on_batch=on_batch)
     except PatNavError as exc:

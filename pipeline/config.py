@@ -42,6 +42,7 @@ class IngestParams:
     metrics: str
     batch_size: int
     limits: Limits
+    table_batch_size: int = 20000                  # records per batch of CSV / workbook exports
     skip: dict = field(default_factory=dict)       # path glob -> why it is not read
     allow_empty: bool = False                      # a file yielding no record is not an error
     registers: tuple[str, ...] = ()                # enterprise registers locating applicants
@@ -122,6 +123,7 @@ def load_params(path: str | Path | None = None) -> dict:
         out["ingest"] = IngestParams(
             input=inputs, out=str(ing["out"]), report=str(ing["report"]),
             metrics=str(ing["metrics"]), batch_size=int(ing.get("batch_size", 2000)),
+            table_batch_size=int(ing.get("table_batch_size", 20000)),
             limits=Limits(**(ing.get("limits") or {})),
             skip={str(k): str(v) for k, v in skip.items()}, allow_empty=bool(ing.get("allow_empty", False)),
             registers=(regs,) if isinstance(regs, str) else tuple(str(r) for r in regs),

@@ -158,19 +158,56 @@ def normalize_pub_numbers(
     n = len(raw)
     cc = pd.Series(country, dtype="string").reset_index(drop=True) if country is not None else pd.Series([None] * n, dtype="string")
     kd = pd.Series(kind, dtype="string").reset_index(drop=True) if kind is not None else pd.Series([None] * n, dtype="string")
-    keys = pd.DataFrame({"r": raw, "c": cc, "k": kd})
-    uniq = keys.drop_duplicates().dropna(subset=["r"])
-    parsed = {
-        (r, c, k): _split_pub(r, None if pd.isna(c) else c, None if pd.isna(k) else k)
-        for r, c, k in uniq.itertuples(index=False, name=None)
-    }
-    rows = [
-        parsed.get((r, c, k)) if not pd.isna(r) else None
-        for r, c, k in keys.itertuples(index=False, name=None)
-    ]
     cols = ["pub_id", "doc_key", "country", "pub_number", "kind"]
-    out = pd.DataFrame([x if x else (None,) * 5 for x in rows], columns=cols)
+    out = pd.DataFrame({c: pd.Series([pd.NA] * n, dtype="string") for c in cols})
+    # Fast path, vectorised: the common spelling "CC" + digits + kind (CN110298449A), with
+    # no country given apart or the same one. Everything else goes value by value.
+    m = raw.str.extract(_FAST_PUB_RE)
+    fast = m["cc"].notna() & (cc.isna() | (cc == m["cc"])).fillna(False) & (m["kind"].notna() | kd.isna()).fillna(False)
+    fast = fast.to_numpy(dtype=bool)
+    if fast.any():
+        f = m[fast]
+        number = _canon_digits(f["cc"], f["num"])
+        doc = f["cc"] + number
+        out.loc[fast, "pub_id"] = (doc + f["kind"].fillna("")).to_numpy()
+        out.loc[fast, "doc_key"] = doc.to_numpy()
+        out.loc[fast, "country"] = f["cc"].to_numpy()
+        out.loc[fast, "pub_number"] = number.to_numpy()
+        out.loc[fast, "kind"] = f["kind"].to_numpy()
+    slow = ~fast & raw.notna().to_numpy(dtype=bool)
+    if slow.any():
+        keys = pd.DataFrame({"r": raw[slow], "c": cc[slow], "k": kd[slow]})
+        uniq = keys.drop_duplicates()
+        parsed = {
+            (r, c, k): _split_pub(r, None if pd.isna(c) else c, None if pd.isna(k) else k)
+            for r, c, k in uniq.itertuples(index=False, name=None)
+        }
+        rows = [parsed.get((r, c, k)) or (None,) * 5 for r, c, k in keys.itertuples(index=False, name=None)]
+        out.loc[slow, cols] = pd.DataFrame(rows, columns=cols, index=keys.index).astype("string")
     return out.astype("string")
+
+
+# Upper-case ASCII "CC" + digits + optional kind, nothing else: the spelling of nearly every
+# number in exports and citation lists, taken without per-value Python work.
+_FAST_PUB_RE = r"^(?P<cc>[A-Z]{2})(?P<num>\d+)(?P<kind>[A-Z]\d?)?$"
+
+
+def _canon_digits(cc: pd.Series, digits: pd.Series) -> pd.Series:
+    """:func:`_canon_number` for digit-only numbers, vectorised (same rules)."""
+    out = digits.copy()
+    stripped = digits.str.lstrip("0").replace("", "0")
+    def mask(s):
+        return s.fillna(False).to_numpy(dtype=bool)
+
+    us = mask(cc == "US")
+    docdb = us & mask(digits.str.len() == 11) & mask(digits.str[:2].isin(["19", "20"])) & mask(digits.str[4] == "0")
+    keep = mask(cc.isin(["CN", "WO", "JP", "KR", "TW"]))
+    ep = mask(cc == "EP")
+    other = ~keep & ~ep & ~docdb
+    out[other] = stripped[other]
+    out[docdb] = (digits.str[:4] + digits.str[5:])[docdb]
+    out[ep] = digits.str.lstrip("0").str.rjust(7, "0")[ep]
+    return out
 
 
 _CN_WEIGHTS = (2, 3, 4, 5, 6, 7, 8, 9)
@@ -192,6 +229,7 @@ def cn_check_digit(digits: str) -> str:
     return "X" if r == 10 else str(r)
 
 
+@lru_cache(maxsize=1 << 18)  # applicants and numbers recur across batches
 def _canon_app(raw: str, country: str | None) -> tuple[str | None, str | None]:
     """Return (canonical number, problem) for one application number."""
     text = to_halfwidth(raw).upper().replace(" ", "")
@@ -431,6 +469,7 @@ _CN_SUFFIXES = ("股份有限公司", "有限责任公司", "有限公司", "株
 _PUNCT = re.compile(r"[\s,.;:'\"`()\[\]{}&+/\\\-_!?·、，。；：（）【】《》“”‘’]+")
 
 
+@lru_cache(maxsize=1 << 18)  # applicants and numbers recur across batches
 def _name_one(raw: str) -> str:
     from cleanco import basename
 
@@ -456,6 +495,7 @@ def _name_one(raw: str) -> str:
     return _PUNCT.sub(" ", text).strip()
 
 
+@lru_cache(maxsize=1 << 18)  # applicants and numbers recur across batches
 def _person_one(raw: str) -> str:
     text = to_halfwidth(raw)
     if re.search(r"[\u4e00-\u9fff]", text):
@@ -502,6 +542,7 @@ _TYPE_RULES = [
 _TYPE_RES = [(t, re.compile(p)) for t, p in _TYPE_RULES]
 
 
+@lru_cache(maxsize=1 << 18)  # applicants and numbers recur across batches
 def _type_one(raw: str) -> str:
     text = to_halfwidth(raw).upper()
     for t, rx in _TYPE_RES:

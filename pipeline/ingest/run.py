@@ -20,6 +20,7 @@ from ..errors import InputError
 from .canonical import Limits, canonicalize
 from .detect import detect
 from .merge import merge_sources
+from .tabular import TabularAdapter
 
 __all__ = ["ingest", "IngestResult", "find_sources", "FORMAT_PRECEDENCE"]
 
@@ -135,6 +136,7 @@ def ingest(
     *,
     limits: Limits = Limits(),
     batch_size: int = 2000,
+    table_batch_size: int | None = None,
     relative_to: Path | None = None,
     on_batch: Callable[[str, int], None] | None = None,
     skip: Mapping[str, str] | None = None,
@@ -149,6 +151,9 @@ def ingest(
         Longest accepted text per field.
     batch_size : int
         Records per batch read from streaming sources.
+    table_batch_size : int, optional
+        Records per batch of table exports (CSV, workbooks), when larger batches pay:
+        a workbook is held whole by its reader anyway, and each batch has a fixed cost.
     relative_to : Path, optional
         Source paths are written relative to this folder (stable provenance).
     on_batch : callable(source, n_records), optional
@@ -170,7 +175,8 @@ def ingest(
         label = str(path.relative_to(relative_to)) if relative_to and path.is_relative_to(relative_to) else str(path)
         acc: dict[str, list[pd.DataFrame]] = {}
         n_records = 0
-        for k, batch in enumerate(adapter.read(path, batch_size=batch_size)):
+        size = table_batch_size if table_batch_size and isinstance(adapter, TabularAdapter) else batch_size
+        for k, batch in enumerate(adapter.read(path, batch_size=size)):
             n_records += batch.n_records
             for name, df in canonicalize(batch, label, adapter.name, limits).items():
                 if name not in ("rejects", "links"):
@@ -265,6 +271,7 @@ def run_stage(params, root: Path, on_batch: Callable[[str, int], None] | None = 
         and ``report["located"]`` (groups per route).
     """
     result = ingest([root / p for p in params.input], limits=params.limits, batch_size=params.batch_size,
+                    table_batch_size=params.table_batch_size,
                     relative_to=root, on_batch=on_batch, skip=params.skip)
     if params.registers:
         locate_applicants(result, [root / r for r in params.registers], labels=list(params.registers), **params.locate)

@@ -331,3 +331,71 @@ def read_sheets(path: Path, kind: str, encoding: str = "utf-8") -> Iterator[Shee
         yield from _html_sheets(path, encoding)
     else:
         yield from _calamine_sheets(path, kind)
+
+
+_NS_MAIN = "{http://schemas.openxmlformats.org/spreadsheetml/2006/main}"
+
+
+def xlsx_head_rows(path: Path, n: int = 10) -> list[list[list]]:
+    """The first ``n`` rows of every sheet of an XLSX, read by streaming its XML.
+
+    Recognising a file needs only its header rows: this reads the start of each sheet
+    and as much of the shared-string table as those rows use, not the whole workbook
+    (calamine would load every sheet whole). Cells come back as text (numbers and dates
+    as written in the XML); the reader of the records is :func:`read_sheets`.
+
+    Raises
+    ------
+    pipeline.errors.UnreadableInputError
+        A damaged archive.
+    """
+    from lxml import etree
+
+    def text_of(el) -> str:
+        return "".join(t.text or "" for t in el.iter(f"{_NS_MAIN}t"))
+
+    try:
+        zf = zipfile.ZipFile(path)
+    except (zipfile.BadZipFile, OSError) as exc:
+        raise UnreadableInputError(path, f"cannot open as a XLSX workbook: {exc}") from None
+    with zf:
+        names = set(zf.namelist())
+        sheets = []
+        for member in _sheet_members(zf):
+            if member not in names:
+                continue
+            rows: list[list] = []
+            with zf.open(member) as fh:
+                for _, row in etree.iterparse(fh, events=("end",), tag=f"{_NS_MAIN}row", resolve_entities=False,
+                                              no_network=True, huge_tree=False):
+                    cells = {}
+                    for c in row.iter(f"{_NS_MAIN}c"):
+                        ref = re.match(r"([A-Z]+)", c.get("r", "")) if c.get("r") else None
+                        col = _col_index(ref.group(1).encode()) if ref else len(cells)
+                        v = c.find(f"{_NS_MAIN}v")
+                        kind = c.get("t")
+                        if kind == "s" and v is not None and (v.text or "").isdigit():
+                            cells[col] = ("s", int(v.text))
+                        elif kind == "inlineStr":
+                            cells[col] = text_of(c)
+                        else:
+                            cells[col] = v.text if v is not None and v.text else ""
+                    width = max(cells) + 1 if cells else 0
+                    rows.append([cells.get(j, "") for j in range(width)])
+                    row.clear()
+                    if len(rows) >= n:
+                        break
+            sheets.append(rows)
+        wanted = {v[1] for rows in sheets for r in rows for v in r if isinstance(v, tuple)}
+        strings: dict[int, str] = {}
+        if wanted and "xl/sharedStrings.xml" in names:
+            last = max(wanted)
+            with zf.open("xl/sharedStrings.xml") as fh:
+                for k, (_, si) in enumerate(etree.iterparse(fh, events=("end",), tag=f"{_NS_MAIN}si",
+                                                            resolve_entities=False, no_network=True)):
+                    if k in wanted:
+                        strings[k] = text_of(si)
+                    si.clear()
+                    if k >= last:
+                        break
+    return [[[strings.get(v[1], "") if isinstance(v, tuple) else v for v in r] for r in rows] for rows in sheets]

@@ -45,7 +45,7 @@ import yaml
 from ..errors import ConfigError, UnreadableInputError, UnsupportedFormatError
 from .base import RAW_COLUMNS, RawBatch, raw_frame
 from .normalize import map_unique, province_from_code
-from .sheets import Sheet, container_of, read_sheets, unwrap_hyperlink
+from .sheets import Sheet, container_of, read_sheets, unwrap_hyperlink, xlsx_head_rows
 
 __all__ = ["TabularAdapter", "sniff", "load_profiles", "header_key", "Profile", "HEADERS_YAML"]
 
@@ -372,6 +372,16 @@ def _open_tables(path: Path, profiles: list[Profile], stack: ExitStack, *, sniff
     if not head.strip():
         raise UnreadableInputError(path, "empty file")
     kind = container_of(path, head)
+    if kind == "xlsx" and sniffing:
+        # The header rows only, streamed: a workbook is parsed whole once, when read.
+        heads = xlsx_head_rows(path, HEADER_SCAN_ROWS)
+        for rows in heads:
+            found = _find_header(rows, profiles)
+            if found:
+                return [_Table(found[1], [], iter(()), 0, strict_width=False)], []
+        if any(heads):
+            raise _no_header(path)
+        # no row seen (another XML dialect, e.g. strict OOXML): the full reader decides
     if kind is not None:
         encoding = "utf-8"
         if kind == "html":
@@ -929,7 +939,9 @@ class TabularAdapter:
             }))
             chunk = [r for r, m in zip(chunk, missing) if not m]
             cells = _Cells(chunk, recs[~missing], table.header, table.profile)
-        row_links = rownums.map(table.links) if table.links else pd.Series(None, index=rownums.index, dtype=object)
+        # A dict lookup per row: mapping through the whole link table per batch is quadratic.
+        row_links = pd.Series([table.links.get(r) for r in rownums] if table.links else None,
+                              index=rownums.index, dtype=object)
         events, problems = _events(cells)
         if not problems.empty:
             rejects.append(problems)
