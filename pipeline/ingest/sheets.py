@@ -301,7 +301,7 @@ def _html_sheets(path: Path, encoding: str) -> Iterator[Sheet]:
     except (OSError, ValueError) as exc:
         raise UnreadableInputError(path, f"cannot parse HTML table: {exc}") from None
     for k, table in enumerate(doc.getroot().iter("table") if doc.getroot() is not None else []):
-        if table.getparent() is not None and any(a.tag == "table" for a in table.iterancestors()):
+        if any(a.tag == "table" for a in table.iterancestors()):
             continue  # nested tables are part of their outer table's cells
         body, links = [], {}
         for n, tr in enumerate(table.iter("tr"), start=1):

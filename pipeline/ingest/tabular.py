@@ -132,14 +132,9 @@ class Profile:
     field_null_values: dict = field(default_factory=dict)
 
     def pattern_of(self, field_name: str | None = None) -> str:
-        """Regular expression of a field's separators, longest first."""
+        """Regular expression of a field's separators, longest first (``;;`` before ``;``)."""
         seps = self.field_separators.get(field_name) or self.separators
         return "|".join(re.escape(s) for s in sorted(seps, key=len, reverse=True))
-
-    @property
-    def split_pattern(self) -> str:
-        """Regular expression of the separators, longest first (``;;`` before ``;``)."""
-        return self.pattern_of(None)
 
     def score(self, keys: list[str]) -> int:
         """Number of distinct known aliases among header keys; 0 if a requirement fails."""
@@ -650,7 +645,7 @@ def _std_names(cells: _Cells, field_name: str, names: pd.DataFrame) -> pd.Series
     s = s.astype("string").str.replace(r"^\s*\[(.*)\]\s*$", r"\1", regex=True)
     std = _explode(s, cells.profile, "name_std", field_name)
     n_std, n_names = std.groupby("rec").size(), names.groupby("rec").size()
-    same = n_std.index[n_std.reindex(n_std.index).eq(n_names.reindex(n_std.index))]
+    same = n_std.index[n_std.eq(n_names.reindex(n_std.index))]
     std = std[std["rec"].isin(same)].set_index(["rec", "seq"])["name_std"]
     return pd.Series(pd.MultiIndex.from_frame(names[["rec", "seq"]]).map(std.to_dict()).to_numpy(), index=names.index)
 
