@@ -164,6 +164,7 @@ def _print_summary(report: dict, written: dict, report_path: Path) -> None:
 @app.command()
 def train(params_file: ParamsOpt = None) -> None:
     """Fit and evaluate the text classifier; save it (skops) and its evaluation metrics."""
+    from .classify.corpus import read_uspto_latam
     from .classify.rules import load_rules
     from .classify.text import load_ipc_titles, save_model
     from .classify.train import train as run_train
@@ -175,22 +176,27 @@ def train(params_file: ParamsOpt = None) -> None:
         tables = io.read_tables(root / params["ingest"].out)
         titles = load_ipc_titles(root / tp.ipc_titles_zh, root / tp.ipc_titles_en)
         cn_dev = pd.read_csv(root / tp.cn_dev, dtype={"id": str})
-        model, metrics, confusion = run_train(
+        latam = read_uspto_latam(root / tp.en_text) if tp.en_text else None
+        model, metrics, confusion, predictions = run_train(
             tables["patents"], tables["classifications"], load_rules(root / cp.taxonomy), titles, cn_dev,
-            thresholds=dict(cp.labels.thresholds), random_state=tp.random_state, model_params=tp.model,
-            taxonomy=root / cp.taxonomy)
+            latam=latam, source_labels=tables.get("source_labels"), random_state=tp.random_state,
+            model_params=tp.model, evaluation=tp.evaluation, taxonomy=root / cp.taxonomy,
+            progress=lambda msg: console.print(msg, highlight=False))
     except (PatNavError, OSError) as exc:
         _fail(exc)
     path = save_model(model, root / cp.model)
     mpath = io.write_json(metrics, root / tp.metrics)
     cpath = root / tp.confusion
     confusion.to_csv(cpath, index=False, lineterminator="\n")
+    if tp.predictions:
+        (root / tp.predictions).parent.mkdir(parents=True, exist_ok=True)
+        predictions.to_parquet(root / tp.predictions, index=False)
     for split, res in metrics.items():
         if isinstance(res, dict) and "macro_f1" in res:
-            out_console.print(f"{split}: macro-F1 {res['macro_f1']} on {res['n']}")
-        elif isinstance(res, dict):
-            for lang, r in res.items():
-                out_console.print(f"{split} [{lang}]: macro-F1 {r['macro_f1']} on {r['n']}", markup=False)
+            ci = res.get("macro_f1_ci95")
+            out_console.print(f"{split}: macro-F1 {res['macro_f1']}" + (f" ({ci[0]}-{ci[1]})" if ci else "")
+                              + f" on {res['n']}", markup=False)
+    out_console.print(f"thresholds (validation): {metrics['thresholds']}", markup=False)
     out_console.print(f"model → {path}")
     out_console.print(f"metrics → {mpath}")
     out_console.print(f"confusion → {cpath}")
@@ -200,6 +206,7 @@ def train(params_file: ParamsOpt = None) -> None:
 def classify(
     file: Annotated[Path | None, typer.Argument(help="A CSV/XLSX list with a title column (abstract, IPC optional). Without it: the pipeline stage over the canonical tables.")] = None,
     out: Annotated[Path | None, typer.Option("--out", help="Where to write the classified list (default: FILE.classified.csv/xlsx).")] = None,
+    explain: Annotated[bool, typer.Option("--explain", help="With FILE: add columns 'terms' (the text model's top terms per industry) and 'rule' (the rule that fired, and on which code).")] = False,
     params_file: ParamsOpt = None,
 ) -> None:
     """Classify patents into the focus industries (rules on IPC/CPC codes + the text model)."""
@@ -216,7 +223,10 @@ def classify(
         model = load_model(root / cp.model)
         if file is not None:
             df, cols = io.read_list(file)
-            out_df = classify_list(df, cols["title"], rules, model, cp.labels, cols["abstract"], cols["ipc"])
+            out_df = classify_list(df, cols["title"], rules, model, cp.labels, cols["abstract"], cols["ipc"],
+                                   title_en_col=cols.get("title_en"), abstract_en_col=cols.get("abstract_en"),
+                                   code_cols=[c for c in (cols.get("ipc_main"), cols.get("cpc")) if c],
+                                   explain=explain)
             dest = out or file.with_name(f"{file.stem}.classified{'.xlsx' if file.suffix.lower() == '.xlsx' else '.csv'}")
             io.write_export(out_df, dest)
             n = out_df["industry"].notna().sum()
@@ -225,6 +235,14 @@ def classify(
             return
         tables = io.read_tables(root / params["ingest"].out)
         labels = label_patents(tables["patents"], tables["classifications"], rules, model, cp.labels)
+        agreement = {}
+        if "source_labels" in tables:
+            import yaml
+
+            from .classify.agreement import vendor_agreement
+
+            agreement = vendor_agreement(tables["patents"], tables["classifications"], tables["source_labels"], rules,
+                                         yaml.safe_load((root / cp.taxonomy).read_text(encoding="utf-8")))
     except PatNavError as exc:
         _fail(exc)
     path = root / cp.out
@@ -236,10 +254,15 @@ def classify(
         "by_industry": counted.groupby("industry")["pub_id"].nunique().to_dict(),
         "by_source": counted["source"].value_counts().sort_index().to_dict(),
         "flags": labels["flag"].value_counts().sort_index().to_dict(),
+        # PatNav's rule labels against incoPat's own SEI labels (新兴产业分类), the vendor as reference.
+        "vendor_agreement": agreement,
         "seconds": round(time.perf_counter() - start, 2),
     }
     mpath = io.write_json(metrics, root / cp.metrics)
     out_console.print(f"{len(labels)} labels on {metrics['publications_labelled']} publications: {metrics['by_industry']}")
+    for name, block in agreement.items():
+        f1 = {k: v["f1"] for k, v in block["per_industry"].items()}
+        out_console.print(f"rules vs incoPat SEI [{name}] n={block['n']}: macro-F1 {block['macro_f1']}, F1 {f1}", markup=False)
     out_console.print(f"labels → {path}")
     out_console.print(f"metrics → {mpath}")
 

@@ -67,6 +67,9 @@ class TrainParams:
     confusion: str
     random_state: int = 0
     model: dict | None = None
+    en_text: str | None = None                     # US grant corpus (en-text/uspto-latam), training text
+    predictions: str | None = None                 # per-row test predictions of the hold-outs
+    evaluation: dict | None = None                 # hold-outs, validation share, bootstrap (classify/train.py)
 
 
 @dataclass(frozen=True)

@@ -167,15 +167,15 @@ def read_list(path: str | Path) -> tuple[pd.DataFrame, dict[str, str | None]]:
     -------
     (DataFrame, dict)
         The table (all cells as text) and the columns found for ``title``,
-        ``abstract`` and ``ipc`` (None where absent).
+        ``abstract``, ``title_en``, ``abstract_en``, ``ipc_main``, ``ipc`` and ``cpc``
+        (None where absent); database headers are recognised through
+        :func:`list_column_aliases`.
 
     Raises
     ------
     pipeline.errors.UnreadableInputError
         Unreadable file, or no title column in the first ten rows.
     """
-    import unicodedata
-
     from .errors import UnreadableInputError
 
     path = Path(path)
@@ -199,17 +199,47 @@ def read_list(path: str | Path) -> tuple[pd.DataFrame, dict[str, str | None]]:
         width = max(len(r) for r in rows)
         raw = pd.DataFrame([r + [""] * (width - len(r)) for r in rows], dtype="string").fillna("")
 
-    def key(v) -> str:
-        return unicodedata.normalize("NFKC", str(v)).strip().lower()
-
+    roles = list_column_aliases()
     for i in range(min(10, len(raw))):
-        cells = [key(v) for v in raw.iloc[i]]
-        if any(c in _LIST_COLUMNS["title"] for c in cells):
+        cells = [header_key(v) for v in raw.iloc[i]]
+        if any(c in roles["title"] or c in roles["title_en"] for c in cells):
             header = [str(v).strip() or f"column{j}" for j, v in enumerate(raw.iloc[i])]
             df = raw.iloc[i + 1:].reset_index(drop=True)
             df.columns = header
             found = {}
-            for role, aliases in _LIST_COLUMNS.items():
-                found[role] = next((h for h, c in zip(header, cells) if c in aliases), None)
+            for role, aliases in roles.items():
+                found[role] = next((h for h, c in zip(header, cells, strict=True) if c in aliases), None)
+            if found["title"] is None:  # an English-only list
+                found["title"], found["title_en"] = found["title_en"], None
             return df, found
-    raise UnreadableInputError(path, f"no title column found (looked for: {', '.join(_LIST_COLUMNS['title'])})")
+    raise UnreadableInputError(path, f"no title column found (looked for: {', '.join(_LIST_COLUMNS['title'])}, "
+                                     "or a database's title header listed in pipeline/ingest/headers.yaml)")
+
+
+_LIST_ROLES = ("title", "abstract", "title_en", "abstract_en", "ipc_main", "ipc", "cpc")
+
+
+def list_column_aliases() -> dict[str, frozenset]:
+    """Header keys of each list column role: the short list above plus every database's
+    aliases of the same fields in ``pipeline/ingest/headers.yaml`` (``标题 (中文)``,
+    ``摘要(译)(简体中文)``, ``IPC分类号`` …), matched as ingest matches them."""
+    from .ingest.tabular import load_profiles
+
+    out = {r: {header_key(a) for a in _LIST_COLUMNS.get(r, ())} for r in _LIST_ROLES}
+    out["ipc"] -= {header_key("cpc")}
+    out["cpc"].add(header_key("cpc"))
+    for profile in load_profiles().values():
+        for key, target in profile.aliases.items():
+            if target[0] == "field" and target[1] in out:
+                out[target[1]].add(key)
+    taken = out["ipc_main"] | out["cpc"]
+    out["ipc"] -= taken
+    return {r: frozenset(v) for r, v in out.items()}
+
+
+def header_key(text) -> str:
+    """How a header cell is matched: NFKC, whitespace removed, case-folded (as ingest does)."""
+    import re
+    import unicodedata
+
+    return re.sub(r"\s+", "", unicodedata.normalize("NFKC", str(text))).casefold()

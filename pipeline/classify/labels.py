@@ -16,6 +16,7 @@ classifier puts in an industry is listed with source ``text`` and flag
 
 from __future__ import annotations
 
+import copy
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 
@@ -31,7 +32,9 @@ LABEL_COLUMNS = ["pub_id", "industry", "branch", "source", "confidence", "flag",
 class ClassifyParams:
     """Tunables of the classify stage (``params.yaml``, section ``classify``)."""
 
-    thresholds: dict = field(default_factory=lambda: {"it": 0.5, "manufacturing": 0.5, "biomedicine": 0.5, "nev": 0.5})
+    # "model": the per-language thresholds the train stage chose on validation records and
+    # stored in the model; or a mapping (industry → threshold, or language → such a mapping).
+    thresholds: dict | str = field(default_factory=lambda: {"it": 0.5, "manufacturing": 0.5, "biomedicine": 0.5, "nev": 0.5})
     subclass_only_confidence: float = 0.5
     disagree_below: float = 0.05
 
@@ -88,7 +91,8 @@ def combine_labels(
     pubs = pd.DataFrame({"pub_id": pd.Series(pub_ids).astype("string").values,
                          "has_codes": pd.Series(has_codes).fillna(False).astype(bool).values})
     if thresholds is None:
-        flat = {k: v for k, v in params.thresholds.items() if not isinstance(v, Mapping)}
+        given = params.thresholds if isinstance(params.thresholds, Mapping) else {}
+        flat = {k: v for k, v in given.items() if not isinstance(v, Mapping)}
         thresholds = pd.DataFrame({c: float(flat.get(c, 1.0)) for c in proba.columns}, index=proba.index)
     industries = list(proba.columns)
     if len(proba):
@@ -153,7 +157,8 @@ def label_patents(patents: pd.DataFrame, classifications: pd.DataFrame, rules, m
         Canonical tables.
     rules : pipeline.classify.rules.RuleSet
     model : pipeline.classify.text.TextClassifier
-        Fitted; its own thresholds are replaced by ``params.thresholds``.
+        Fitted; its own thresholds (chosen by the train stage on validation records) are
+        kept when ``params.thresholds == "model"``, else replaced by that mapping.
 
     Returns
     -------
@@ -162,7 +167,12 @@ def label_patents(patents: pd.DataFrame, classifications: pd.DataFrame, rules, m
     """
     from .rules import rule_labels
 
-    model = model.set_params(thresholds=dict(params.thresholds))
+    if not isinstance(params.thresholds, Mapping) and params.thresholds != "model":
+        from ..errors import ConfigError
+
+        raise ConfigError(f"classify.thresholds: 'model' or a mapping of thresholds, not {params.thresholds!r}")
+    if isinstance(params.thresholds, Mapping):
+        model = copy.copy(model).set_params(thresholds=dict(params.thresholds))
     texts = patent_texts(patents)
     has_text = texts.str.len() > 0
     proba, langs = model._proba(texts[has_text].tolist())
@@ -177,26 +187,76 @@ def label_patents(patents: pd.DataFrame, classifications: pd.DataFrame, rules, m
 
 
 def classify_list(df: pd.DataFrame, title_col: str, rules, model, params: ClassifyParams = ClassifyParams(),
-                  abstract_col: str | None = None, ipc_col: str | None = None) -> pd.DataFrame:
-    """Classify a list of patents from elsewhere (a title column; abstract and IPC optional).
+                  abstract_col: str | None = None, ipc_col: str | None = None, *,
+                  title_en_col: str | None = None, abstract_en_col: str | None = None,
+                  code_cols: list[str] | None = None, explain: bool = False) -> pd.DataFrame:
+    """Classify a list of patents from elsewhere (a title column; abstract and codes optional).
 
-    Returns ``df`` with four columns added: ``industry``, ``branch``, ``confidence`` and
-    ``reason`` (several labels of one row joined with ``; ``). Rows keep their order.
+    Parameters
+    ----------
+    df : DataFrame
+        The list, as read (a database export or any table with a title column).
+    title_col, abstract_col : str
+        Text columns read by the text model (Chinese ones when an export has both).
+    ipc_col : str, optional
+        A column of IPC/CPC symbols (several per cell, separated by ``;``, ``|``, ``,`` …).
+    title_en_col, abstract_en_col : str, optional
+        English title / abstract, read when the row has no text in ``title_col`` /
+        ``abstract_col``.
+    code_cols : list of str, optional
+        More code columns (main IPC first, e.g. ``IPC主分类``, ``IPC分类号``, ``CPC``): all
+        are read; the first symbol of the first column is the main one.
+    explain : bool
+        Add ``terms`` (the text model's top terms per industry it predicts, whether or not
+        the industry was finally given by the rules) and ``rule`` (the rule that fired
+        and on which code, where the row has codes).
+
+    Returns
+    -------
+    DataFrame
+        ``df`` with ``industry``, ``branch``, ``confidence`` and ``reason`` added (several
+        labels of one row joined with ``; ``), and with ``explain`` also ``terms`` and
+        ``rule``. Rows keep their order.
     """
     from ..ingest.normalize import ipc_main_group, ipc_subclass, normalize_ipc, split_multi
+    from .rules import rule_labels
 
     df = df.reset_index(drop=True)
     ids = pd.Series([f"row{i}" for i in range(len(df))], dtype="string")
-    patents = pd.DataFrame({"pub_id": ids, "title": df[title_col].astype("string"),
-                            "abstract": df[abstract_col].astype("string") if abstract_col else pd.NA})
-    if ipc_col:
-        pieces = split_multi(df[ipc_col].astype("string"), seps=r";;|;|；|\||,|，")
+
+    def text(col: str | None, fallback: str | None) -> pd.Series:
+        main = df[col].astype("string").fillna("").str.strip() if col else pd.Series("", index=df.index, dtype="string")
+        if fallback:
+            alt = df[fallback].astype("string").fillna("").str.strip()
+            main = main.where(main != "", alt)
+        return main.replace("", pd.NA)
+
+    use_en = title_en_col is not None
+    title = text(title_col, title_en_col)
+    # The abstract in the same language as the title chosen for the row.
+    zh_title = df[title_col].astype("string").fillna("").str.strip().ne("") if title_col else \
+        pd.Series(False, index=df.index)
+    abstract = text(abstract_col, None)
+    if use_en or abstract_en_col:
+        en_abs = text(abstract_en_col, None)
+        abstract = abstract.where(zh_title, en_abs) if abstract_col else en_abs.where(~zh_title, abstract)
+    patents = pd.DataFrame({"pub_id": ids, "title": title, "abstract": abstract})
+    cols = [c for c in [*(code_cols or []), ipc_col] if c]
+    cols = list(dict.fromkeys(cols))
+    frames = []
+    for k, col in enumerate(cols):
+        pieces = split_multi(df[col].astype("string"), seps=r";;|;|；|\||,|，")
+        if pieces.empty:
+            continue
         sym = normalize_ipc(pieces.reset_index(drop=True))
         rows = pieces.index.get_level_values("row")
-        cls = pd.DataFrame({"pub_id": ids.iloc[rows].values, "scheme": "IPC", "symbol": sym.values,
-                            "seq": pieces.index.get_level_values("seq")}).dropna(subset=["symbol"])
+        frames.append(pd.DataFrame({"pub_id": ids.iloc[rows].values, "scheme": "CPC" if "cpc" in col.lower() else "IPC",
+                                    "symbol": sym.values, "seq": k * 10_000 + pieces.index.get_level_values("seq")}))
+    if frames:
+        cls = pd.concat(frames, ignore_index=True).dropna(subset=["symbol"])
+        cls = cls.sort_values(["pub_id", "seq"], kind="stable").drop_duplicates(["pub_id", "scheme", "symbol"])
         cls["subclass"], cls["main_group"] = ipc_subclass(cls["symbol"]), ipc_main_group(cls["symbol"])
-        cls["is_main"] = cls["seq"] == 0
+        cls["is_main"] = ~cls["pub_id"].duplicated()
     else:
         cls = pd.DataFrame(columns=["pub_id", "scheme", "symbol", "seq", "subclass", "main_group", "is_main"])
     labels = label_patents(patents, cls, rules, model, params)
@@ -211,4 +271,15 @@ def classify_list(df: pd.DataFrame, title_col: str, rules, model, params: Classi
     out = df.copy()
     for col in joined.columns:
         out[col] = ids.map(joined[col]).values
+    if explain:
+        texts = patent_texts(patents)
+        m = model if params.thresholds == "model" else copy.copy(model).set_params(thresholds=dict(params.thresholds))
+        terms = pd.Series(_terms_text(m.explain(texts.tolist())), index=texts.index, dtype="string")
+        out["terms"] = ids.map(terms.replace("", pd.NA)).values
+        rl = rule_labels(cls, rules)
+        fired = rl.groupby("pub_id", sort=False).apply(
+            lambda d: "; ".join(f"{b} by {r} on {sym}" for b, r, sym in zip(d["branch"], d["rule_id"], d["symbol"],
+                                                                            strict=True)), include_groups=False) \
+            if len(rl) else pd.Series(dtype="string")
+        out["rule"] = ids.map(fired).values
     return out

@@ -1,48 +1,222 @@
-"""The train stage: fit the text classifier on real records and IPC titles, evaluate honestly.
+"""The train stage: fit the text classifier on real labelled text, evaluate it honestly.
 
-Training signal: the rule labels of real records that carry codes (a record with codes
-but no focus label is a negative), plus IPC titles in Chinese and English labelled
-through the taxonomy. The main job's input is real data only (incoPat / PatSnap / Patentics
-exports among it); generated fixtures live in the tests and never reach this stage.
+Training text (:func:`training_frame`):
 
-Evaluation, reported as DVC metrics:
+* real records with codes — the canonical tables (Chinese exports, USPTO XML, Lens and
+  PatentsView titles) and the US grant corpus ``en-text/uspto-latam``
+  (:mod:`pipeline.classify.corpus`) — labelled by the taxonomy rules on their codes; a
+  Chinese-export record with English title/abstract gives a second, English row
+  (same ``record``); where incoPat's SEI label (``source_labels``, scheme ``sei``) puts a
+  record in a focus industry that its (often main-only) codes miss, the vendor label is
+  added (``vendor_labels: union``), the vendor's view of the same concordance;
+* IPC titles (Chinese and English) labelled through their symbol, and the taxonomy's own
+  branch names, descriptions and keywords.
 
-* **by source** — train on every other source, test on ``test_source`` (default the
-  USPTO XML records, the only ones with abstracts), predicting from text only and
-  comparing with their code-derived labels;
-* **by year** — train on records published up to ``last_train_year``, test on later ones;
-* **Chinese** — the hand-labelled dev set of real Chinese text (``train.cn_dev``).
+Evaluation (:func:`evaluate_holdouts`), every split by record, never by random row:
 
-The shipped model is then refitted on all real records and titles.
+* ``exports`` — test on the Chinese exports that carry abstracts (incoPat iFlytek,
+  PatSnap, Patentics): their English title + abstract, their Chinese title + abstract
+  and their Chinese titles alone, with a model that saw none of their records in any
+  language;
+* ``us_grants`` — test on the US grant corpus with a model trained on everything else;
+* ``by_year`` — train on records published up to ``last_train_year``, test on later ones
+  (records without a date, the US grant corpus among them, are on neither side);
+* ``zh_dev`` — the hand-labelled Chinese dev set, random and enriched strata apart, with
+  the shipped model (nothing is fitted or tuned on it).
+
+Thresholds per language are chosen on a validation part of each training side (a share
+of its records, :func:`validation_split`), never on the test records; each hold-out's
+figures carry bootstrap intervals. The shipped model is fitted on all training text and
+keeps the thresholds chosen on its own validation part.
 """
 
 from __future__ import annotations
 
 import time
+from collections.abc import Mapping, Sequence
 
+import numpy as np
 import pandas as pd
 
-from .evaluation import fit_model, holdout_by_source, holdout_by_year
+from .corpus import VIEW_SEP, latam_tables, record_views
+from .evaluation import best_thresholds, bootstrap_f1, fit_model
+from .agreement import vendor_industries
 from .rules import rule_labels, symbol_labels
 from .text import INDUSTRIES, build_training_set, condition_terms, evaluate, taxonomy_texts
 
-__all__ = ["train", "dev_frame"]
+__all__ = ["train", "dev_frame", "training_frame", "with_vendor_labels", "record_key", "validation_split",
+           "assert_disjoint", "holdout_splits", "language_thresholds", "EXPORTS_WITH_ABSTRACTS"]
+
+EXPORTS_WITH_ABSTRACTS = ("incopat_iflytek", "patsnap_green_aviation", "patentics_zhongkechuangda_cn")
+_NOT_RECORDS = ("ipc_titles", "taxonomy")
+def record_key(ids: pd.Series) -> pd.Series:
+    """A record's identity across views and sources: pub_id without the view suffix and
+    without a US kind code (``US7654321B2`` and the corpus's ``US7654321`` are one grant).
+
+    Examples
+    --------
+    >>> record_key(pd.Series(["CN1A#en", "US7654321B2", "US7654321", "CN112345678A"])).tolist()
+    ['CN1A', 'US7654321', 'US7654321', 'CN112345678A']
+    """
+    s = pd.Series(ids, dtype="string").str.split(VIEW_SEP, regex=False).str[0]
+    return s.str.replace(r"^(US\d+)[A-Z]\d?$", r"\1", regex=True)
 
 
-def dev_frame(cn_dev: pd.DataFrame) -> pd.DataFrame:
-    """The hand-labelled Chinese dev set as an evaluation frame (text + 0/1 per industry)."""
-    text = cn_dev["title"].fillna("") + "。" + cn_dev["abstract"].fillna("")
-    out = pd.DataFrame({"text": text, "lang": "zh"})
+def dev_frame(cn_dev: pd.DataFrame, *, titles_only: bool = False) -> pd.DataFrame:
+    """The hand-labelled Chinese dev set as an evaluation frame (text + 0/1 per industry + stratum)."""
+    text = cn_dev["title"].fillna("")
+    if not titles_only:
+        text = text + "。" + cn_dev["abstract"].fillna("")
+    out = pd.DataFrame({"id": "dev" + cn_dev["id"].astype(str), "text": text, "lang": "zh",
+                        "stratum": cn_dev["note"].astype(str).str.split(";").str[0].str.strip()})
     for ind in INDUSTRIES:
         out[ind] = cn_dev[ind].astype(int)
     return out
 
 
-def _summary(block: dict) -> dict:
+def training_frame(patents: pd.DataFrame, classifications: pd.DataFrame, rules, ipc_titles: pd.DataFrame, *,
+                   latam: pd.DataFrame | None = None, source_labels: pd.DataFrame | None = None,
+                   taxonomy=None) -> pd.DataFrame:
+    """Every labelled text the model may learn from, one row per (record, view) or title.
+
+    Returns
+    -------
+    DataFrame
+        :func:`~pipeline.classify.text.build_training_set` columns plus ``record``
+        (:func:`record_key`), ``view`` (``native`` | ``en`` | ``ipc_titles`` |
+        ``taxonomy``), ``title`` (the record's title, for title-only tests) and
+        ``has_abstract``; ``source`` is the export file for Chinese exports
+        (:func:`~pipeline.classify.corpus.record_sources`). The industry columns are the
+        rule labels of the codes; with ``source_labels``, ``vendor_<industry>`` columns
+        hold incoPat's SEI view (0/1 on records of files with that column, else null).
+    """
+    pats, cls = patents, classifications
+    if latam is not None and len(latam):
+        lp, lc = latam_tables(latam)
+        pats = pd.concat([pats, lp], ignore_index=True)
+        cls = pd.concat([cls, lc], ignore_index=True)
+    views = record_views(pats)
+    en = views[views["view"] == "en"]
+    en_cls = cls.merge(en[["record", "pub_id"]].rename(columns={"pub_id": "view_id"}),
+                       left_on="pub_id", right_on="record", how="inner")
+    en_cls = en_cls.drop(columns=["pub_id", "record"]).rename(columns={"view_id": "pub_id"})
+    cls_all = pd.concat([cls, en_cls], ignore_index=True)
+    title_labels = symbol_labels(ipc_titles["symbol"], rules)
+    ts = build_training_set(views, rule_labels(cls_all, rules), ipc_titles, classifications=cls_all,
+                            title_labels=title_labels, condition_terms=condition_terms(rules, taxonomy))
+    meta = views.assign(pub_id=views["pub_id"].astype(str)).set_index("pub_id")
+    is_rec = ~ts["source"].isin(_NOT_RECORDS)
+    ids = ts.loc[is_rec, "id"]
+    ts["record"] = ts["id"].astype("string")
+    ts.loc[is_rec, "record"] = record_key(ids).to_numpy()
+    ts.loc[is_rec, "source"] = meta["source"].reindex(ids).to_numpy()
+    ts["view"] = ts["source"].where(~is_rec, "native").astype(object)
+    ts.loc[is_rec, "view"] = meta["view"].reindex(ids).to_numpy()
+    ts["title"] = pd.Series(pd.NA, index=ts.index, dtype="string")
+    ts.loc[is_rec, "title"] = meta["title"].astype("string").reindex(ids).to_numpy()
+    abstract = meta["abstract"].astype("string").fillna("").str.strip().reindex(ids)
+    ts["has_abstract"] = False
+    ts.loc[is_rec, "has_abstract"] = (abstract != "").to_numpy()
+    if source_labels is not None and len(source_labels):
+        # The vendor's view: 0/1 on records of files that carry the vendor column, else null.
+        sl = source_labels[source_labels["scheme"] == "sei"]
+        files = set(sl["source"].astype(str))
+        prov = meta["provenance"].astype("string").str.split("#", n=1, regex=False).str[0] \
+            if "provenance" in meta else pd.Series(pd.NA, index=meta.index, dtype="string")
+        in_file = is_rec & pd.Series(prov.reindex(ts["id"].astype(str)).isin(files).to_numpy(), index=ts.index)
+        v = vendor_industries(sl).dropna(subset=["industry"])
+        for ind in INDUSTRIES:
+            pos = set(v.loc[v["industry"] == ind, "pub_id"])
+            ts[f"vendor_{ind}"] = pd.array(np.where(in_file, ts["record"].isin(pos), pd.NA), dtype="Int8") \
+                if in_file.any() else pd.array([pd.NA] * len(ts), dtype="Int8")
+    tax = taxonomy_texts(taxonomy).assign(view="taxonomy", has_abstract=False)
+    tax["record"] = tax["id"]
+    tax["title"] = pd.Series(pd.NA, index=tax.index, dtype="string")
+    out = pd.concat([ts, tax], ignore_index=True)
+    out[list(INDUSTRIES)] = out[list(INDUSTRIES)].astype("int8")
+    return out
+
+
+def with_vendor_labels(ts: pd.DataFrame, how: str = "union") -> pd.DataFrame:
+    """Training labels: the rule labels, plus the vendor's focus labels where it has them (``union``).
+
+    Examples
+    --------
+    >>> ts = pd.DataFrame({"it": [0, 1, 0], "manufacturing": 0, "biomedicine": 0, "nev": 0,
+    ...                    "vendor_it": pd.array([1, 0, pd.NA], dtype="Int8")})
+    >>> with_vendor_labels(ts)["it"].tolist()
+    [1, 1, 0]
+    """
+    if how not in ("union", "none"):
+        raise ValueError(f"vendor_labels must be 'union' or 'none', not {how!r}")
+    if how == "none":
+        return ts
+    out = ts.copy()
+    for ind in INDUSTRIES:
+        col = f"vendor_{ind}"
+        if col in out:
+            out[ind] = np.maximum(out[ind].to_numpy(), out[col].fillna(0).to_numpy()).astype("int8")
+    return out
+
+
+def _is_record(ts: pd.DataFrame) -> pd.Series:
+    return ~ts["source"].isin(_NOT_RECORDS)
+
+
+def validation_split(train: pd.DataFrame, *, share: float = 0.2, random_state: int = 0
+                     ) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Split off ``share`` of the training *records* (all views of a drawn record) for validation.
+
+    IPC titles and taxonomy texts always stay on the fitting side. Deterministic for a
+    given ``random_state``.
+    """
+    recs = np.sort(train.loc[_is_record(train), "record"].astype(str).unique())
+    rng = np.random.default_rng(random_state)
+    drawn = set(rng.choice(recs, size=int(round(share * len(recs))), replace=False)) if len(recs) else set()
+    val = train["record"].astype(str).isin(drawn) & _is_record(train)
+    return train[~val].reset_index(drop=True), train[val].reset_index(drop=True)
+
+
+def assert_disjoint(train: pd.DataFrame, test: pd.DataFrame, name: str = "") -> None:
+    """Fail if a test record (in any view or source spelling) is among the training records."""
+    common = set(train.loc[_is_record(train), "record"].astype(str)) & set(test["record"].astype(str))
+    if common:
+        raise AssertionError(f"hold-out {name}: {len(common)} test record(s) also in training, e.g. {sorted(common)[:3]}")
+
+
+def language_thresholds(model, val: pd.DataFrame, *, langs: Sequence[str] = ("en", "zh"),
+                        fallback: Mapping | None = None) -> dict:
+    """Per language, the F1-best threshold per industry on the validation rows of that language.
+
+    A language with no validation rows (or an industry without positives there) keeps
+    ``fallback`` (default 0.5).
+    """
+    out = {}
+    proba = model.predict_proba(val["text"].tolist()) if len(val) else None
+    for lg in langs:
+        base = dict((fallback or {}).get(lg, {})) or dict.fromkeys(model.industries, 0.5)
+        m = (val["lang"] == lg).to_numpy() if len(val) else np.array([], bool)
+        if not m.any():
+            out[lg] = base
+            continue
+        y = val.loc[m, list(model.industries)].reset_index(drop=True)
+        chosen = best_thresholds(y, proba[m].reset_index(drop=True))
+        out[lg] = {ind: (chosen[ind] if y[ind].sum() else base.get(ind, 0.5)) for ind in model.industries}
+    return out
+
+
+def _summary(block: dict, y: pd.DataFrame | None = None, pred: pd.DataFrame | None = None, *,
+             n_boot: int = 0, random_state: int = 0) -> dict:
     per = {ind: {k: round(float(v), 4) for k, v in s.items() if k in ("precision", "recall", "f1", "support")}
            for ind, s in block.get("per_industry", {}).items()}
-    return {"n": int(block.get("n", 0)), "macro_f1": round(float(block.get("macro_f1", float("nan"))), 4),
-            "per_industry": per}
+    out = {"n": int(block.get("n", 0)), "macro_f1": round(float(block.get("macro_f1", float("nan"))), 4)}
+    if n_boot and y is not None and len(y):
+        ci = bootstrap_f1(y, pred, n=n_boot, random_state=random_state)
+        out["macro_f1_ci95"] = list(ci["macro"])
+        for ind in per:
+            per[ind]["f1_ci95"] = list(ci[ind])
+    out["per_industry"] = per
+    return out
 
 
 def _confusion(block: dict, split: str, lang: str) -> pd.DataFrame:
@@ -51,51 +225,169 @@ def _confusion(block: dict, split: str, lang: str) -> pd.DataFrame:
     return pd.DataFrame(rows, columns=["split", "lang", "true", "predicted", "count"])
 
 
+def _score(model, test: pd.DataFrame, name: str, *, n_boot: int, random_state: int):
+    """Metrics block, confusion rows and per-row predictions of one test frame."""
+    from .evaluation import score_predictions
+
+    test = test.reset_index(drop=True)
+    pred = model.predict(test["text"].tolist())
+    block = score_predictions(test[list(model.industries)], pred)["all"]
+    summary = _summary(block, test[list(model.industries)], pred, n_boot=n_boot, random_state=random_state)
+    lang = str(test["lang"].iloc[0]) if len(test) and test["lang"].nunique() == 1 else "all"
+    return summary, _confusion(block, name, lang), pred
+
+
+def holdout_tests(ts: pd.DataFrame, test_rows: pd.DataFrame, kind: str) -> dict[str, pd.DataFrame]:
+    """The test frames of one hold-out: title+abstract per language and Chinese titles alone."""
+    rec = test_rows[_is_record(test_rows)]
+    out = {}
+    for lg in ("en", "zh"):
+        ta = rec[(rec["lang"] == lg) & rec["has_abstract"]]
+        if len(ta):
+            out[f"{kind}:{lg}:title+abstract"] = ta
+    zh_titles = rec[(rec["lang"] == "zh") & (rec["view"] == "native") & rec["title"].fillna("").str.strip().ne("")]
+    if len(zh_titles):
+        out[f"{kind}:zh:title"] = zh_titles.assign(text=zh_titles["title"].astype(str))
+    en_titles = rec[(rec["lang"] == "en") & ~rec["has_abstract"]]
+    if kind == "by_year" and len(en_titles):
+        out[f"{kind}:en:title"] = en_titles
+    return out
+
+
+def holdout_splits(ts: pd.DataFrame, holdouts: Sequence[str] = ("exports", "us_grants", "by_year"), *,
+                   last_train_year: int = 2019) -> dict[str, tuple[pd.DataFrame, pd.DataFrame]]:
+    """The hold-outs of :func:`train` as (training rows, test rows), checked disjoint by record.
+
+    * ``exports``: test = every row (all views) of the Chinese exports with abstracts
+      (:data:`EXPORTS_WITH_ABSTRACTS`), train = the rest;
+    * ``us_grants``: test = the US grant corpus, train = the rest minus any record that is
+      also a test record under another source (USPTO XML spelling);
+    * ``by_year``: train = records published up to ``last_train_year`` (and the IPC titles
+      and taxonomy texts), test = later records not in training; undated records on neither side.
+
+    Raises
+    ------
+    AssertionError
+        A test record is also a training record (:func:`assert_disjoint`).
+    """
+    rec = _is_record(ts)
+    splits = {}
+    if "exports" in holdouts:
+        test_src = [s for s in EXPORTS_WITH_ABSTRACTS if (ts["source"] == s).any()]
+        if test_src:
+            splits["exports"] = (ts[~ts["source"].isin(test_src)], ts[ts["source"].isin(test_src)])
+    if "us_grants" in holdouts and (ts["source"] == "uspto_latam").any():
+        te = ts[ts["source"] == "uspto_latam"]
+        splits["us_grants"] = (ts[(ts["source"] != "uspto_latam") & ~ts["record"].isin(set(te["record"]))], te)
+    if "by_year" in holdouts:
+        yr = ts["year"].astype("Float64")
+        tr = ts[~rec | (yr <= last_train_year).fillna(False)]
+        te = ts[rec & (yr > last_train_year).fillna(False)]
+        splits["by_year"] = (tr, te[~te["record"].isin(set(tr.loc[_is_record(tr), "record"]))])
+    for name, (tr, te) in splits.items():
+        assert_disjoint(tr, te, name)
+    return splits
+
+
 def train(patents: pd.DataFrame, classifications: pd.DataFrame, rules, ipc_titles: pd.DataFrame,
-          cn_dev: pd.DataFrame, *, thresholds: dict, random_state: int = 0, test_source: str = "uspto_xml",
-          last_train_year: int | None = None, model_params: dict | None = None, taxonomy=None):
+          cn_dev: pd.DataFrame, *, latam: pd.DataFrame | None = None, source_labels: pd.DataFrame | None = None,
+          random_state: int = 0, model_params: dict | None = None, evaluation: dict | None = None,
+          taxonomy=None, progress=None):
     """Fit, evaluate and refit the text classifier.
 
-    ``taxonomy`` (mapping or path; default the packaged one) supplies the keyword
-    conditions of concordance rows that require them and the branch names, descriptions
-    and keywords added as training texts.
+    Parameters
+    ----------
+    patents, classifications, source_labels : DataFrame
+        Canonical tables.
+    rules : RuleSet
+    ipc_titles : DataFrame
+        :func:`~pipeline.classify.text.load_ipc_titles`.
+    cn_dev : DataFrame
+        The hand-labelled Chinese dev set.
+    latam : DataFrame, optional
+        :func:`~pipeline.classify.corpus.read_uspto_latam`.
+    model_params : dict
+        :class:`~pipeline.classify.text.TextClassifier` options and ``fit_model``
+        weights (``title_weight``, ``taxonomy_weight``).
+    evaluation : dict
+        ``holdouts`` (names among ``exports``, ``us_grants``, ``by_year``),
+        ``last_train_year``, ``validation_share``, ``bootstrap``, ``vendor_labels``.
+    progress : callable, optional
+        Called with a short text before each fit.
 
     Returns
     -------
     (model, metrics, confusion)
-        The model fitted on all real records and titles; a metrics dict (per split and
-        language: n, macro-F1, per-industry precision / recall / F1 / support); the
-        confusion tables as one long DataFrame.
+        The model fitted on all training text with per-language thresholds chosen on its
+        validation part; the metrics dict; the confusion tables as one long DataFrame.
     """
     start = time.perf_counter()
-    model_params = dict(model_params or {})
-    title_labels = symbol_labels(ipc_titles["symbol"], rules)
-    ts = build_training_set(patents, rule_labels(classifications, rules), ipc_titles,
-                            classifications=classifications, title_labels=title_labels,
-                            condition_terms=condition_terms(rules, taxonomy))
-    ts = pd.concat([ts, taxonomy_texts(taxonomy)], ignore_index=True)
-    fit = dict(random_state=random_state, thresholds=thresholds, **model_params)
-
-    metrics: dict = {"training_rows": int(len(ts)),
-                     "training_real_records": int((~ts["source"].isin(["ipc_titles", "taxonomy"])).sum()),
-                     "training_taxonomy_texts": int((ts["source"] == "taxonomy").sum())}
-    confusion = []
-    splits = {}
-    if (ts["source"] == test_source).any():
-        splits[f"by_source:{test_source}"] = holdout_by_source(ts, [test_source])
-    years = ts.loc[~ts["source"].isin(["ipc_titles", "taxonomy"]), "year"].dropna()
-    if len(years):
-        cut = last_train_year or int(years.quantile(0.8))
-        splits[f"by_year:>{cut}"] = holdout_by_year(ts, cut)
-    zh = dev_frame(cn_dev)
+    ev = {"holdouts": ["exports", "us_grants", "by_year"], "last_train_year": 2019, "validation_share": 0.2,
+          "bootstrap": 1000, "vendor_labels": "union", **(evaluation or {})}
+    say = progress or (lambda _msg: None)
+    ts = training_frame(patents, classifications, rules, ipc_titles, latam=latam, source_labels=source_labels,
+                        taxonomy=taxonomy)
+    fit = dict(random_state=random_state, **dict(model_params or {}))
+    rec = _is_record(ts)
+    metrics: dict = {
+        "training_rows": int(len(ts)),
+        "training_records": int(ts.loc[rec, "record"].nunique()),
+        "training_rows_by_source": {str(k): int(v) for k, v in ts.loc[rec, "source"].value_counts().sort_index().items()},
+        "positives_by_industry": {ind: int(ts.loc[rec, ind].sum()) for ind in INDUSTRIES},
+        "vendor_labels": ev["vendor_labels"],
+    }
+    confusion, predictions = [], []
+    splits = holdout_splits(ts, ev["holdouts"], last_train_year=int(ev["last_train_year"]))
+    if "by_year" in splits:
+        metrics["by_year_cut"] = f"train <= {int(ev['last_train_year'])} < test"
     for name, (tr, te) in splits.items():
-        m = fit_model(tr, **fit)
-        res = evaluate(m, te)
-        metrics[name] = {lang: _summary(b) for lang, b in res.items()}
-        confusion += [_confusion(b, name, lang) for lang, b in res.items()]
-    model = fit_model(ts, **fit)
-    res_zh = evaluate(model, zh)
-    metrics["zh_dev"] = _summary(res_zh["all"])
-    confusion.append(_confusion(res_zh["all"], "zh_dev", "zh"))
+        fit_part, val = validation_split(tr, share=ev["validation_share"], random_state=random_state)
+        say(f"fit {name} ({len(fit_part)} texts)")
+        m = fit_model(with_vendor_labels(fit_part, ev["vendor_labels"]), **fit)
+        th = language_thresholds(m, val)
+        m.set_params(thresholds=th)
+        metrics[f"thresholds:{name}"] = th
+        for test_name, frame in holdout_tests(ts, te, name).items():
+            summary, conf, pred = _score(m, frame, test_name, n_boot=ev["bootstrap"], random_state=random_state)
+            metrics[test_name] = summary
+            confusion.append(conf)
+            predictions.append(_rows(frame, pred, test_name))
+            vcols = [f"vendor_{i}" for i in INDUSTRIES]
+            if set(vcols) <= set(frame.columns) and frame[vcols[0]].notna().any():
+                # The same predictions against incoPat's SEI labels (the second view), where it has them.
+                has = frame[vcols[0]].notna().to_numpy()
+                vt = frame.loc[has, vcols].astype(int).set_axis(list(INDUSTRIES), axis=1).reset_index(drop=True)
+                from .evaluation import score_predictions
+
+                vb = score_predictions(vt, pred[has].reset_index(drop=True))["all"]
+                metrics[f"{test_name}:vs_incopat_sei"] = _summary(vb)
+    fit_part, val = validation_split(ts, share=ev["validation_share"], random_state=random_state)
+    say(f"fit thresholds of the shipped model ({len(fit_part)} texts)")
+    m = fit_model(with_vendor_labels(fit_part, ev["vendor_labels"]), **fit)
+    th = language_thresholds(m, val)
+    say(f"fit the shipped model ({len(ts)} texts)")
+    t0 = time.perf_counter()
+    model = fit_model(with_vendor_labels(ts, ev["vendor_labels"]), **fit)
+    metrics["final_fit_seconds"] = round(time.perf_counter() - t0, 2)
+    model.set_params(thresholds=th)
+    metrics["thresholds"] = th
+    for titles_only in (False, True):
+        zh = dev_frame(cn_dev, titles_only=titles_only)
+        for stratum in sorted(zh["stratum"].unique()):
+            part = zh[zh["stratum"] == stratum]
+            name = f"zh_dev:{stratum}:{'title' if titles_only else 'title+abstract'}"
+            summary, conf, pred = _score(model, part, name, n_boot=ev["bootstrap"], random_state=random_state)
+            metrics[name] = summary
+            confusion.append(conf)
     metrics["seconds"] = round(time.perf_counter() - start, 2)
-    return model, metrics, pd.concat(confusion, ignore_index=True)
+    return model, metrics, pd.concat(confusion, ignore_index=True), pd.concat(predictions, ignore_index=True)
+
+
+def _rows(frame: pd.DataFrame, pred: pd.DataFrame, split: str) -> pd.DataFrame:
+    """Per-row truth and prediction of a test (for reading disagreements)."""
+    out = frame[["id", "record", "source", "lang", "text"]].reset_index(drop=True).copy()
+    out.insert(0, "split", split)
+    for ind in INDUSTRIES:
+        out[f"label_{ind}"] = frame[ind].to_numpy()
+        out[f"pred_{ind}"] = pred[ind].to_numpy()
+    return out
