@@ -99,8 +99,7 @@ def _clip_text(df: pd.DataFrame, col: str, limit: int, rej: _Rejects, ids: pd.Da
     """Null out (and reject) text longer than ``limit``; collapse whitespace."""
     if col not in df:
         return
-    s = df[col].astype("string").str.replace(r"\s+", " ", regex=True).str.strip()
-    s = s.where(s != "")
+    s = nz.collapse_whitespace(df[col])
     too_long = s.str.len().fillna(0) > limit
     if too_long.any():
         rej.add(ids[too_long.values], field=col, reason=f"longer than {limit} characters", level="field",
@@ -342,7 +341,7 @@ def _labels(df, rec_to_pub, source_file) -> pd.DataFrame:
 
 def _npl(df, rec_to_pub, source_file, limits) -> pd.DataFrame:
     df = _child(df, rec_to_pub)
-    df["text"] = df["text"].astype("string").str.replace(r"\s+", " ", regex=True).str.strip().str.slice(0, limits.other)
+    df["text"] = nz.collapse_whitespace(df["text"]).fillna("").str.slice(0, limits.other)
     df = df[df["text"].notna() & (df["text"] != "")].reset_index(drop=True)
     cat = df["category_raw"].astype("string").str.strip().str.lower()
     df["category"] = cat.map(CITATION_CATEGORY_MAP).fillna("other").astype("string")

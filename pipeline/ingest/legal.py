@@ -508,8 +508,12 @@ def _parse_patentics(text: str, vocab: Vocabulary) -> tuple[list[dict], list[str
 
 
 def _inpadoc_type(text: str, vocab: Vocabulary) -> str:
-    up = text.upper()
-    for etype, words in vocab.inpadoc_keywords:
+    return _keyword_type(text.upper(), vocab.inpadoc_keywords)
+
+
+@lru_cache(maxsize=1 << 16)  # the same few hundred event texts recur across a file
+def _keyword_type(up: str, keywords: tuple) -> str:
+    for etype, words in keywords:
         if any(w in up for w in words):
             return etype
     return "other"
