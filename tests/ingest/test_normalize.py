@@ -199,3 +199,30 @@ def test_vectorised_publication_numbers_agree_with_the_value_by_value_parser(sam
         slow = pd.DataFrame([(None if pd.isna(v) else _split_pub(v, country, None)) or (None,) * 5 for v in vals],
                             columns=fast.columns).astype("string")
         pd.testing.assert_frame_equal(fast, slow)
+
+
+def test_collapse_whitespace_equals_the_regular_expression_on_every_whitespace_character():
+    # Every character Python counts as whitespace, alone, doubled, at the ends and between words
+    spaces = [chr(i) for i in range(0x110000) if chr(i).isspace()]
+    values = [f"a{c}b" for c in spaces] + [f"{c}x{c}{c}y{c}" for c in spaces]
+    values += ["clean text", "中文　标题", "", "   ", None, "tab\there", "x" * 5000 + "  y"]
+    s = pd.Series(values, dtype=object)
+    expected = s.astype("string").str.replace(r"\s+", " ", regex=True).str.strip()
+    expected = expected.where(expected != "")
+    got = nz.collapse_whitespace(s)
+    assert got.tolist() == expected.tolist()
+    assert got.tolist()[:2] == ["a b", "a b"]
+
+
+def test_parse_dates_by_distinct_value_equals_parsing_each_value():
+    import datetime
+    one = ["20120327", "2012年3月7日", "20120231", None, "43739", datetime.date(2020, 1, 2), "", pd.NaT, "1987-06-00"]
+    many = pd.Series(one * 4, dtype=object)  # 4 copies: the distinct-value path
+    for partial in (False, True):
+        d1, b1 = nz.parse_dates(pd.Series(one, dtype=object), partial=partial)
+        d4, b4 = nz.parse_dates(many, partial=partial)
+        assert d4.tolist() == d1.tolist() * 4 and b4.tolist() == b1.tolist() * 4
+        assert d4.dtype == "datetime64[s]" and b4.dtype == bool
+    d, bad = nz.parse_dates(many, partial=True)
+    assert d[8] == pd.Timestamp("1987-06-01") and not bad[8]
+    assert d[2] is pd.NaT and bad[2]
