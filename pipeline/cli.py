@@ -184,6 +184,11 @@ def train(params_file: ParamsOpt = None) -> None:
             progress=lambda msg: console.print(msg, highlight=False))
     except (PatNavError, OSError) as exc:
         _fail(exc)
+    if tp.label_noise:
+        from .classify.evaluation import label_noise_counts
+
+        judged = pd.read_csv(root / tp.label_noise)
+        metrics["label_noise"] = {"file": tp.label_noise, **label_noise_counts(judged)}
     path = save_model(model, root / cp.model)
     mpath = io.write_json(metrics, root / tp.metrics)
     cpath = root / tp.confusion
@@ -197,6 +202,10 @@ def train(params_file: ParamsOpt = None) -> None:
             out_console.print(f"{split}: macro-F1 {res['macro_f1']}" + (f" ({ci[0]}-{ci[1]})" if ci else "")
                               + f" on {res['n']}", markup=False)
     out_console.print(f"thresholds (validation): {metrics['thresholds']}", markup=False)
+    for lang, c in (metrics.get("label_noise") or {}).items():
+        if isinstance(c, dict):
+            out_console.print(f"label noise [{lang}]: {c['label_error']} of {c['drawn']} drawn disagreements are label "
+                              f"errors, {c['model_error']} model errors, {c['unclear']} unclear", markup=False)
     out_console.print(f"model → {path}")
     out_console.print(f"metrics → {mpath}")
     out_console.print(f"confusion → {cpath}")

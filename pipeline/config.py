@@ -70,6 +70,7 @@ class TrainParams:
     en_text: str | None = None                     # US grant corpus (en-text/uspto-latam), training text
     predictions: str | None = None                 # per-row test predictions of the hold-outs
     evaluation: dict | None = None                 # hold-outs, validation share, bootstrap (classify/train.py)
+    label_noise: str | None = None                 # the project's judgements of drawn disagreements
 
 
 @dataclass(frozen=True)

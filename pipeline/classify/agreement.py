@@ -51,12 +51,12 @@ def vendor_industries(source_labels: pd.DataFrame, scheme: str = "sei") -> pd.Da
     >>> s = pd.DataFrame({"pub_id": ["a", "a", "b"], "scheme": "sei",
     ...                   "label": ["1.4 (互联网与云计算、大数据服务)", "7.1 (高效节能产业)", "5.2 (新能源汽车装置、配件制造)"]})
     >>> vendor_industries(s).values.tolist()
-    [['a', '1.4', 'it'], ['a', '7.1', None], ['b', '5.2', 'nev']]
+    [['a', '1.4', 'it'], ['a', '7.1', <NA>], ['b', '5.2', 'nev']]
     """
     s = source_labels[source_labels["scheme"] == scheme]
     code = s["label"].astype(str).str.extract(r"^\s*(\d+\.\d+)", expand=False)
     out = pd.DataFrame({"pub_id": s["pub_id"].astype(str).to_numpy(), "sei": code.to_numpy()}).dropna(subset=["sei"])
-    out["industry"] = [sei_industry(c) for c in out["sei"]]
+    out["industry"] = pd.array([sei_industry(c) for c in out["sei"]], dtype="string")
     return out.drop_duplicates().reset_index(drop=True)
 
 

@@ -51,6 +51,8 @@ __all__ = [
     "bootstrap_f1",
     "score_predictions",
     "scores_table",
+    "draw_disagreements",
+    "label_noise_counts",
 ]
 
 TITLES = "ipc_titles"
@@ -228,3 +230,70 @@ def scores_table(result: dict, lang: str = "all") -> pd.DataFrame:
 
 
 evaluate = evaluate  # re-exported for drivers: one import
+
+
+def draw_disagreements(predictions: pd.DataFrame, *, n: int = 100, random_state: int = 0,
+                       industries: Sequence[str] = INDUSTRIES) -> pd.DataFrame:
+    """A random sample of (record, industry) pairs where the prediction and the label differ.
+
+    Parameters
+    ----------
+    predictions : DataFrame
+        Rows of hold-out tests with ``label_<industry>`` and ``pred_<industry>`` columns
+        (the train stage's ``train.predictions`` output), already narrowed to the tests and
+        language to draw from.
+    n : int
+        Pairs drawn (all of them if fewer), without replacement.
+
+    Returns
+    -------
+    DataFrame
+        ``split``, ``id``, ``record``, ``lang``, ``industry``, ``label`` (code-derived),
+        ``predicted`` and ``text``, in draw order.
+
+    Examples
+    --------
+    >>> p = pd.DataFrame({"split": "s", "id": ["a", "b"], "record": ["a", "b"], "lang": "en", "text": ["x", "y"],
+    ...                   "label_it": [1, 0], "pred_it": [0, 0], "label_nev": [0, 0], "pred_nev": [1, 0]})
+    >>> draw_disagreements(p, industries=["it", "nev"])[["id", "industry", "label", "predicted"]].values.tolist()
+    [['a', 'it', 1, 0], ['a', 'nev', 0, 1]]
+    """
+    rows = []
+    for ind in industries:
+        d = predictions[predictions[f"label_{ind}"] != predictions[f"pred_{ind}"]]
+        rows.append(pd.DataFrame({"split": d["split"], "id": d["id"], "record": d["record"], "lang": d["lang"],
+                                  "industry": ind, "label": d[f"label_{ind}"].astype(int),
+                                  "predicted": d[f"pred_{ind}"].astype(int), "text": d["text"]}))
+    pairs = pd.concat(rows, ignore_index=True).sort_values(["split", "id", "industry"], kind="stable")
+    pairs = pairs.reset_index(drop=True)
+    rng = np.random.default_rng(random_state)
+    take = rng.permutation(len(pairs))[: min(n, len(pairs))]
+    return pairs.iloc[take].reset_index(drop=True)
+
+
+def label_noise_counts(judged: pd.DataFrame) -> dict:
+    """Counts of the judgements of drawn disagreements, per language.
+
+    ``judged`` has ``lang``, ``label``, ``predicted`` and ``judgement`` (``label_error``:
+    the code-derived label is wrong for what the text claims; ``model_error``: the label
+    is right and the model wrong; ``unclear``).
+
+    Examples
+    --------
+    >>> j = pd.DataFrame({"lang": ["en", "en", "en", "zh"], "label": [1, 0, 1, 0], "predicted": [0, 1, 0, 1],
+    ...                   "judgement": ["label_error", "model_error", "label_error", "unclear"]})
+    >>> label_noise_counts(j)["en"]
+    {'drawn': 3, 'label_error': 2, 'model_error': 1, 'unclear': 0, 'label_error_share': 0.6667, 'label_error_when_label_positive': 2, 'label_error_when_label_negative': 0}
+    """
+    out = {}
+    for lang, g in judged.groupby("lang", sort=True):
+        counts = g["judgement"].value_counts()
+        le = g["judgement"] == "label_error"
+        out[str(lang)] = {
+            "drawn": int(len(g)),
+            **{k: int(counts.get(k, 0)) for k in ("label_error", "model_error", "unclear")},
+            "label_error_share": round(float(le.mean()), 4),
+            "label_error_when_label_positive": int((le & (g["label"] == 1)).sum()),
+            "label_error_when_label_negative": int((le & (g["label"] == 0)).sum()),
+        }
+    return out

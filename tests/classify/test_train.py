@@ -148,3 +148,45 @@ def test_real_us_grant_holdout_is_disjoint(real_ts):
 
 def test_exports_list_names_the_files_with_abstracts():
     assert EXPORTS_WITH_ABSTRACTS == ("incopat_iflytek", "patsnap_green_aviation", "patentics_zhongkechuangda_cn")
+
+
+@pytest.fixture(scope="module")
+def real_model(real_ts):
+    """A model fitted on real labelled text: the US grant corpus and the taxonomy's own texts."""
+    from pipeline.classify.evaluation import fit_model
+
+    return fit_model(real_ts[real_ts["source"] != "ipc_titles"], random_state=0, cv=2)
+
+
+@pytest.mark.parametrize("text, industry", [
+    ("A lithium-ion battery pack and battery management system for an electric vehicle, with cell balancing "
+     "during charging.", "nev"),
+    ("A pharmaceutical composition comprising a monoclonal antibody for treating cancer.", "biomedicine"),
+    ("An industrial robot arm with a gripper and a controller for welding workpieces on a production line.",
+     "manufacturing"),
+    ("A method for speech recognition using a neural network acoustic model.", "it"),
+    ("一种电动汽车动力电池包及其热管理系统", "nev"),
+    ("一种基于深度学习的图像识别方法、装置、电子设备及存储介质", "it"),
+    ("一种治疗肿瘤的抗体药物组合物", "biomedicine"),
+    ("一种工业机器人焊接工作站", "manufacturing"),
+])
+def test_text_predictions_that_must_hold(real_model, text, industry):
+    proba = real_model.predict_proba([text]).iloc[0]
+    assert proba.idxmax() == industry and proba[industry] > 0.5
+
+
+def test_a_text_outside_the_industries(real_model):
+    assert (real_model.predict_proba(["A concrete formwork for building walls."]).iloc[0] < 0.5).all()
+
+
+def test_committed_label_noise_judgements():
+    from pipeline.classify.evaluation import label_noise_counts
+    from pipeline.config import ROOT
+
+    judged = pd.read_csv(ROOT / "pipeline" / "data" / "label_noise.csv")
+    assert judged.groupby("lang").size().to_dict() == {"en": 100, "zh": 100}
+    assert set(judged["judgement"]) <= {"label_error", "model_error", "unclear"}
+    assert set(judged["industry"]) <= set(INDUSTRIES) and (judged["label"] != judged["predicted"]).all()
+    assert judged["reason"].str.len().gt(10).all()
+    counts = label_noise_counts(judged)
+    assert counts["en"]["label_error"] + counts["en"]["model_error"] + counts["en"]["unclear"] == 100
