@@ -6,9 +6,10 @@ these do the same with a handful of whole-column operations.
 
 from __future__ import annotations
 
+import numpy as np
 import pandas as pd
 
-__all__ = ["join_by"]
+__all__ = ["join_by", "isin"]
 
 
 def join_by(keys, values, sep: str = ", ", *, unique: bool = True, sort: bool = True) -> pd.Series:
@@ -46,3 +47,20 @@ def join_by(keys, values, sep: str = ", ", *, unique: bool = True, sort: bool = 
         more = wide[c]
         out = out.where(more.isna(), out + sep + more)
     return out.astype("string").rename(None).rename_axis(None)
+
+
+def isin(values, among) -> np.ndarray:
+    """``pd.Series(values).isin(among)`` as a bool array, for Arrow-backed strings.
+
+    pandas' ``isin`` on Arrow strings costs ~15 µs per value against a large set (it
+    rebuilds the set on every call); a hash lookup on an object Index does the same in
+    well under 1 µs. Nulls are never members.
+
+    Examples
+    --------
+    >>> isin(pd.Series(["CN1A", None, "US2B"], dtype="string"), ["US2B", "JP3"]).tolist()
+    [False, False, True]
+    """
+    index = pd.Index(pd.unique(pd.Series(among, dtype=object).dropna().to_numpy()), dtype=object)
+    probe = pd.Series(values, dtype=object).to_numpy()
+    return index.get_indexer(probe) >= 0

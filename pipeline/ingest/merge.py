@@ -20,6 +20,7 @@ from scipy.sparse import coo_matrix
 from scipy.sparse.csgraph import connected_components
 
 from .. import schema
+from ..frames import isin
 
 __all__ = ["merge_sources", "assign_families", "resolve_citations", "primary_source", "LONGEST_WINS"]
 
@@ -118,7 +119,7 @@ def assign_families(patents: pd.DataFrame, links: pd.DataFrame) -> pd.Series:
     ['US1', 'US1', 'EP3']
     """
     pubs = pd.Index(patents["pub_id"])
-    links = links[links["pub_id"].isin(pubs)]
+    links = links[isin(links["pub_id"], pubs)]
     key_codes, _ = pd.factorize(links["key"])
     n_pub = len(pubs)
     n = n_pub + (key_codes.max() + 1 if len(key_codes) else 0)
@@ -133,8 +134,7 @@ def assign_families(patents: pd.DataFrame, links: pd.DataFrame) -> pd.Series:
 
 def resolve_citations(citations: pd.DataFrame, patents: pd.DataFrame) -> pd.Series:
     """The publication in the data that each citation points to (exact number first)."""
-    pub_ids = set(patents["pub_id"])
-    exact = citations["cited_pub_id"].where(citations["cited_pub_id"].isin(pub_ids))
+    exact = citations["cited_pub_id"].where(isin(citations["cited_pub_id"], patents["pub_id"]))
     by_key = patents.sort_values("pub_id").drop_duplicates("doc_key").set_index("doc_key")["pub_id"]
     return exact.fillna(citations["cited_doc_key"].map(by_key)).astype("string")
 

@@ -43,6 +43,7 @@ import pyarrow.compute as pc
 import yaml
 
 from ..errors import ConfigError, UnreadableInputError, UnsupportedFormatError
+from ..frames import isin
 from .base import RAW_COLUMNS, RawBatch, raw_frame
 from .normalize import map_unique, province_from_code
 from .sheets import Sheet, container_of, read_sheets, unwrap_hyperlink, xlsx_head_rows
@@ -646,8 +647,9 @@ def _std_names(cells: _Cells, field_name: str, names: pd.DataFrame) -> pd.Series
     std = _explode(s, cells.profile, "name_std", field_name)
     n_std, n_names = std.groupby("rec").size(), names.groupby("rec").size()
     same = n_std.index[n_std.eq(n_names.reindex(n_std.index))]
-    std = std[std["rec"].isin(same)].set_index(["rec", "seq"])["name_std"]
-    return pd.Series(pd.MultiIndex.from_frame(names[["rec", "seq"]]).map(std.to_dict()).to_numpy(), index=names.index)
+    std = std.loc[isin(std["rec"], same), ["rec", "seq", "name_std"]]
+    found = names[["rec", "seq"]].merge(std, on=["rec", "seq"], how="left")["name_std"]  # keeps names' order
+    return pd.Series(found.astype(object).to_numpy(), index=names.index)
 
 
 def _parties(cells: _Cells) -> pd.DataFrame:
