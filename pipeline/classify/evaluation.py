@@ -1,33 +1,20 @@
-"""Evaluation of the text classifier: honest hold-outs, reliability, thresholds.
+"""Evaluation of the text classifier: honest hold-outs, reliability, thresholds, label noise.
 
-Pure functions over the frames they are given (no I/O). The figures reported for the
-model come from ``benchmarks/classify.py --evaluate``, which loads the data and calls
-these functions.
+Pure functions over the frames they are given (no I/O). The train stage
+(:mod:`pipeline.classify.train`, ``patnav train``) calls them and writes the figures to
+``metrics/train.json``; ``docs/classification.md`` explains them.
 
 Hold-outs never split random rows: real records are held out by **source** (train on
-some sources, test on another) or by **year** (train up to a year, test after it). IPC
-titles and taxonomy keywords always stay in training — they are the vocabulary of the
-classification, not patents to predict.
+some sources, test on another) or by **year** (train up to a year, test after it), and
+all views of a record (its Chinese and English text) stay on one side. IPC titles and
+taxonomy keywords always stay in training — they are the vocabulary of the
+classification, not patents to predict. Thresholds are chosen on validation records of
+the training side (:func:`best_thresholds`), never on a test set.
 
-Figures of 2026-11-25 (truth = taxonomy rule labels of the records' codes, SEI text
-conditions checked; thresholds chosen on out-of-fold training records):
-
-========================================  =====  ===========  ====  ====  ====  ====
-split                                         n  macro-F1     it    man   bio   nev
-========================================  =====  ===========  ====  ====  ====  ====
-A  source: test USPTO XML 2005-13, T+A      207  0.56 (0.36-  0.73  0.18  0.67  0.67
-                                                 0.69)
-B  year: test published 2013-2025         3,874  0.49 (0.47-  0.68  0.33  0.61  0.37
-   (mostly titles)                               0.52)
-C  Chinese dev set, hand labels, thresh-    255  0.56 (0.45-  0.78  0.26  0.50  0.71
-   olds cross-fitted on the dev set              0.65)
-========================================  =====  ===========  ====  ====  ====  ====
-
-(95 % bootstrap intervals in brackets.) A has 8 manufacturing and 3 NEV positives, so
-its macro-F1 is mostly noise; of its 63 disagreements a reading of the records found
-about a third to be code labels that are wrong or outdated for the text (pre-2009 IPC
-symbols such as H04Q7/20, display panels in H01J, SEI quirks such as G02B5 → intelligent
-manufacturing), not model errors.
+Label noise is measured, not assumed: :func:`draw_disagreements` draws (record,
+industry) pairs where a hold-out prediction and the code-derived label differ; the
+project's judgements of them by reading live in ``pipeline/data/label_noise.csv`` and
+:func:`label_noise_counts` counts them.
 """
 
 from __future__ import annotations

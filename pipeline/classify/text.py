@@ -7,8 +7,8 @@ text whose label is known from codes: real records labelled by the taxonomy rule
 languages, labelled through the branch of their symbol
 (:func:`pipeline.classify.rules.symbol_labels`).
 
-Design, decided by evaluation (``benchmarks/classify.py --evaluate`` runs it; the
-functions are in :mod:`pipeline.classify.evaluation`):
+Design, decided by evaluation (the train stage runs it, ``patnav train``; the functions
+are in :mod:`pipeline.classify.evaluation`, the figures in ``metrics/train.json``):
 
 * Tokens: Chinese through jieba on its fixed dictionary (a private instance, HMM off, so
   the vocabulary cannot depend on unseen text); English with spaCy's English rules
@@ -29,8 +29,8 @@ functions are in :mod:`pipeline.classify.evaluation`):
   per-language models were no better on either language). Decision scores are
   Platt-calibrated on out-of-fold scores of the real records only, because the IPC
   titles that dominate training have another base rate than real patents.
-* Thresholds per industry, and per language: Chinese probabilities come out lower than
-  English ones (no Chinese record with codes to calibrate on).
+* Thresholds per industry, and per language, chosen by the train stage on validation
+  records (never on a test set) and stored with the model.
 
 The estimator follows scikit-learn conventions (constructor stores parameters, ``fit``
 learns ``*_`` attributes, ``random_state`` instead of global seeds) and is persisted with
@@ -315,9 +315,8 @@ class TextClassifier(BaseEstimator):
     thresholds : dict, optional
         Industry → probability threshold used by :meth:`predict` and :meth:`explain`
         (default 0.5 each), or language (``"en"``, ``"zh"``) → such a dict; flat entries
-        apply to languages not named. They live in ``params.yaml``
-        (``classify.thresholds``). Per-language values matter: Chinese probabilities come
-        out lower than English ones (no Chinese record with codes to calibrate on).
+        apply to languages not named. The train stage sets them per language from
+        validation records; ``params.yaml`` ``classify.thresholds`` may override them.
     industries : tuple of str
         Label columns, in order.
     per_language : bool
