@@ -300,20 +300,45 @@ def normalize_app_numbers(raw: pd.Series, country: pd.Series | str | None = None
         cc = country.astype("string").reset_index(drop=True)
     else:
         cc = pd.Series([country] * len(raw), dtype="string")
+    app = np.full(len(raw), None, dtype=object)
+    prob = np.full(len(raw), None, dtype=object)
+    # Fast path, vectorised, for the two spellings of nearly every export: CN numbers with
+    # their check digit (CN201910593937.7) and other offices' "CC" + digits (US15950587).
+    # Checked equal to the per-value rules in tests/ingest/test_normalize.py.
+    cn = raw.str.extract(r"^(?P<cc>CN)?(?P<body>\d{12}|\d{8})\.(?P<check>[\dX])$")
+    is_cn = (cn["body"].notna() & (cn["cc"].notna() | cc.isna() | (cc == "CN"))).fillna(False).to_numpy(dtype=bool)
+    if is_cn.any():
+        body, check = cn.loc[is_cn, "body"], cn.loc[is_cn, "check"].to_numpy(dtype=object)
+        expected = _cn_check_digits(body)
+        good = check == expected
+        app[is_cn] = np.where(good, "CN" + body.to_numpy(dtype=object) + "." + expected, None)
+        prob[is_cn] = np.where(good, None, "CN check digit " + check + " does not match computed " + expected)
+    other = raw.str.fullmatch(r"(?!CN|ZL)[A-Z]{2}\d+").fillna(False).to_numpy(dtype=bool) & ~is_cn
+    app[other] = raw[other].to_numpy(dtype=object)
+    slow = ~is_cn & ~other
     pairs = {}
-    app, prob = [], []
-    for r, c in zip(raw.tolist(), cc.tolist()):
+    for i, r, c in zip(np.flatnonzero(slow), raw[slow].tolist(), cc[slow].tolist()):
         if r is pd.NA or r is None or not str(r).strip():
-            app.append(None)
-            prob.append(None)
             continue
         key = (r, c)
         if key not in pairs:
             pairs[key] = _canon_app(r, None if c is pd.NA else c)
-        a, p = pairs[key]
-        app.append(a)
-        prob.append(p)
+        app[i], prob[i] = pairs[key]
     return pd.DataFrame({"app_id": app, "problem": prob}, dtype="string")
+
+
+def _cn_check_digits(body: pd.Series) -> np.ndarray:
+    """:func:`cn_check_digit` of many bodies at once (digit strings of one or more lengths)."""
+    out = np.empty(len(body), dtype=object)
+    values = body.to_numpy(dtype=object)
+    lengths = body.str.len().to_numpy()
+    for n in np.unique(lengths):
+        rows = lengths == n
+        digits = np.frombuffer("".join(values[rows]).encode("ascii"), dtype=np.uint8).reshape(-1, n) - 48
+        weights = np.array([_CN_WEIGHTS[i % 8] for i in range(n)])
+        r = (digits.astype(np.int64) @ weights) % 11
+        out[rows] = np.where(r == 10, "X", r.astype(str))
+    return out
 
 
 def patent_types(country: pd.Series, kind: pd.Series, pub_number: pd.Series, app_id=None, hint=None) -> pd.Series:

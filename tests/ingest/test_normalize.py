@@ -226,3 +226,23 @@ def test_parse_dates_by_distinct_value_equals_parsing_each_value():
     d, bad = nz.parse_dates(many, partial=True)
     assert d[8] == pd.Timestamp("1987-06-01") and not bad[8]
     assert d[2] is pd.NaT and bad[2]
+
+
+def test_app_numbers_fast_path_equals_the_per_value_rules():
+    import random
+    rng = random.Random(0)
+    bodies = ["".join(rng.choice("0123456789") for _ in range(rng.choice((8, 12)))) for _ in range(300)]
+    values = [f"CN{b}.{nz.cn_check_digit(b)}" for b in bodies[:100]]          # valid, prefixed
+    values += [f"{b}.{nz.cn_check_digit(b)}" for b in bodies[100:200]]         # valid, bare
+    values += [f"CN{b}.{(int(nz.cn_check_digit(b).replace('X', '10')) + 1) % 10}" for b in bodies[200:]]  # wrong
+    values += ["CN201710601862.4", "2017106018624", "CN 201710601862.3", "ZL201710601862.3", "CN12345678.X",
+               "US15950587", "cn201710601862.3", "ＣＮ201710601862.3", "US 15/950,587", None, "", "CN1234",
+               "JP2019123456", "EP19123456.7", "ZL12345678"]
+    for country in (None, "CN", "US", pd.Series(["CN", "US", None] * 110)[:len(values)]):
+        got = nz.normalize_app_numbers(pd.Series(values), country)
+        cs = [None if pd.isna(c) else c for c in country] if isinstance(country, pd.Series) else [country] * len(values)
+        expected = pd.DataFrame([nz._canon_app(v, c) if v and v.strip() else (None, None) for v, c in zip(values, cs)],
+                                columns=["app_id", "problem"], dtype="string")
+        pd.testing.assert_frame_equal(got, expected)
+    # hand-checked: 2,0,1,7,1,0,6,0,1,8,6,2 weighted 2..9,2..5 sums to 168; 168 mod 11 = 3
+    assert nz.normalize_app_numbers(pd.Series(["201710601862.3"])).app_id[0] == "CN201710601862.3"
