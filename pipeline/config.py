@@ -148,6 +148,9 @@ def load_params(path: str | Path | None = None) -> dict:
         from .score.run import ScoreParams
 
         out["score"] = ScoreParams.from_dict(_section(raw, "score", path))
+        from .report.recommend import Rules
+
+        out["report"] = {"recommend": Rules.from_params((raw.get("report") or {}).get("recommend"))}
     except KeyError as exc:
         raise ConfigError(f"{path}: required field {exc.args[0]!r} is missing") from None
     except (TypeError, ValueError) as exc:

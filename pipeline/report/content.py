@@ -22,6 +22,8 @@ import yaml
 
 from ..landscape import region_mask
 from . import charts, lifecycle
+from . import recommend as rec
+from .recommend import Rules, last_complete_year
 from .pdf import Figure, Heading, KeyFigures, PageBreak, Paragraph, Report, Table
 
 __all__ = ["build_report", "t", "fmt_share", "fmt_num", "branch_names"]
@@ -133,6 +135,8 @@ class _Builder:
         self.blocks: list = []
         self.source = t("src.db", lang, sources=", ".join(sorted(d["sources"])) or "–")
         self.n_fig = 0
+        self.rules: Rules = d.get("rules") or Rules()
+        self.complete_through: int = 9999  # last complete filing year; set by build_report
 
     # -- blocks
     def h(self, key: str, level: int = 1):
@@ -144,6 +148,9 @@ class _Builder:
     def table(self, name: str, df: pd.DataFrame, cap: str, max_rows: int | None = None):
         """Add a table (columns renamed to the language) and keep it for the workbook."""
         self.tables[name] = df.reset_index(drop=True)
+        # Years are labels, not quantities: "2022", never "2,022".
+        years = [c for c in df.columns if c == "year" or str(c).endswith("_year")]
+        df = df.assign(**{c: pd.to_numeric(df[c], errors="coerce").astype("Int64").astype("string") for c in years})
         shown = df.rename(columns=lambda c: t(f"col.{c}", self.lang) if c in _text()["col"] else c)
         self.blocks.append(Table(shown.reset_index(drop=True), t(f"cap.{cap}", self.lang), self.source,
                                  max_rows=max_rows))
@@ -291,11 +298,13 @@ def _branches(b: _Builder, yrs: pd.DataFrame, window: int) -> pd.DataFrame:
     b.h("branches", 2)
     lab = d["labels"].dropna(subset=["branch"]).merge(yrs[["pub_id", "filing_year"]], on="pub_id")
     per = lab.groupby(["filing_year", "branch"]).size().rename("count").reset_index()
-    last = int(yrs["filing_year"].max()) if len(yrs) else 0
+    # Growth windows end at the last complete filing year: later years are not all published.
+    last = min(int(yrs["filing_year"].max()), b.complete_through) if len(yrs) else 0
     recent = lab[lab["filing_year"].between(last - window + 1, last)].groupby("branch").size()
     before = lab[lab["filing_year"].between(last - 2 * window + 1, last - window)].groupby("branch").size()
     tab = lab.groupby("branch")["pub_id"].nunique().rename("count").to_frame()
     tab["share"] = tab["count"] / max(yrs["pub_id"].nunique(), 1)
+    tab["before"] = before.reindex(tab.index).fillna(0).astype(int)
     tab["growth"] = ((recent.reindex(tab.index).fillna(0) - before.reindex(tab.index).fillna(0))
                      / before.reindex(tab.index).replace(0, np.nan))
     tab = tab.sort_values(["count"], ascending=False, kind="stable").reset_index()
@@ -412,96 +421,96 @@ def _positioning(b: _Builder, project) -> dict:
 
 def _talent_sentence(b: _Builder, r: pd.Series) -> str:
     """One talent candidate as a recommendation, with the numbers behind it."""
-    return t("p.rec_talent", b.lang, name=r["name"], region=r.get("city") or r.get("province") or r.get("country"),
-             n=int(r["patents"]), hv=int(r["high_value"]) if pd.notna(r["high_value"]) else 0,
+    region = next((r[c] for c in ("city", "province", "country") if c in r and pd.notna(r[c]) and r[c]), "–")
+    return t("p.rec_talent", b.lang, name=r["name"], region=region, n=int(r["families"]),
+             y0=int(r["first_year"]), y1=int(r["last_year"]),
+             hv=int(r["high_value"]) if pd.notna(r["high_value"]) else 0,
              branches=", ".join(b.bname(x) for x in str(r.get("weak_branches") or "").split(";") if x))
 
 
+def _why(b: _Builder, picked: rec.Picked) -> None:
+    """An empty recommendation table says why it is empty, with the rule's minimums."""
+    if not picked:
+        b.p(t(picked.reason, b.lang, **(picked.values or {})))
+
+
 def _development(b: _Builder, project, branch_tab: pd.DataFrame, own: pd.DataFrame) -> list[str]:
-    """Development paths; returns the recommendation sentences for the summary."""
-    d, lang = b.d, b.lang
+    """Development paths (rules in :mod:`pipeline.report.recommend`); returns the summary's sentences."""
+    d, lang, rules = b.d, b.lang, b.rules
     recs = []
     b.h("paths_dev")
     w = d["params"]["score"].get("growth_window", 3)
-    # Branches to strengthen: weak here (RTA < 1), growing in the field.
+    p = d["patents"]
+    end = b.complete_through
+    local_mask = region_mask(p, project.region).to_numpy(dtype=bool)
+    local_groups = set(p.loc[local_mask, "first_applicant"].dropna())
+    types = rec.group_types(p)
+    b.p(t("p.rules_text", lang, region_min=rules.min_region_patents, growth_min=rules.min_growth_base,
+          firm_min=rules.min_firm_patents, inv_min=rules.min_inventor_patents, years=rules.active_years,
+          end=end))
+    # Branches to strengthen: weak here (RTA < 1), not shrinking in the field.
     b.h("dev_branches", 2)
-    cand = own.merge(branch_tab[["branch", "growth"]].rename(columns={"growth": "field_growth"}), on="branch",
-                     how="left") if len(own) else pd.DataFrame(columns=["branch", "count", "rta", "field_growth"])
-    # Weak here (RTA < 1) in a branch the field is not leaving (growth ≥ 0 or unknown).
-    cand = cand[(cand["rta"].fillna(0) < 1) & ~(cand["field_growth"] < 0)].sort_values(
-        ["field_growth", "count"], ascending=False, kind="stable", na_position="last")
-    for _, r in cand.head(3).iterrows():
+    branches = rec.branches_to_strengthen(own, branch_tab, rules)
+    for _, r in branches.rows.head(3).iterrows():
+        growth = fmt_share(r["field_growth"]) if r["growth_judged"] else t("p.too_few", lang, n=int(r["field_before"]))
         s = t("p.rec_branch", lang, branch=b.bname(r["branch"]), count=int(r["count"]), rta=fmt_num(r["rta"]),
-              w=w, growth=fmt_share(r["field_growth"]))
+              w=w, growth=growth, end=end)
         b.p(s, bullet=True)
         recs.append(s)
-    if not len(cand):
-        b.p(t("p.rec_none", lang))
-    b.tables["dev_branches"] = cand
-    # Enterprises: outside groups strong in the weak branches; local groups to cultivate.
+    _why(b, branches)
+    b.tables["dev_branches"] = branches.rows
+    # Enterprises outside the region strong in those branches; local enterprises to cultivate.
     b.h("dev_firms", 2)
-    port = d["portfolios_branch"]
-    weak = set(cand["branch"])
-    local_groups = set(d["patents"].loc[region_mask(d["patents"], project.region), "first_applicant"].dropna())
-    firms = set(d["patents"].loc[d["patents"]["first_applicant_type"] == "enterprise", "first_applicant"].dropna())
-    attract = port[port["branch"].isin(weak) & ~port["group"].isin(local_groups)
-                   & (port["group"].isin(firms) if firms else True)]
-    attract = attract.sort_values(["publications", "mean_value_index", "group"], ascending=[False, False, True],
-                                  kind="stable").head(TOP)
-    for _, r in attract.head(3).iterrows():
+    attract = rec.firms_to_attract(d["portfolios_branch"], p, branches.rows["branch"], local_groups, types, end, rules)
+    for _, r in attract.rows.head(3).iterrows():
         s = t("p.rec_attract", lang, name=r["group"], branch=b.bname(r["branch"]), n=int(r["publications"]),
-              value=fmt_num(r["mean_value_index"]))
+              value=fmt_num(r["mean_value_index"]), last=int(r["last_year"]))
         b.p(s, bullet=True)
         recs.append(s)
-    b.table("dev_attract", attract.assign(branch=attract["branch"].map(b.bname))[
-        ["group", "branch", "publications", "high_value", "mean_value_index"]].rename(
+    b.table("dev_attract", attract.rows.assign(branch=attract.rows["branch"].map(b.bname))[
+        ["group", "branch", "publications", "high_value", "mean_value_index", "last_year"]].rename(
         columns={"group": "applicant", "publications": "count", "mean_value_index": "value"}), "dev_attract")
-    cultivate = port[port["group"].isin(local_groups)].groupby("group").agg(
-        count=("publications", "sum"), high_value=("high_value", "sum"), value=("mean_value_index", "mean"))
-    cultivate = cultivate.sort_values(["count", "value"], ascending=False, kind="stable").head(TOP).reset_index()
-    for _, r in cultivate.head(2).iterrows():
-        s = t("p.rec_cultivate", lang, name=r["group"], n=int(r["count"]), hv=int(r["high_value"]))
+    _why(b, attract)
+    cultivate = rec.firms_to_cultivate(p, local_mask, types, end, rules)
+    for _, r in cultivate.rows.head(2).iterrows():
+        s = t("p.rec_cultivate", lang, name=r["group"], n=int(r["count"]), hv=int(r["high_value"]),
+              y0=int(r["first_year"]), y1=int(r["last_year"]))
         b.p(s, bullet=True)
         recs.append(s)
-    b.table("dev_cultivate", cultivate.rename(columns={"group": "applicant"}), "dev_cultivate")
+    b.table("dev_cultivate", cultivate.rows.rename(columns={"group": "applicant"}), "dev_cultivate")
+    _why(b, cultivate)
     # Talent
     b.h("dev_talent", 2)
-    tal = d["talent"]
-    if len(tal):
-        for _, r in tal.head(3).iterrows():
-            s = _talent_sentence(b, r)
-            b.p(s, bullet=True)
-            recs.append(s)
-        shown = tal.head(TOP).assign(weak_branches=lambda x: x["weak_branches"].astype("string").fillna("").map(
-            lambda v: ", ".join(b.bname(i) for i in v.split(";") if i)))
-        b.table("dev_talent", shown[["name", "patents", "high_value", "citations_5y", "city", "weak_branches"]]
-                .rename(columns={"name": "inventor", "patents": "count", "citations_5y": "citations",
-                                 "city": "region", "weak_branches": "branch"}), "dev_talent")
-    else:
-        b.p(t("p.rec_none", lang))
-    # Technology to license: live high-value patents from universities / institutes outside the region.
-    b.h("dev_tech", 2)
-    p = d["patents"]
-    live = p["alive"].astype("boolean").fillna(p.get("alive_presumed", False)) if "alive" in p else True
-    lic = p[live.fillna(False).astype(bool) & p["first_applicant_type"].isin(["university", "research_institute"])
-            & ~region_mask(p, project.region)]
-    lic = lic.sort_values(["value_index", "pub_id"], ascending=[False, True], kind="stable",
-                          na_position="last").head(TOP)
-    for _, r in lic.head(2).iterrows():
-        s = t("p.rec_license", lang, pub=r["pub_id"], holder=r["first_applicant"], value=fmt_num(r["value_index"]))
+    talent = rec.talent_to_recruit(d["talent"], end, rules)
+    for _, r in talent.rows.head(3).iterrows():
+        s = _talent_sentence(b, r)
         b.p(s, bullet=True)
         recs.append(s)
-    if not len(lic):
-        b.p(t("p.rec_none", lang))
-    b.table("dev_license", lic[["pub_id", "title", "first_applicant", "value_index"]].rename(
-        columns={"pub_id": "patent", "first_applicant": "holder", "value_index": "value"}), "dev_license")
-    # High-value portfolios: the local portfolios closest to the test.
+    if talent:
+        shown = talent.rows.assign(weak_branches=lambda x: x["weak_branches"].astype("string").fillna("").map(
+            lambda v: ", ".join(b.bname(i) for i in v.split(";") if i)))
+        b.table("dev_talent", shown[["name", "families", "high_value", "citations_5y", "last_year", "city",
+                                     "weak_branches"]]
+                .rename(columns={"name": "inventor", "families": "count", "citations_5y": "citations",
+                                 "city": "region", "weak_branches": "branch"}), "dev_talent")
+    _why(b, talent)
+    # Technology to license: alive, valuable patents of universities / institutes outside the region.
+    b.h("dev_tech", 2)
+    lic = rec.license_candidates(p, local_mask, tuple(project.years), rules, doubtful=d.get("doubtful"))
+    for _, r in lic.rows.head(2).iterrows():
+        s = t("p.rec_license", lang, pub=r["pub_id"], holder=r["first_applicant"], value=fmt_num(r["value_index"]),
+              year=int(r["filing_year"]))
+        b.p(s, bullet=True)
+        recs.append(s)
+    b.table("dev_license", lic.rows[["pub_id", "title", "first_applicant", "filing_year", "value_index"]].rename(
+        columns={"pub_id": "patent", "first_applicant": "holder", "filing_year": "year", "value_index": "value"}),
+        "dev_license")
+    _why(b, lic)
+    # High-value portfolios: the local organisations closest to the test.
     b.h("dev_portfolios", 2)
-    pi = d["portfolios_industry"]
-    close = pi[pi["group"].isin(local_groups)].sort_values(["missing_inventions", "missing_pct", "group"],
-                                                           kind="stable").head(TOP)
-    b.table("dev_portfolios", close[["group", "inventions", "pct", "missing_inventions", "missing_pct"]].rename(
-        columns={"group": "applicant"}), "dev_portfolios")
+    close = rec.portfolios_near_test(d["portfolios_industry"], local_groups, types, rules)
+    b.table("dev_portfolios", close.rows.rename(columns={"group": "applicant"}), "dev_portfolios")
+    _why(b, close)
     return recs
 
 
@@ -606,13 +615,18 @@ def _enterprise(b: _Builder, project):
     b.table("risks", risk[["pub_id", "title", "first_applicant", "value_index"]].rename(
         columns={"pub_id": "patent", "first_applicant": "holder", "value_index": "value"}), "risks")
     b.h("licensing", 2)
-    lic = risk[risk["first_applicant_type"].isin(["university", "research_institute", "individual"])]
-    for _, r in lic.head(3).iterrows():
-        s = t("p.rec_license", lang, pub=r["pub_id"], holder=r["first_applicant"], value=fmt_num(r["value_index"]))
+    # Technology to license in: the rules of the industry reports, the enterprise's own patents left out.
+    lic = rec.license_candidates(p, mine_pub.to_numpy(dtype=bool), tuple(project.years), b.rules,
+                                 doubtful=d.get("doubtful"))
+    for _, r in lic.rows.head(3).iterrows():
+        s = t("p.rec_license", lang, pub=r["pub_id"], holder=r["first_applicant"], value=fmt_num(r["value_index"]),
+              year=int(r["filing_year"]))
         b.p(s, bullet=True)
         recs.append(s)
-    b.table("licensing", lic[["pub_id", "title", "first_applicant", "value_index"]].rename(
-        columns={"pub_id": "patent", "first_applicant": "holder", "value_index": "value"}), "licensing")
+    b.table("licensing", lic.rows[["pub_id", "title", "first_applicant", "filing_year", "value_index"]].rename(
+        columns={"pub_id": "patent", "first_applicant": "holder", "filing_year": "year", "value_index": "value"}),
+        "licensing")
+    _why(b, lic)
     _appendix(b)
     b.blocks[body_start:body_start] = _summary(b, project, counts, {"stage": "–"}, {}, recs)
 
@@ -637,16 +651,16 @@ def _talent(b: _Builder, project):
         b.figure("inventors", charts.bar_chart(rank.head(15).rename(columns={"name": "label", "patents": "value"})
                                                [["label", "value"]], lang=lang), "inventors")
     b.h("candidates")
-    tal = d["talent"]
+    picked = rec.talent_to_recruit(d["talent"], b.complete_through, b.rules)
+    tal = picked.rows
     recs = []
     for _, r in tal.head(5).iterrows():
         s = _talent_sentence(b, r)
         b.p(s, bullet=True)
         recs.append(s)
-    if not len(tal):
-        b.p(t("p.rec_none", lang))
-    b.table("candidates", tal.head(TOP)[["name", "patents", "high_value", "citations_5y", "city"]].rename(
-        columns={"name": "inventor", "patents": "count", "citations_5y": "citations", "city": "region"})
+    _why(b, picked)
+    b.table("candidates", tal.head(TOP)[["name", "families", "high_value", "citations_5y", "last_year", "city"]].rename(
+        columns={"name": "inventor", "families": "count", "citations_5y": "citations", "city": "region"})
         if len(tal) else pd.DataFrame(columns=["inventor"]), "candidates")
     b.h("teams")
     b.p(t("p.teams_text", lang))
@@ -678,6 +692,8 @@ def build_report(d: dict, project, lang: str, charts_dir: Path) -> tuple[Report,
         d["metrics"] = {**d["metrics"], "knowledge_dependence": {**dep, "top_sources": [
             {**src, "region": place(src["region"], lang)} for src in dep.get("top_sources", [])]}}
     b = _Builder(d, lang, charts_dir)
+    lag = last_complete_year(d.get("latest_publication"), b.rules.publication_lag_months)
+    b.complete_through = min(project.years[1], lag) if lag is not None else project.years[1]
     kind = {"industry": _industry, "enterprise": _enterprise, "talent": _talent}[project.type]
     kind(b, project)
     names = {"industry": b.bname(project.industry), "enterprise": project.enterprise or "–",

@@ -187,6 +187,7 @@ def load_report_data(root: Path, params: dict, name: str) -> dict:
         if "." in project.industry:
             portfolios_branch = portfolios_branch[portfolios_branch["branch"] == project.industry]
         enterprise_group, enterprise_pubs = _enterprise(con, project, portfolios_branch)
+        latest_publication = con.execute("SELECT max(pub_date) FROM patents").fetchone()[0]
     sources = primary_source(patents["sources"]).value_counts().sort_index()
     located = _located(root, params, project)
     local = inventors[in_region(inventors, project.region).to_numpy()] if len(inventors) else inventors
@@ -201,8 +202,14 @@ def load_report_data(root: Path, params: dict, name: str) -> dict:
                   "score.as_of": p["score"].as_of, "score.weights": p["score"].weights,
                   "score.min_cohort": p["score"].min_cohort, "score.high_value_portfolio": p["score"].high_value_portfolio}
     train_metrics = root / params["train"].metrics
+    # A label of the project's industry that the text model contradicts: kept, never offered as its technology.
+    ind_labels = labels[labels["industry"] == project.industry.split(".")[0]]
+    doubtful_ids = ind_labels.loc[ind_labels["flag"].astype("string").str.contains("text_disagrees").fillna(False)
+                                  .astype(bool), "pub_id"]
     return {
         "patents": patents, "labels": labels, "taxonomy": taxonomy, "metrics": metrics,
+        "rules": params["report"]["recommend"], "latest_publication": latest_publication,
+        "doubtful": patents["pub_id"].isin(set(doubtful_ids)).to_numpy(dtype=bool),
         "positioning": pd.read_csv(positioning_path) if positioning_path.exists() else pd.DataFrame(
             columns=["region", "branch", "count", "share", "rta", "high_value", "growth"]),
         "talent": pd.read_csv(talent_path) if talent_path.exists() else pd.DataFrame(),
