@@ -51,3 +51,8 @@ class RegisterFileError(InputError):
 
 class LocateInputError(PatNavError, ValueError):
     """Applicants cannot be located: an input lacks a column or an argument is invalid."""
+
+
+class ProjectDataError(PatNavError):
+    """The data cannot support the project as defined (e.g. an enterprise with too few
+    patents for an enterprise report); the message gives the count and what to change."""

@@ -151,6 +151,8 @@ class _Builder:
         # Years are labels, not quantities: "2022", never "2,022".
         years = [c for c in df.columns if c == "year" or str(c).endswith("_year")]
         df = df.assign(**{c: pd.to_numeric(df[c], errors="coerce").astype("Int64").astype("string") for c in years})
+        if df.empty:
+            return  # kept for the workbook; the report prints the reason instead of a bare header
         shown = df.rename(columns=lambda c: t(f"col.{c}", self.lang) if c in _text()["col"] else c)
         self.blocks.append(Table(shown.reset_index(drop=True), t(f"cap.{cap}", self.lang), self.source,
                                  max_rows=max_rows))

@@ -31,10 +31,11 @@ from dataclasses import dataclass, fields
 import numpy as np
 import pandas as pd
 
-from ..errors import ConfigError
+from ..errors import ConfigError, ProjectDataError
 
 __all__ = [
     "Rules",
+    "check_enterprise",
     "Picked",
     "last_complete_year",
     "judge",
@@ -65,6 +66,7 @@ class Rules:
     license_top_share: float = 0.2    # licence candidates: value index in the set's top 20 %
     publication_lag_months: int = 18  # filings this recent are not all published yet
     top: int = 10                     # rows per table
+    min_enterprise_patents: int = 5   # an enterprise report needs this many of the firm's patents
 
     @classmethod
     def from_params(cls, raw: dict | None) -> Rules:
@@ -266,3 +268,23 @@ def portfolios_near_test(portfolios: pd.DataFrame, local_groups, types: pd.Serie
     ok = pi["type"].notna() & ~pi["type"].isin({"individual", "unknown"}) & (pi["inventions"] >= rules.min_firm_patents)
     pi = pi[ok].sort_values(["missing_inventions", "missing_pct", "group"], kind="stable")
     return _pick(pi[cols].head(rules.top), "why.no_local_portfolio", min=rules.min_firm_patents)
+
+
+def check_enterprise(enterprise: str, n_patents: int, rules: Rules) -> None:
+    """Refuse an enterprise report on too few of the enterprise's patents.
+
+    Raises
+    ------
+    pipeline.errors.ProjectDataError
+        With the count found and what to try (an alias, wider years, more exports).
+
+    Examples
+    --------
+    >>> check_enterprise("某公司", 7, Rules(min_enterprise_patents=5))
+    """
+    if n_patents < rules.min_enterprise_patents:
+        raise ProjectDataError(
+            f"enterprise {enterprise!r}: {n_patents} of its patents are in the project's set, fewer than "
+            f"report.recommend.min_enterprise_patents = {rules.min_enterprise_patents}; an enterprise report "
+            "on so few would not be defensible. Add the names it files under to pipeline/data/applicant_aliases.yaml, "
+            "widen the project's years or industry, or ingest an export of its patents.")

@@ -24,6 +24,7 @@ from ..config import project_dir
 from ..ingest.normalize import normalize_names
 from .content import build_report
 from .pdf import render_pdf
+from .recommend import check_enterprise
 from ..ingest.merge import primary_source
 
 __all__ = ["load_report_data", "write_report", "teams", "report_dir"]
@@ -188,6 +189,9 @@ def load_report_data(root: Path, params: dict, name: str) -> dict:
             portfolios_branch = portfolios_branch[portfolios_branch["branch"] == project.industry]
         enterprise_group, enterprise_pubs = _enterprise(con, project, portfolios_branch)
         latest_publication = con.execute("SELECT max(pub_date) FROM patents").fetchone()[0]
+    if project.type == "enterprise":
+        check_enterprise(project.enterprise, int(patents["pub_id"].isin(set(enterprise_pubs)).sum()),
+                         params["report"]["recommend"])
     sources = primary_source(patents["sources"]).value_counts().sort_index()
     located = _located(root, params, project)
     local = inventors[in_region(inventors, project.region).to_numpy()] if len(inventors) else inventors

@@ -130,3 +130,11 @@ def test_portfolios_leave_out_individuals():
     p = _patents()
     got = rec.portfolios_near_test(port, set(p["first_applicant"]), rec.group_types(p), RULES)
     assert got.rows["group"].tolist() == ["渝B汽车有限公司"]
+
+
+def test_enterprise_report_refused_on_too_few_patents_with_the_count():
+    from pipeline.errors import ProjectDataError
+
+    rec.check_enterprise("重庆某某股份有限公司", 5, rec.Rules(min_enterprise_patents=5))  # enough: no error
+    with pytest.raises(ProjectDataError, match=r"'重庆某某股份有限公司': 0 of its patents .*min_enterprise_patents = 5"):
+        rec.check_enterprise("重庆某某股份有限公司", 0, rec.Rules(min_enterprise_patents=5))
