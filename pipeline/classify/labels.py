@@ -68,7 +68,7 @@ def combine_labels(
     params : ClassifyParams
     thresholds : DataFrame, optional
         Threshold per publication and industry, aligned with ``proba`` (thresholds may
-        differ by the text's language: ``classify.thresholds.zh``). By default the flat
+        differ by the text's language, as chosen by the train stage). By default the flat
         ``params.thresholds`` for every row.
 
     Returns

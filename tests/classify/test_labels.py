@@ -70,3 +70,42 @@ def test_classify_list_adds_columns_and_keeps_row_order(model):
     assert "manufacturing" in out.loc[2, "industry"]
     # The rule that placed row 0 is named in its reason.
     assert "H01M10/0525" in out.loc[0, "reason"]
+
+
+def test_model_thresholds_are_kept_with_thresholds_model(model):
+    import copy
+
+    from pipeline.errors import ConfigError
+
+    m = copy.copy(model).set_params(thresholds={"en": {"nev": 0.99}, "zh": {"nev": 0.99}})
+    patents = pd.DataFrame({"pub_id": ["a"], "title": ["electric vehicle traction battery pack"], "abstract": [None]})
+    no_codes = pd.DataFrame(columns=["pub_id", "scheme", "symbol", "main_group", "is_main", "seq"])
+    kept = label_patents(patents, no_codes, load_rules(), m, ClassifyParams(thresholds="model"))
+    assert kept.empty  # the model's own bar (0.99) is applied
+    flat = label_patents(patents, no_codes, load_rules(), m, ClassifyParams(thresholds={"nev": 0.01}))
+    assert flat["industry"].tolist() == ["nev"]
+    with pytest.raises(ConfigError, match="classify.thresholds"):
+        label_patents(patents, no_codes, load_rules(), m, ClassifyParams(thresholds="validation"))
+
+
+def test_vendor_headers_and_explain(model, tmp_path):
+    from pipeline.io import read_list
+
+    # A generated list with incoPat's column names (one header row, a title row above it).
+    path = tmp_path / "list.csv"
+    path.write_text("检索结果\n序号,标题 (中文),标题 (英文),摘要 (中文),IPC主分类,CPC\n"
+                    "1,电动汽车动力电池包,,,H01M10/0525,\n"
+                    "2,,Industrial robot arm for welding,,,B25J9/16\n"
+                    "3,厨房橱柜门铰链,,,,\n", encoding="utf-8")
+    df, cols = read_list(path)
+    assert (cols["title"], cols["title_en"], cols["abstract"], cols["ipc_main"], cols["cpc"], cols["ipc"]) == \
+        ("标题 (中文)", "标题 (英文)", "摘要 (中文)", "IPC主分类", "CPC", None)
+    out = classify_list(df, cols["title"], load_rules(), model, ClassifyParams(thresholds={"en": {}, "zh": {}}),
+                        cols["abstract"], cols["ipc"], title_en_col=cols["title_en"],
+                        code_cols=[cols["ipc_main"], cols["cpc"]], explain=True)
+    assert out["industry"].tolist()[:2] == ["nev", "manufacturing"]
+    # H01M10/0525 is listed exactly in 5.2-r4; B25J9* is in 2.1's rules
+    assert out["rule"].iloc[0].startswith("nev.components by 5.2-r4 on H01M10/0525")
+    assert out["rule"].iloc[1].startswith("manufacturing.equipment by ")
+    assert "nev:" in out["terms"].iloc[0] and "robot" in out["terms"].iloc[1]
+    assert pd.isna(out["rule"].iloc[2]) and pd.isna(out["industry"].iloc[2])

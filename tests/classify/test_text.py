@@ -302,3 +302,13 @@ def test_dev_set_is_well_formed():
     assert df["id"].between(0, 695).all()
     # every industry has positives to measure
     assert (df[list(INDUSTRIES)].sum() >= 10).all()
+
+
+def test_rjieba_and_jieba_give_the_same_chinese_tokens():
+    # Real Chinese titles and abstracts (the dev set): the fast binding must not change the vocabulary.
+    dev = pd.read_csv(shared_path(*DEV_SET))
+    texts = (dev["title"].fillna("") + "。" + dev["abstract"].fillna("")).tolist()
+    assert [tokenize(t, "zh", zh_tokenizer="rjieba") for t in texts] == \
+        [tokenize(t, "zh", zh_tokenizer="jieba") for t in texts]
+    with pytest.raises(ValueError, match="zh_tokenizer"):
+        tokenize("一种电池", "zh", zh_tokenizer="pkuseg")
