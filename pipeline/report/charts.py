@@ -664,6 +664,8 @@ def heatmap(
         # and a valid norm even when every value lies on one side or equals the centre.
         span = max(abs(hi - center), abs(center - lo), 1e-6 * max(abs(center), 1.0))
         vmin, vmax = center - span, center + span
+        if lo >= 0 and center > 0:
+            vmin = max(vmin, 0.0)  # a non-negative measure (RTA) gets no negative colours or ticks
         norm = TwoSlopeNorm(vcenter=center, vmin=vmin, vmax=vmax)
         cmap = mpl.colormaps[cmap or "RdBu_r"]
     else:

@@ -407,11 +407,13 @@ def _positioning(b: _Builder, project) -> dict:
                 .rename(columns={"name": "inventor", "patents": "count", "citations_5y": "citations",
                                  "branches": "branch"}), "local_inventors")
     b.h("strengths", 2)
-    strong = own[own["rta"] >= 1]["branch"].map(b.bname).tolist() if len(own) else []
-    weak = own[own["rta"].fillna(0) < 1]["branch"].map(b.bname).tolist() if len(own) else []
-    b.p(t("p.summary_strong", lang, region=region, branches="、".join(strong) if lang == "zh" else ", ".join(strong)
-          or "–"))
-    b.p(t("p.summary_weak", lang, branches=("、".join(weak) if lang == "zh" else ", ".join(weak)) or "–"))
+    judged = rec.strengths(own, b.rules)
+    strong, weak, few = ([b.bname(x) for x in judged[k]] for k in ("strong", "weak", "too_few"))
+    join = "、" if lang == "zh" else ", "
+    b.p(t("p.summary_strong", lang, region=region, branches=join.join(strong) or "–"))
+    b.p(t("p.summary_weak", lang, branches=join.join(weak) or "–"))
+    if few:
+        b.p(t("p.too_few_rta", lang, branches=join.join(few), min=b.rules.min_region_patents))
     dep = d["metrics"].get("knowledge_dependence")
     if dep and dep.get("citations"):
         b.h("dependence", 2)

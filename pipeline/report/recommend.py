@@ -41,6 +41,7 @@ __all__ = [
     "judge",
     "group_types",
     "branches_to_strengthen",
+    "strengths",
     "firms_to_attract",
     "firms_to_cultivate",
     "talent_to_recruit",
@@ -178,6 +179,34 @@ def branches_to_strengthen(own: pd.DataFrame, field: pd.DataFrame, rules: Rules)
     df = df.sort_values(["_g", "field_count", "branch"], ascending=[False, False, True], kind="stable",
                         na_position="last")
     return _pick(df[cols].head(rules.top), "why.no_weak_branch")
+
+
+def strengths(own: pd.DataFrame, rules: Rules) -> dict[str, list[str]]:
+    """The region's branches as strong, weak or too few to judge.
+
+    Strong: RTA ≥ 1 on at least ``min_region_patents`` of the region's patents in the
+    branch. Weak: RTA < 1 while the region holds ``min_region_patents`` in the field (a
+    zero where the region is active elsewhere is a finding). Every other branch is
+    "too few": its RTA is printed, not interpreted.
+
+    Examples
+    --------
+    >>> own = pd.DataFrame({"branch": ["a", "b", "c"], "count": [6, 3, 0], "rta": [1.75, 1.2, 0.0]})
+    >>> strengths(own, Rules(min_region_patents=5))
+    {'strong': ['a'], 'weak': ['c'], 'too_few': ['b']}
+    """
+    out = {"strong": [], "weak": [], "too_few": []}
+    if own is None or not len(own):
+        return out
+    total = own["count"].sum()
+    for _, r in own.iterrows():
+        if pd.notna(r["rta"]) and r["rta"] >= 1 and r["count"] >= rules.min_region_patents:
+            out["strong"].append(r["branch"])
+        elif pd.notna(r["rta"]) and r["rta"] < 1 and total >= rules.min_region_patents:
+            out["weak"].append(r["branch"])
+        else:
+            out["too_few"].append(r["branch"])
+    return out
 
 
 def _active(last_year: pd.Series, project_end: int, rules: Rules) -> pd.Series:

@@ -258,3 +258,16 @@ def test_heatmap_centred_on_one_side_or_on_the_centre(values):
     # Regression: all RTA values ≥ 1 (or all = 1) made TwoSlopeNorm refuse its limits.
     fig = charts.heatmap(pd.DataFrame(values, index=["CN"], columns=["a", "b"]))
     assert len(fig.axes[0].texts) == 2
+
+
+def test_rta_heatmap_scale_starts_at_zero_and_is_white_at_one():
+    import pandas as pd
+
+    from pipeline.report import charts
+
+    fig = charts.heatmap(pd.DataFrame({"a": [0.0, 4.2], "b": [1.0, 0.5]}, index=["x", "y"]), center=1.0)
+    image = fig.axes[0].images[0]
+    assert image.norm.vmin == 0.0 and image.norm.vmax == pytest.approx(4.2) and image.norm.vcenter == 1.0
+    assert image.norm(1.0) == pytest.approx(0.5)  # the neutral point is the middle colour
+    ticks = [float(t) for t in fig.axes[1].get_yticks() if fig.axes[1].get_ylim()[0] <= t <= fig.axes[1].get_ylim()[1]]
+    assert min(ticks) >= 0
