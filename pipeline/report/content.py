@@ -239,7 +239,7 @@ def _trend(b: _Builder, project) -> dict:
     p = d["patents"]
     region = project.region
     yrs = p.dropna(subset=["filing_year"]).assign(filing_year=lambda x: x["filing_year"].astype(int))
-    series = {"all": yrs, "CN": yrs[yrs["applicant_country"].eq("CN").fillna(False)],
+    series = {"all": yrs, "CN": yrs[yrs["nationality"].eq("CN").fillna(False)],
               region.label: yrs[region_mask(yrs, region)]}
     labels = {"all": "全球" if lang == "zh" else "World", "CN": "中国申请人" if lang == "zh" else "Chinese applicants",
               region.label: region.label}
@@ -354,13 +354,18 @@ def _hotspots_paths(b: _Builder):
 def _markets_applicants(b: _Builder, yrs: pd.DataFrame):
     lang = b.lang
     b.h("markets", 2)
-    srcs = yrs["applicant_country"].value_counts()
+    srcs = yrs["nationality"].value_counts()
     dst = yrs["country"].value_counts()
     m = pd.DataFrame({"applicants_n": srcs, "published_n": dst}).fillna(0).astype(int)
     m = m.sort_values(["applicants_n", "published_n"], ascending=False, kind="stable").head(TOP)
     m = m.rename_axis("country").reset_index()
     b.p(t("p.markets_text", lang, src=", ".join(srcs.head(3).index.astype(str)) or "–",
           dst=", ".join(dst.head(3).index.astype(str)) or "–"))
+    routes = yrs["nationality_by"].value_counts()
+    b.p(t("p.nationality_text", lang, n=fmt_num(len(yrs)), applicant=fmt_num(routes.get("applicant", 0)),
+          inventor=fmt_num(routes.get("inventor", 0)), priority=fmt_num(routes.get("priority", 0)),
+          unknown=fmt_num(int(yrs["nationality"].isna().sum())),
+          share=fmt_share(yrs["nationality"].isna().mean() if len(yrs) else 0)))
     b.table("markets", m, "markets")
     b.h("applicants", 2)
     app = yrs["first_applicant"].dropna().value_counts()

@@ -25,6 +25,7 @@ from ..ingest.normalize import normalize_names
 from .content import build_report
 from .pdf import render_pdf
 from .recommend import check_enterprise
+from ..score.regions import nationality
 from ..ingest.merge import primary_source
 
 __all__ = ["load_report_data", "write_report", "teams", "report_dir"]
@@ -164,10 +165,14 @@ def load_report_data(root: Path, params: dict, name: str) -> dict:
         con.register("scope_ids", scope)
         q = lambda sql: con.execute(sql).df()  # noqa: E731
         patents = q("""
-            SELECT o.*, p.abstract, p.sources, s.value_index, s.high_value, s.alive, s.alive_presumed, s.synthetic
+            SELECT o.*, p.abstract, p.sources, p.priority_numbers, p.earliest_priority_date,
+                   s.value_index, s.high_value, s.alive, s.alive_presumed, s.synthetic, inv.inventor_country
             FROM patent_overview o JOIN scope_ids USING (pub_id)
             LEFT JOIN patents p USING (pub_id) LEFT JOIN score_patents s USING (pub_id)
+            LEFT JOIN (SELECT pub_id, arg_min(country, seq) AS inventor_country FROM parties
+                       WHERE role = 'inventor' AND country IS NOT NULL GROUP BY pub_id) inv USING (pub_id)
             ORDER BY o.pub_id""")
+        patents = pd.concat([patents, nationality(patents)], axis=1)
         labels = q("SELECT l.* FROM patent_industries l JOIN scope_ids USING (pub_id) ORDER BY pub_id, industry, branch")
         mentions = q("SELECT m.pub_id, m.inventor_id FROM score_inventor_mentions m JOIN scope_ids USING (pub_id)")
         inventors = q("SELECT * FROM score_inventors WHERE inventor_id IN "

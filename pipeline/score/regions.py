@@ -31,6 +31,7 @@ __all__ = [
     "RegionInputError",
     "LEVELS",
     "first_applicant_locations",
+    "nationality",
     "region_table",
     "counts_matrix",
     "rta",
@@ -52,6 +53,59 @@ def _require(df: pd.DataFrame, cols: Iterable[str], name: str) -> None:
     missing = [c for c in cols if c not in df.columns]
     if missing:
         raise RegionInputError(f"{name} lacks column(s) {', '.join(missing)} (has: {', '.join(map(str, df.columns))})")
+
+
+#: Offices of more than one country: their code says nothing of the applicant's nationality.
+REGIONAL_OFFICES = frozenset({"WO", "EP", "EA", "AP", "OA", "GC", "EM", "XN", "XV"})
+
+
+def nationality(df: pd.DataFrame) -> pd.DataFrame:
+    """The applicant's country of each patent, from every field that tells it, and how.
+
+    Routes, first that answers (``nationality_by``):
+
+    1. ``applicant`` — the country of the first applicant's address (``applicant_country``);
+    2. ``inventor`` — the first inventor's country (``inventor_country``; OECD counts
+       inventive activity by inventor country, and applicant and first inventor share a
+       country in the great majority of filings);
+    3. ``priority`` — the office of the first priority application (``priority_numbers``,
+       ``;``-separated), when it is a national office (a first filing lists itself).
+
+    Otherwise both columns are null: the share unknown is for the report to state. The
+    publishing office alone is never used: exports without priority fields (incoPat) cannot
+    tell a national first filing from a foreign applicant's later filing there.
+
+    Examples
+    --------
+    >>> df = pd.DataFrame({
+    ...     "applicant_country": ["JP", None, None, None, None],
+    ...     "inventor_country": [None, "US", None, None, None],
+    ...     "priority_numbers": [None, None, "KR20190012345A;US62/1", "WO2019EP1234W", None],
+    ...     "country": ["US", "US", "CN", "EP", "CN"]})
+    >>> nationality(df).values.tolist()
+    [['JP', 'applicant'], ['US', 'inventor'], ['KR', 'priority'], [None, None], [None, None]]
+    """
+    n = len(df)
+
+    def codes(values: pd.Series) -> pd.Series:  # two-letter codes only ("中国", "" -> null)
+        values = values.astype("string").str.strip().str.upper()
+        return values.where(values.str.fullmatch(r"[A-Z]{2}").fillna(False))
+
+    def col(name):
+        return codes(df[name]) if name in df else pd.Series(pd.NA, index=df.index, dtype="string")
+
+    national = lambda s: s.where(~s.isin(REGIONAL_OFFICES))  # noqa: E731
+    first_priority = col("priority_numbers") if "priority_numbers" not in df else \
+        codes(df["priority_numbers"].astype("string").str.split(";").str[0].str.strip().str[:2])
+    prio = national(first_priority)
+    country = pd.Series([None] * n, index=df.index, dtype=object)
+    route = pd.Series([None] * n, index=df.index, dtype=object)
+    for name, values in (("applicant", col("applicant_country")), ("inventor", col("inventor_country")),
+                         ("priority", prio)):
+        take = country.isna() & values.notna().to_numpy(dtype=bool)
+        country[take] = values[take].astype(object)
+        route[take] = name
+    return pd.DataFrame({"nationality": country, "nationality_by": route})
 
 
 def _check_level(level: str) -> list[str]:

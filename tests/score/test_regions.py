@@ -198,3 +198,19 @@ def test_regions_on_sample(sample_tables):
     assert (conc["hhi"] <= conc["cr4"] + 1e-9).all()
     pos = position("CN", ["US", "JP"], patents=patents, parties=parties, labels=labels)
     assert set(pos["region"]) == {"CN", "US", "JP"}
+
+
+def test_nationality_routes_and_what_is_never_used():
+    from pipeline.score.regions import nationality
+
+    df = pd.DataFrame({
+        "applicant_country": ["中国", "", None, None, "cn"],
+        "inventor_country": [None, None, None, "DE", "US"],
+        "priority_numbers": ["EP20190001A", "JP2019123456A; US1", None, "FR1", "KR1"],
+        "country": ["CN", "US", "CN", "US", "US"],  # the publishing office: never a route
+    })
+    got = nationality(df)
+    # "中国" and "" are not codes; EP is a regional office; the applicant wins over the inventor.
+    assert got.values.tolist() == [[None, None], ["JP", "priority"], [None, None], ["DE", "inventor"],
+                                   ["CN", "applicant"]]
+    assert nationality(pd.DataFrame({"country": ["CN"]})).values.tolist() == [[None, None]]
