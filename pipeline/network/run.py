@@ -176,18 +176,15 @@ def analyse(
         edges[method] = mp.weights if method == params.main_path_weight else \
             mainpath.traversal_weights(n, src, dst, method=method, normalize=normalized, dag=dag)
     nodes["level"] = dag.level
-    paths = {"global": np.asarray(mp.global_path), "local": np.asarray(mp.local_forward),
-             "key_route": np.asarray(mp.key_route)}
+    mp_rows = _path_rows(mp)
     on_path = np.zeros(n, dtype=bool)
-    rows = []
-    for kind, ids in paths.items():
+    for kind in PATH_KINDS:
+        ids = mp_rows.loc[mp_rows["path"] == kind, "edge"].to_numpy()
         flag = np.zeros(len(edges), dtype=bool)
         flag[ids] = True
         edges[f"on_{kind}_path"] = flag
         on_path[src[ids]] = on_path[dst[ids]] = True
-        rows.append(pd.DataFrame({"path": kind, "order": np.arange(len(ids)), "edge": ids}))
     nodes["on_main_path"] = on_path
-    mp_rows = pd.concat(rows, ignore_index=True)
     mp_rows = mp_rows.join(edges[["citing", "cited", params.main_path_weight]], on="edge")
     out["main_paths"] = mp_rows.rename(columns={params.main_path_weight: "weight"})
 
@@ -239,6 +236,59 @@ def analyse(
     out["edges"] = edges
     out["removed"] = graph.removed.copy()
     return {k: out[k].reset_index(drop=True) for k in TABLES}
+
+
+def _path_rows(mp: mainpath.MainPathResult) -> pd.DataFrame:
+    """The edges of each main path (``path``, ``order``, ``edge`` index), in path order."""
+    paths = {"global": mp.global_path, "local": mp.local_forward, "key_route": mp.key_route}
+    return pd.concat([pd.DataFrame({"path": kind, "order": np.arange(len(ids)), "edge": np.asarray(ids, dtype=np.int64)})
+                      for kind, ids in paths.items()], ignore_index=True)
+
+
+def subset_main_paths(edges: pd.DataFrame, keep: pd.Series | np.ndarray, method: str = "spc",
+                      k: int = 10) -> pd.DataFrame:
+    """Main paths of a part of the citation network (a project's patents and what they cite).
+
+    Parameters
+    ----------
+    edges : DataFrame
+        ``citing``, ``cited`` — the network's edges after cycle removal (so any subset is
+        acyclic).
+    keep : bool array
+        The edges of the part.
+    method : {"spc", "splc", "spnp"}
+    k : int
+        Key routes.
+
+    Returns
+    -------
+    DataFrame
+        ``path`` (global / local / key_route), ``order``, ``citing``, ``cited``, ``weight``;
+        empty when the part has no edge.
+
+    Examples
+    --------
+    >>> e = pd.DataFrame({"citing": ["B", "C", "D", "E", "Z"], "cited": ["A", "B", "B", "C", "Y"]})
+    >>> got = subset_main_paths(e, e["citing"] != "Z", k=1)  # Z -> Y is outside the part
+    >>> got[got["path"] == "global"][["citing", "cited", "weight"]].values.tolist()  # SPC: A-B on both paths
+    [['B', 'A', 2.0], ['C', 'B', 1.0], ['E', 'C', 1.0]]
+    """
+    part = edges.loc[np.asarray(keep, dtype=bool), ["citing", "cited"]].reset_index(drop=True)
+    cols = ["path", "order", "citing", "cited", "weight"]
+    if part.empty:
+        return pd.DataFrame(columns=cols)
+    codes, uniq = pd.factorize(pd.concat([part["citing"], part["cited"]], ignore_index=True))
+    m = len(part)
+    src, dst = codes[:m], codes[m:]
+    try:
+        mp = mainpath.main_path_analysis(len(uniq), src, dst, method=method, k=k)
+    except mainpath.PathCountOverflowError:
+        mp = mainpath.main_path_analysis(len(uniq), src, dst, method=method, k=k, normalize=True)
+    rows = _path_rows(mp)
+    rows["citing"] = part["citing"].to_numpy()[rows["edge"].to_numpy()]
+    rows["cited"] = part["cited"].to_numpy()[rows["edge"].to_numpy()]
+    rows["weight"] = np.asarray(mp.weights, dtype=float)[rows["edge"].to_numpy()]
+    return rows[cols]
 
 
 def _drop_small(labels: np.ndarray, min_size: int) -> np.ndarray:

@@ -22,6 +22,7 @@ import yaml
 
 from ..landscape import region_mask
 from . import charts, lifecycle
+from .charts import shorten_label
 from . import recommend as rec
 from .recommend import Rules, last_complete_year
 from .pdf import Figure, Heading, KeyFigures, PageBreak, Paragraph, Report, Table
@@ -341,14 +342,25 @@ def _hotspots_paths(b: _Builder):
     mp = d["main_paths"]
     glob = mp[mp["path"] == "global"].sort_values("order")
     if len(glob):
-        b.p(t("p.paths_text", lang, n=len(glob), first=glob.iloc[-1]["cited"], last=glob.iloc[0]["citing"]))
+        # Order 0 is the oldest link: the path runs from its cited patent to the last citing one.
+        b.p(t("p.paths_text", lang, n=len(glob), first=glob.iloc[0]["cited"], last=glob.iloc[-1]["citing"]))
         nodes = pd.Index(pd.unique(pd.concat([glob["cited"], glob["citing"]])))
         edges = pd.DataFrame({"src": glob["citing"].to_numpy(), "dst": glob["cited"].to_numpy(),
                               "weight": glob["weight"].to_numpy()})
-        titles = d["titles"]
-        nd = pd.DataFrame({"node": nodes, "label": [titles.get(x, x) for x in nodes]})
-        b.figure("main_path", charts.network_chart(nd, edges, lang=lang), "main_path")
-        b.table("main_path", glob[["citing", "cited", "weight"]], "main_path")
+        info = d.get("path_nodes", pd.DataFrame(columns=["pub_id", "title", "title_en", "year"])).set_index("pub_id")
+        title = info["title_en"].fillna(info["title"]) if lang == "en" else info["title"].fillna(info["title_en"])
+        year = info["year"]
+        # Number, year and a short title per node (outside documents: the number alone).
+        label = [f"{x} ({int(year[x])})\n{shorten_label(str(title[x]), 12)}" if x in info.index and pd.notna(year[x])
+                 and pd.notna(title[x]) else x for x in nodes]
+        nd = pd.DataFrame({"node": nodes, "label": label})
+        if len(glob) >= 3:  # a diagram of one or two links says nothing the table does not
+            b.figure("main_path", charts.network_chart(nd, edges, lang=lang, max_label=40), "main_path")
+        shown = glob.assign(citing_year=glob["citing"].map(year), cited_year=glob["cited"].map(year),
+                            title=glob["citing"].map(title))
+        b.table("main_path", shown[["citing", "citing_year", "title", "cited", "cited_year", "weight"]], "main_path")
+    else:
+        b.p(t("p.paths_none", lang))
 
 
 def _markets_applicants(b: _Builder, yrs: pd.DataFrame):

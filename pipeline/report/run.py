@@ -25,6 +25,7 @@ from ..ingest.normalize import normalize_names
 from .content import build_report
 from .pdf import render_pdf
 from .recommend import check_enterprise
+from ..network.run import subset_main_paths
 from ..score.regions import nationality
 from ..ingest.merge import primary_source
 
@@ -187,9 +188,18 @@ def load_report_data(root: Path, params: dict, name: str) -> dict:
             SELECT c.*, count(*) AS in_scope FROM network_clusters c
             JOIN network_nodes n ON n.cluster = c.cluster JOIN scope_ids s ON s.pub_id = n.node
             GROUP BY ALL ORDER BY in_scope DESC, c.cluster""")
-        main_paths = q("SELECT * FROM network_main_paths ORDER BY path, \"order\"")
-        titles = dict(q("SELECT pub_id, title FROM patents WHERE pub_id IN (SELECT citing FROM network_main_paths "
-                        "UNION SELECT cited FROM network_main_paths)").itertuples(index=False))
+        # Main paths of the project's own part of the network: its patents' citations, in
+        # either direction (never the whole database's path).
+        edges = q("SELECT citing, cited FROM network_edges e WHERE citing IN (SELECT pub_id FROM scope_ids) "
+                  "OR cited IN (SELECT pub_id FROM scope_ids) ORDER BY src, dst")
+        net = params["network"]
+        main_paths = subset_main_paths(edges, np.ones(len(edges), dtype=bool), method=net.main_path_weight,
+                                       k=net.key_routes)
+        con.register("path_nodes", pd.DataFrame({"pub_id": pd.unique(pd.concat([main_paths["citing"],
+                                                                                main_paths["cited"]]))}))
+        path_nodes = q("SELECT pub_id, title, title_en, year(coalesce(earliest_priority_date, app_date, pub_date)) "
+                       "AS year FROM patents JOIN path_nodes USING (pub_id) ORDER BY pub_id")
+        titles = dict(zip(path_nodes["pub_id"], path_nodes["title"]))
         if "." in project.industry:
             portfolios_branch = portfolios_branch[portfolios_branch["branch"] == project.industry]
         enterprise_group, enterprise_pubs = _enterprise(con, project, portfolios_branch)
@@ -225,7 +235,7 @@ def load_report_data(root: Path, params: dict, name: str) -> dict:
         "inventors_scope": inventors, "inventors_local": local,
         "teams": teams(mentions, inventors),
         "portfolios_branch": portfolios_branch, "portfolios_industry": portfolios_industry,
-        "clusters": clusters, "main_paths": main_paths, "titles": titles,
+        "clusters": clusters, "main_paths": main_paths, "titles": titles, "path_nodes": path_nodes,
         "sources": {str(k): int(v) for k, v in sources.items()}, "enterprise_group": enterprise_group,
         "located": located,
         "with_inventors": int(mentions["pub_id"].nunique()) if len(mentions) else 0,
