@@ -449,6 +449,13 @@ def _talent_sentence(b: _Builder, r: pd.Series) -> str:
              branches=", ".join(b.bname(x) for x in str(r.get("weak_branches") or "").split(";") if x))
 
 
+def _titled(b: _Builder, rows: pd.DataFrame) -> pd.DataFrame:
+    """``title`` in the report's language where the data has it (English titles of the exports)."""
+    if b.lang == "en" and "title_en" in rows:
+        return rows.assign(title=rows["title_en"].fillna(rows["title"]))
+    return rows
+
+
 def _why(b: _Builder, picked: rec.Picked) -> None:
     """An empty recommendation table says why it is empty, with the rule's minimums."""
     if not picked:
@@ -523,7 +530,7 @@ def _development(b: _Builder, project, branch_tab: pd.DataFrame, own: pd.DataFra
               year=int(r["filing_year"]))
         b.p(s, bullet=True)
         recs.append(s)
-    b.table("dev_license", lic.rows[["pub_id", "title", "first_applicant", "filing_year", "value_index"]].rename(
+    b.table("dev_license", _titled(b, lic.rows)[["pub_id", "title", "first_applicant", "filing_year", "value_index"]].rename(
         columns={"pub_id": "patent", "first_applicant": "holder", "filing_year": "year", "value_index": "value"}),
         "dev_license")
     _why(b, lic)
@@ -538,19 +545,22 @@ def _development(b: _Builder, project, branch_tab: pd.DataFrame, own: pd.DataFra
 # ----------------------------------------------------------------------------- report types
 
 
-def _summary(b: _Builder, project, counts: dict, life: dict, pos: dict, recs: list[str]):
+def _summary(b: _Builder, project, counts: dict, life: dict, pos: dict, recs: list[str],
+             figures: list[tuple[str, str]] | None = None, lead: list[str] = ()):
+    """The summary page; ``figures`` and ``lead`` replace the region's key figures (enterprise reports)."""
     d, lang = b.d, b.lang
     ind = project.industry
     blocks = []
     n_region = int(d["metrics"].get("region_publications", 0))
     share = d["metrics"].get("region_share")
     blocks.append(Heading(t("h.summary", lang), 1))
-    blocks.append(KeyFigures([(t("col.count", lang), fmt_num(counts["n"])),
-                              (project.region.label, f"{n_region} ({fmt_share(share)})"),
-                              (t("col.stage", lang), life.get("stage", "–"))]))
+    blocks.append(KeyFigures(figures or [(t("col.count", lang), fmt_num(counts["n"])),
+                                         (project.region.label, f"{n_region} ({fmt_share(share)})"),
+                                         (t("col.stage", lang), life.get("stage", "–"))]))
     blocks.append(Paragraph(t("p.summary_scope", lang, industry=b.bname(ind), n=fmt_num(counts["n"]),
                               families=fmt_num(counts["families"]), y0=counts["y0"], y1=counts["y1"],
                               region=project.region.label, n_region=n_region, share=fmt_share(share))))
+    blocks += [Paragraph(x) for x in lead]
     fit = life.get("fit")
     if fit is not None and fit.stage != "undetermined":
         blocks.append(Paragraph(t("p.summary_stage", lang, stage=life["stage"], r2=fmt_num(fit.r2, 3))))
@@ -591,65 +601,79 @@ def _industry(b: _Builder, project):
 
 
 def _enterprise(b: _Builder, project):
-    d, lang = b.d, b.lang
+    """GB/T 39551.4: the enterprise's portfolio, competitors, control, gaps, risks, candidates."""
+    d, lang, rules = b.d, b.lang, b.rules
     counts = _scope_counts(d)
     body_start = len(b.blocks)
     _scope_method(b, project)
     b.blocks.append(PageBreak())
     b.h("enterprise_position")
-    port = d["portfolios_branch"]
-    name = d["enterprise_group"]
-    mine = port[port["group"] == name] if name else port.head(0)
     p = d["patents"]
-    mine_pub = p["pub_id"].isin(d.get("enterprise_pubs") or [])
-    own = p[mine_pub]
+    own_ids = set(p.loc[p["pub_id"].isin(d.get("enterprise_pubs") or []), "pub_id"])
+    own = p[p["pub_id"].isin(own_ids)]
     recs = []
-    if len(mine):
-        b.p(t("p.enterprise_intro", lang, enterprise=project.enterprise, industry=b.bname(project.industry),
-              n=len(own), hv=int(own["high_value"].fillna(False).astype(bool).sum()),
-              value=fmt_num(own["value_index"].mean())))
-    else:
-        b.p(t("p.enterprise_missing", lang, enterprise=project.enterprise))
-    branches = set(mine["branch"]) if len(mine) else set(port["branch"])
-    comp = port[port["branch"].isin(branches)].sort_values(["branch", "publications", "group"],
-                                                          ascending=[True, False, True], kind="stable")
-    comp = pd.concat([comp.groupby("branch", group_keys=False).head(5), comp[comp["group"] == name]])
-    comp = comp.drop_duplicates(["branch", "group"]).sort_values(["branch", "publications", "group"],
-                                                                 ascending=[True, False, True], kind="stable")
-    b.table("competitors", comp.assign(branch=comp["branch"].map(b.bname))[
-        ["branch", "group", "publications", "high_value", "mean_value_index", "rpp"]].rename(
-        columns={"group": "applicant", "publications": "count", "mean_value_index": "value"}), "competitors")
+    b.p(t("p.enterprise_intro", lang, enterprise=project.enterprise, industry=b.bname(project.industry),
+          n=len(own), hv=int(own["high_value"].fillna(False).astype(bool).sum()),
+          value=fmt_num(own["value_index"].mean())))
+    # Its portfolio by branch and year.
+    lab = d["labels"][d["labels"]["pub_id"].isin(own_ids)].dropna(subset=["branch"])
+    by_year = lab.merge(own[["pub_id", "filing_year"]], on="pub_id").dropna(subset=["filing_year"])
+    by_year = by_year.groupby(["filing_year", "branch"])["pub_id"].nunique().rename("count").reset_index()
+    if by_year["filing_year"].nunique() >= 3:
+        shown = by_year.assign(category=by_year["branch"].map(b.bname)).rename(columns={"filing_year": "year"})
+        b.figure("own_branches", charts.stacked_bar(shown[["year", "category", "count"]], lang=lang), "own_branches")
+    types = rec.group_types(p)
+    comp = rec.competitors(p, d["labels"], own_ids, types, rules)
+    b.h("competitors", 2)
+    b.p(t("p.competitors_text", lang, min=rules.min_firm_patents, y0=project.years[0], y1=project.years[1]))
+    b.table("competitors", comp.rows[["group", "patents", "branches", "overlap"]].rename(
+        columns={"group": "applicant", "patents": "count", "branches": "n_branches"}), "competitors")
+    _why(b, comp)
+    rivals = comp.rows["group"].tolist()
     b.h("control", 2)
+    pos = rec.branch_position(p, d["labels"], own_ids, rivals)
     b.p(t("p.control_text", lang))
+    b.table("control", pos.assign(branch=pos["branch"].map(b.bname), share=pos["share"].map(fmt_share),
+                                  rpp=pos["rpp"].map(fmt_num)).rename(
+        columns={"own": "own_count", "total": "count", "rival": "top_rival"}), "control")
     b.h("gaps", 2)
-    field = set(port["branch"])
-    gaps = sorted(field - set(mine["branch"])) if len(mine) else []
-    s = t("p.gaps_text", lang, branches=", ".join(b.bname(x) for x in gaps) or "–")
+    gaps = pos.loc[(pos["own"] == 0) & pos["rival"].notna(), "branch"].tolist()
+    s = t("p.gaps_text", lang, branches=("、" if lang == "zh" else ", ").join(b.bname(x) for x in gaps) or "–")
     b.p(s)
-    recs.append(s)
+    if gaps:
+        recs.append(s)
     b.h("risks", 2)
+    edges = d.get("edges", pd.DataFrame(columns=["citing", "cited"]))
+    risk = rec.risk_patents(p, own_ids, rivals, edges, rules)
     b.p(t("p.risks_text", lang))
-    live = p["alive"].astype("boolean").fillna(p.get("alive_presumed", False))
-    risk = p[live.fillna(False).astype(bool) & ~mine_pub]
-    risk = risk.sort_values(["value_index", "pub_id"], ascending=[False, True], kind="stable",
-                            na_position="last").head(TOP)
-    b.table("risks", risk[["pub_id", "title", "first_applicant", "value_index"]].rename(
-        columns={"pub_id": "patent", "first_applicant": "holder", "value_index": "value"}), "risks")
+    b.table("risks", _titled(b, risk.rows).assign(link=risk.rows["link"].map(lambda v: t(f"link.{v}", lang)))[
+        ["pub_id", "title", "first_applicant", "filing_year", "value_index", "link"]].rename(
+        columns={"pub_id": "patent", "first_applicant": "holder", "filing_year": "year", "value_index": "value"}),
+        "risks")
+    _why(b, risk)
     b.h("licensing", 2)
     # Technology to license in: the rules of the industry reports, the enterprise's own patents left out.
-    lic = rec.license_candidates(p, mine_pub.to_numpy(dtype=bool), tuple(project.years), b.rules,
+    lic = rec.license_candidates(p, p["pub_id"].isin(own_ids).to_numpy(dtype=bool), tuple(project.years), rules,
                                  doubtful=d.get("doubtful"))
     for _, r in lic.rows.head(3).iterrows():
         s = t("p.rec_license", lang, pub=r["pub_id"], holder=r["first_applicant"], value=fmt_num(r["value_index"]),
               year=int(r["filing_year"]))
         b.p(s, bullet=True)
         recs.append(s)
-    b.table("licensing", lic.rows[["pub_id", "title", "first_applicant", "filing_year", "value_index"]].rename(
+    b.table("licensing", _titled(b, lic.rows)[["pub_id", "title", "first_applicant", "filing_year", "value_index"]].rename(
         columns={"pub_id": "patent", "first_applicant": "holder", "filing_year": "year", "value_index": "value"}),
         "licensing")
     _why(b, lic)
     _appendix(b)
-    b.blocks[body_start:body_start] = _summary(b, project, counts, {"stage": "–"}, {}, recs)
+    led = pos.loc[pos["rpp"] >= 1, "branch"].map(b.bname).tolist()
+    figures = [(t("col.own_count", lang), fmt_num(len(own))), (t("h.competitors", lang), fmt_num(len(comp.rows))),
+               (t("col.led_branches", lang), fmt_num(len(led)))]
+    lead = [t("p.enterprise_intro", lang, enterprise=project.enterprise, industry=b.bname(project.industry),
+              n=len(own), hv=int(own["high_value"].fillna(False).astype(bool).sum()),
+              value=fmt_num(own["value_index"].mean())),
+            t("p.enterprise_lead", lang, branches=("、" if lang == "zh" else ", ").join(led) or "–",
+              rival=comp.rows["group"].iloc[0] if len(comp.rows) else "–")]
+    b.blocks[body_start:body_start] = _summary(b, project, counts, {"stage": "–"}, {}, recs, figures, lead)
 
 
 def _talent(b: _Builder, project):

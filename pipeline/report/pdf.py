@@ -880,7 +880,19 @@ def _auto_widths(header: list[str], rows: list[list[str]], font: str, size: floa
     cap = _FRAME_W * 0.45
     widths = [min(w, cap) for w in widths]
     total = sum(widths)
-    return [w * _FRAME_W / total for w in widths]
+    if total <= _FRAME_W:
+        return [w * _FRAME_W / total for w in widths]
+    # Too wide: short columns (numbers, years, publication numbers) keep their width, so
+    # they never break inside a value; only the long text columns wrap.
+    short = [w <= _SHORT_COL for w in widths]
+    room = _FRAME_W - sum(w for w, k in zip(widths, short) if k)
+    flexible = sum(w for w, k in zip(widths, short) if not k)
+    if flexible == 0 or room < 2 * cm * sum(not k for k in short):
+        return [w * _FRAME_W / total for w in widths]
+    return [w if k else w * room / flexible for w, k in zip(widths, short)]
+
+
+_SHORT_COL = 3.6 * cm  # a column this narrow (ids, numbers, years) is never squeezed
 
 
 def _table(block: Table, n: int, styles, words, font: str, where: str) -> list[Flowable]:

@@ -20,6 +20,10 @@ the rows that pass together with the reason when none does. The rules:
   index is in the top ``license_top_share`` of the project's set.
 * **portfolios near the high-value test** — organisations (not individuals) of the region
   with ``min_firm_patents`` in the industry.
+* **competitors** (enterprise reports) — enterprises with ``min_firm_patents`` in the
+  enterprise's branches within the project's set (so its years), ranked by overlap of
+  branches × size; **risk patents** — their alive patents that cite or are cited by the
+  enterprise's patents or share a main IPC group with them.
 
 All functions are pure: DataFrames in, DataFrames out.
 """
@@ -36,6 +40,9 @@ from ..errors import ConfigError, ProjectDataError
 __all__ = [
     "Rules",
     "check_enterprise",
+    "competitors",
+    "branch_position",
+    "risk_patents",
     "Picked",
     "last_complete_year",
     "judge",
@@ -274,8 +281,8 @@ def license_candidates(patents: pd.DataFrame, local_mask: pd.Series, years: tupl
     ``doubtful`` (bool per row of ``patents``) marks patents whose industry label the text
     contradicts; they are never offered as the industry's technology.
     """
-    cols = ["pub_id", "title", "first_applicant", "filing_year", "value_index"]
-    p = patents
+    cols = ["pub_id", "title", "title_en", "first_applicant", "filing_year", "value_index"]
+    p = patents if "title_en" in patents else patents.assign(title_en=None)
     if p.empty or p["value_index"].notna().sum() == 0:
         return _pick(pd.DataFrame(columns=cols), "why.no_value")
     cut = p["value_index"].quantile(1 - rules.license_top_share)
@@ -317,3 +324,113 @@ def check_enterprise(enterprise: str, n_patents: int, rules: Rules) -> None:
             f"report.recommend.min_enterprise_patents = {rules.min_enterprise_patents}; an enterprise report "
             "on so few would not be defensible. Add the names it files under to pipeline/data/applicant_aliases.yaml, "
             "widen the project's years or industry, or ingest an export of its patents.")
+
+
+def _branch_counts(labels: pd.DataFrame, patents: pd.DataFrame) -> pd.DataFrame:
+    """(pub_id, branch, first_applicant) once each, for the patents of the set."""
+    lab = labels[["pub_id", "branch"]].dropna().drop_duplicates()
+    return lab.merge(patents[["pub_id", "first_applicant"]], on="pub_id")
+
+
+def competitors(patents: pd.DataFrame, labels: pd.DataFrame, own_ids, types: pd.Series, rules: Rules) -> Picked:
+    """Enterprises filing in the enterprise's branches, by overlap of branches and size.
+
+    ``overlap`` is the cosine of the two branch-count vectors (1: the same mix of branches);
+    ``patents`` counts the competitor's patents in the enterprise's branches; the ranking
+    score is their product.
+
+    Examples
+    --------
+    >>> p = pd.DataFrame({"pub_id": list("abcdefg"), "first_applicant": list("OOXXXYZ")})
+    >>> lab = pd.DataFrame({"pub_id": list("abcdefg"), "branch": ["b1", "b2", "b1", "b2", "b1", "b1", "b1"]})
+    >>> types = pd.Series({"O": "enterprise", "X": "enterprise", "Y": "enterprise", "Z": "individual"})
+    >>> got = competitors(p, lab, ["a", "b"], types, Rules(min_firm_patents=1)).rows
+    >>> got[["group", "patents", "overlap"]].round(3).values.tolist()
+    [['X', 3, 0.949], ['Y', 1, 0.707]]
+    """
+    cols = ["group", "patents", "branches", "overlap", "score"]
+    lab = _branch_counts(labels, patents)
+    own_ids = set(own_ids)
+    own = lab[lab["pub_id"].isin(own_ids)]
+    if own.empty:
+        return _pick(pd.DataFrame(columns=cols), "why.no_own_branches")
+    mine = own.groupby("branch")["pub_id"].nunique()
+    others = lab[~lab["pub_id"].isin(own_ids) & lab["branch"].isin(mine.index)]
+    others = others[others["first_applicant"].map(types).isin(FIRM_TYPES)]
+    if others.empty:
+        return _pick(pd.DataFrame(columns=cols), "why.no_competitor", min=rules.min_firm_patents)
+    per = others.groupby(["first_applicant", "branch"])["pub_id"].nunique().unstack(fill_value=0)
+    v = mine.reindex(per.columns, fill_value=0).to_numpy(dtype=float)
+    m = per.to_numpy(dtype=float)
+    overlap = (m @ v) / (np.linalg.norm(m, axis=1) * np.linalg.norm(v))
+    out = pd.DataFrame({"group": per.index, "patents": others.groupby("first_applicant")["pub_id"].nunique()
+                        .reindex(per.index).to_numpy(), "branches": (m > 0).sum(axis=1), "overlap": overlap})
+    out["score"] = out["overlap"] * out["patents"]
+    out = out[out["patents"] >= rules.min_firm_patents].sort_values(["score", "group"], ascending=[False, True],
+                                                                     kind="stable")
+    return _pick(out[cols].head(rules.top), "why.no_competitor", min=rules.min_firm_patents)
+
+
+def branch_position(patents: pd.DataFrame, labels: pd.DataFrame, own_ids, rivals) -> pd.DataFrame:
+    """Per branch of the set: the enterprise's patents, its share, the strongest rival and RPP.
+
+    ``rpp`` = the enterprise's patents / the strongest rival's in the branch (Ernst's
+    relative patent position on counts): ≥ 1 leads, < 1 follows; null where no rival files.
+
+    Examples
+    --------
+    >>> p = pd.DataFrame({"pub_id": list("abcde"), "first_applicant": list("OOOXY")})
+    >>> lab = pd.DataFrame({"pub_id": list("abcde"), "branch": ["b1", "b1", "b2", "b1", "b2"]})
+    >>> branch_position(p, lab, ["a", "b", "c"], ["X", "Y"]).values.tolist()
+    [['b1', 2, 3, 0.6667, 'X', 1, 2.0], ['b2', 1, 2, 0.5, 'Y', 1, 1.0]]
+    """
+    lab = _branch_counts(labels, patents)
+    own_ids, rivals = set(own_ids), set(rivals)
+    total = lab.groupby("branch")["pub_id"].nunique()
+    own = lab[lab["pub_id"].isin(own_ids)].groupby("branch")["pub_id"].nunique()
+    riv = lab[lab["first_applicant"].isin(rivals) & ~lab["pub_id"].isin(own_ids)]
+    riv = riv.groupby(["branch", "first_applicant"])["pub_id"].nunique().rename("n").reset_index()
+    riv = riv.sort_values(["branch", "n", "first_applicant"], ascending=[True, False, True], kind="stable")
+    top = riv.drop_duplicates("branch").set_index("branch")
+    out = pd.DataFrame({"branch": total.index, "own": own.reindex(total.index, fill_value=0).to_numpy(),
+                        "total": total.to_numpy()})
+    out["share"] = (out["own"] / out["total"]).round(4)
+    out["rival"] = out["branch"].map(top["first_applicant"])
+    out["rival_count"] = out["branch"].map(top["n"]).astype("Int64")
+    out["rpp"] = (out["own"] / out["rival_count"].astype(float)).round(4)
+    return out[(out["own"] > 0) | out["rival"].notna()].reset_index(drop=True)
+
+
+def _main_group(symbol: pd.Series) -> pd.Series:
+    return symbol.astype("string").str.extract(r"^([A-HY]\d{2}[A-Z]\d{1,4})", expand=False)
+
+
+def risk_patents(patents: pd.DataFrame, own_ids, rivals, citations: pd.DataFrame, rules: Rules) -> Picked:
+    """Alive patents of competitors linked to the enterprise's patents.
+
+    Linked: it cites or is cited by one of the enterprise's patents (``citations``:
+    ``citing``, ``cited``), or shares a main IPC group (``main_ipc``) with them.
+    ``link`` says which, citations first.
+    """
+    cols = ["pub_id", "title", "title_en", "first_applicant", "filing_year", "value_index", "link"]
+    own_ids, rivals = set(own_ids), set(rivals)
+    if not rivals:
+        return _pick(pd.DataFrame(columns=cols), "why.no_competitor", min=rules.min_firm_patents)
+    p = patents[patents["first_applicant"].isin(rivals) & ~patents["pub_id"].isin(own_ids)].copy()
+    if "title_en" not in p:
+        p["title_en"] = None
+    alive = p["alive"].astype("boolean").fillna(p["alive_presumed"].astype("boolean") if "alive_presumed" in p
+                                                else False).fillna(False).astype(bool)
+    p = p[alive]
+    cited_by_own = set(citations.loc[citations["citing"].isin(own_ids), "cited"])
+    citing_own = set(citations.loc[citations["cited"].isin(own_ids), "citing"])
+    groups = set(_main_group(patents.loc[patents["pub_id"].isin(own_ids), "main_ipc"]).dropna())
+    link = np.where(p["pub_id"].isin(cited_by_own), "cited_by_own",
+                    np.where(p["pub_id"].isin(citing_own), "cites_own",
+                             np.where(_main_group(p["main_ipc"]).isin(groups).fillna(False), "same_group", "")))
+    p["link"] = link
+    p = p[p["link"] != ""]
+    p["_rank"] = p["link"].map({"cited_by_own": 0, "cites_own": 1, "same_group": 2})
+    p = p.sort_values(["_rank", "value_index", "pub_id"], ascending=[True, False, True], kind="stable",
+                      na_position="last")
+    return _pick(p[cols].head(rules.top), "why.no_risk")

@@ -166,7 +166,7 @@ def load_report_data(root: Path, params: dict, name: str) -> dict:
         con.register("scope_ids", scope)
         q = lambda sql: con.execute(sql).df()  # noqa: E731
         patents = q("""
-            SELECT o.*, p.abstract, p.sources, p.priority_numbers, p.earliest_priority_date,
+            SELECT o.*, p.abstract, p.title_en, p.sources, p.priority_numbers, p.earliest_priority_date,
                    s.value_index, s.high_value, s.alive, s.alive_presumed, s.synthetic, inv.inventor_country
             FROM patent_overview o JOIN scope_ids USING (pub_id)
             LEFT JOIN patents p USING (pub_id) LEFT JOIN score_patents s USING (pub_id)
@@ -174,7 +174,9 @@ def load_report_data(root: Path, params: dict, name: str) -> dict:
                        WHERE role = 'inventor' AND country IS NOT NULL GROUP BY pub_id) inv USING (pub_id)
             ORDER BY o.pub_id""")
         patents = pd.concat([patents, nationality(patents)], axis=1)
-        labels = q("SELECT l.* FROM patent_industries l JOIN scope_ids USING (pub_id) ORDER BY pub_id, industry, branch")
+        # The project's industry only: another industry's branches never enter its tables.
+        labels = con.execute("SELECT l.* FROM patent_industries l JOIN scope_ids USING (pub_id) WHERE industry = ? "
+                             "ORDER BY pub_id, industry, branch", [project.industry.split(".")[0]]).df()
         mentions = q("SELECT m.pub_id, m.inventor_id FROM score_inventor_mentions m JOIN scope_ids USING (pub_id)")
         inventors = q("SELECT * FROM score_inventors WHERE inventor_id IN "
                       "(SELECT inventor_id FROM score_inventor_mentions JOIN scope_ids USING (pub_id))")
@@ -222,8 +224,7 @@ def load_report_data(root: Path, params: dict, name: str) -> dict:
                   "score.min_cohort": p["score"].min_cohort, "score.high_value_portfolio": p["score"].high_value_portfolio}
     train_metrics = root / params["train"].metrics
     # A label of the project's industry that the text model contradicts: kept, never offered as its technology.
-    ind_labels = labels[labels["industry"] == project.industry.split(".")[0]]
-    doubtful_ids = ind_labels.loc[ind_labels["flag"].astype("string").str.contains("text_disagrees").fillna(False)
+    doubtful_ids = labels.loc[labels["flag"].astype("string").str.contains("text_disagrees").fillna(False)
                                   .astype(bool), "pub_id"]
     return {
         "patents": patents, "labels": labels, "taxonomy": taxonomy, "metrics": metrics,
@@ -236,6 +237,7 @@ def load_report_data(root: Path, params: dict, name: str) -> dict:
         "teams": teams(mentions, inventors),
         "portfolios_branch": portfolios_branch, "portfolios_industry": portfolios_industry,
         "clusters": clusters, "main_paths": main_paths, "titles": titles, "path_nodes": path_nodes,
+        "edges": edges,
         "sources": {str(k): int(v) for k, v in sources.items()}, "enterprise_group": enterprise_group,
         "located": located,
         "with_inventors": int(mentions["pub_id"].nunique()) if len(mentions) else 0,

@@ -138,3 +138,21 @@ def test_enterprise_report_refused_on_too_few_patents_with_the_count():
     rec.check_enterprise("重庆某某股份有限公司", 5, rec.Rules(min_enterprise_patents=5))  # enough: no error
     with pytest.raises(ProjectDataError, match=r"'重庆某某股份有限公司': 0 of its patents .*min_enterprise_patents = 5"):
         rec.check_enterprise("重庆某某股份有限公司", 0, rec.Rules(min_enterprise_patents=5))
+
+
+def test_risk_patents_are_alive_rival_patents_linked_to_the_enterprise():
+    p = pd.DataFrame({
+        "pub_id": ["O1", "O2", "R1", "R2", "R3", "R4", "R5", "S1"],
+        "first_applicant": ["Own", "Own", "Rival", "Rival", "Rival", "Rival", "Rival", "Small"],
+        "main_ipc": ["B60L58/12", "G05D1/02", "H01M10/42", "H02J7/00", "B60L58/16", "B60L58/12", "G06F3/01",
+                     "B60L58/12"],
+        "alive": [True, True, True, True, True, False, True, True],
+        "alive_presumed": False, "title": "t", "filing_year": 2020,
+        "value_index": [0.5, 0.5, 0.1, 0.9, 0.4, 0.99, 0.8, 0.7]})
+    citations = pd.DataFrame({"citing": ["O1", "R2"], "cited": ["R1", "O2"]})
+    got = rec.risk_patents(p, ["O1", "O2"], ["Rival"], citations, RULES)
+    # R1 cited by Own; R2 cites Own; R3 shares main group B60L58; R4 has lapsed; R5 unrelated;
+    # S1 is not a competitor's.
+    assert got.rows[["pub_id", "link"]].values.tolist() == [["R1", "cited_by_own"], ["R2", "cites_own"],
+                                                             ["R3", "same_group"]]
+    assert rec.risk_patents(p, ["O1"], [], citations, RULES).reason == "why.no_competitor"
