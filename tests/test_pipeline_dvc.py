@@ -365,6 +365,16 @@ def test_report_workbook_holds_the_tables_neutralised(repo):
                 assert not (isinstance(v, str) and v[:1] in "=+@"), (ws.title, v)
 
 
+def test_every_sentence_and_its_numbers_match_the_workbook(repo):
+    """One number, one source: each sentence of the workbook's text sheets is printed as is
+    in its PDF (pdftotext), and each number in it is held by a table of the workbook."""
+    from tests.report.consistency import check
+
+    root, _ = repo
+    problems = [p for name in projects(root) for p in check(root / "reports" / name)]
+    assert not problems, "\n".join(problems[:20])
+
+
 def test_report_cli_prints_where_files_went_and_is_reproducible(repo):
     root, _ = repo
     pdf = root / "reports" / "jiangbei-nev" / "jiangbei-nev_industry_zh.pdf"

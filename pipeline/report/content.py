@@ -137,11 +137,20 @@ class _Builder:
         self.source = t("src.db", lang, sources=", ".join(sorted(d["sources"])) or "–")
         self.n_fig = 0
         self.rules: Rules = d.get("rules") or Rules()
+        self.facts: list[dict] = []  # scalars the text quotes that no table shows (workbook sheet "facts")
+        self.section = ""
         self.complete_through: int = 9999  # last complete filing year; set by build_report
 
     # -- blocks
     def h(self, key: str, level: int = 1):
-        self.blocks.append(Heading(t(f"h.{key}", self.lang), level))
+        self.section = t(f"h.{key}", self.lang)
+        self.blocks.append(Heading(self.section, level))
+
+    def fact(self, name: str, value):
+        """Record a figure the text quotes that no table shows, and return it."""
+        v = value.item() if isinstance(value, np.generic) else value
+        self.facts.append({"section": self.section, "name": name, "value": v})
+        return value
 
     def p(self, text: str, bullet: bool = False):
         self.blocks.append(Paragraph(text, bullet=bullet))
@@ -197,27 +206,30 @@ def _scope_method(b: _Builder, project):
     b.h("scope_quality", 2)
     q = (d["metrics"].get("search") or {})
     if q.get("sample"):
-        b.p(t("p.quality_search", lang, p=fmt_share(q.get("precision")), r=fmt_share(q.get("recall")),
-              n=q.get("sample"), judged=q.get("judged_by", "–")))
+        b.p(t("p.quality_search", lang, p=fmt_share(b.fact("search_precision", q.get("precision"))),
+              r=fmt_share(b.fact("search_recall", q.get("recall"))), n=b.fact("search_sample", q.get("sample")), judged=q.get("judged_by", "–")))
     tm = d.get("train_metrics") or {}
     en = next((v.get("en", {}).get("macro_f1") for k, v in tm.items() if k.startswith("by_source") and isinstance(v, dict)),
               None)
     zh = (tm.get("zh_dev") or {}).get("macro_f1")
-    b.p(t("p.quality_model", lang, en=fmt_num(en), zh=fmt_num(zh)))
+    b.p(t("p.quality_model", lang, en=fmt_num(b.fact("model_macro_f1_en", en)), zh=fmt_num(b.fact("model_macro_f1_zh", zh))))
     b.h("scope_gaps", 2)
     p = d["patents"]
     if len(p):
         syn = float(p["synthetic"].fillna(False).astype(bool).mean()) if "synthetic" in p else 0.0
         if syn > 0:
-            b.p(t("p.gap_synthetic", lang, share=fmt_share(syn)), bullet=True)
+            b.p(t("p.gap_synthetic", lang, share=fmt_share(b.fact("share_synthetic", syn))), bullet=True)
         nostatus = float(p["legal_status"].isna().mean())
-        b.p(t("p.gap_status", lang, share=fmt_share(nostatus)), bullet=True)
+        b.p(t("p.gap_status", lang, share=fmt_share(b.fact("share_no_status", nostatus))), bullet=True)
         if "abstract" in p:
-            b.p(t("p.gap_abstract", lang, share=fmt_share(float(p["abstract"].isna().mean()))), bullet=True)
+            b.p(t("p.gap_abstract", lang, share=fmt_share(b.fact("share_no_abstract", float(p["abstract"].isna().mean())))),
+                bullet=True)
         if "with_inventors" in d:
-            b.p(t("p.gap_inventors", lang, share=fmt_share(1 - d["with_inventors"] / len(p))), bullet=True)
+            b.p(t("p.gap_inventors", lang, share=fmt_share(b.fact("share_no_inventor", 1 - d["with_inventors"] / len(p)))),
+                bullet=True)
     if located := d.get("located"):
-        b.p(t("p.gap_located", lang, region=project.region.label, **{k: f"{v:,}" for k, v in located.items()}),
+        b.p(t("p.gap_located", lang, region=project.region.label,
+              **{k: f"{b.fact(f'located_{k}', v):,}" for k, v in located.items()}),
             bullet=True)
 
 
@@ -249,8 +261,9 @@ def _trend(b: _Builder, project) -> dict:
     b.h("trend", 2)
     per_year = series["all"].groupby("filing_year").size()
     if len(per_year):
-        b.p(t("p.trend_text", lang, peak=int(per_year.idxmax()), max=int(per_year.max()), cn=len(series["CN"]),
-              cn_share=fmt_share(len(series["CN"]) / max(len(yrs), 1))))
+        b.p(t("p.trend_text", lang, peak=int(per_year.idxmax()), max=int(per_year.max()),
+              cn=b.fact("chinese_applicants", len(series["CN"])),
+              cn_share=fmt_share(b.fact("chinese_applicants_share", len(series["CN"]) / max(len(yrs), 1)))))
         b.figure("trend", charts.trend_chart(trend, lang=lang), "trend")
     b.tables["trend"] = trend
     return {"per_year": per_year, "years": yrs}
@@ -267,9 +280,11 @@ def _lifecycle(b: _Builder, yrs: pd.DataFrame) -> dict:
     stage = t(f"stage.{_stage_key(fit.stage)}", lang)
     last_phase = _phase_name(phases, lang)
     if fit.stage != "undetermined":
-        b.p(t("p.lifecycle_text", lang, K=fmt_num(fit.params.get("K")), t0=str(int(round(fit.inflection_year))) if fit.inflection_year is not None
-              and np.isfinite(fit.inflection_year) else "–",
-              sat=fmt_share(fit.saturation), phase=last_phase))
+        t0 = int(round(fit.inflection_year)) if fit.inflection_year is not None and np.isfinite(fit.inflection_year) \
+            else None
+        b.p(t("p.lifecycle_text", lang, K=fmt_num(b.fact("logistic_K", fit.params.get("K"))),
+              t0=str(b.fact("logistic_inflection_year", t0)) if t0 is not None else "–",
+              sat=fmt_share(b.fact("logistic_saturation", fit.saturation)), phase=last_phase))
     else:
         b.p(t("p.summary_stage_none", lang, reason=fit.reason))
     if len(years):
@@ -373,17 +388,21 @@ def _markets_applicants(b: _Builder, yrs: pd.DataFrame):
     m = m.rename_axis("country").reset_index()
     b.p(t("p.markets_text", lang, src=", ".join(srcs.head(3).index.astype(str)) or "–",
           dst=", ".join(dst.head(3).index.astype(str)) or "–"))
-    routes = yrs["nationality_by"].value_counts()
-    b.p(t("p.nationality_text", lang, n=fmt_num(len(yrs)), applicant=fmt_num(routes.get("applicant", 0)),
-          inventor=fmt_num(routes.get("inventor", 0)), priority=fmt_num(routes.get("priority", 0)),
-          unknown=fmt_num(int(yrs["nationality"].isna().sum())),
-          share=fmt_share(yrs["nationality"].isna().mean() if len(yrs) else 0)))
+    # How each patent's source country was found (workbook table "source_routes"; the text quotes it).
+    routes = yrs["nationality_by"].fillna("unknown").value_counts().reindex(
+        ["applicant", "inventor", "priority", "unknown"], fill_value=0)
+    b.tables["source_routes"] = pd.DataFrame({"route": routes.index, "patents": routes.to_numpy(),
+                                              "share": (routes / max(len(yrs), 1)).round(4).to_numpy()})
+    b.p(t("p.nationality_text", lang, n=fmt_num(len(yrs)), applicant=fmt_num(routes["applicant"]),
+          inventor=fmt_num(routes["inventor"]), priority=fmt_num(routes["priority"]),
+          unknown=fmt_num(routes["unknown"]), share=fmt_share(routes["unknown"] / max(len(yrs), 1))))
     b.table("markets", m, "markets")
     b.h("applicants", 2)
     app = yrs["first_applicant"].dropna().value_counts()
     share = app / max(app.sum(), 1)
     cr4, cr8, hhi = share.head(4).sum(), share.head(8).sum(), float((share**2).sum())
     level = "hhi_low" if hhi < 0.15 else ("hhi_mid" if hhi < 0.25 else "hhi_high")
+    b.tables["concentration"] = pd.DataFrame({"measure": ["CR4", "CR8", "HHI"], "value": [cr4, cr8, hhi]})
     b.p(t("p.applicants_text", lang, cr4=fmt_share(cr4), cr8=fmt_share(cr8), hhi=fmt_num(hhi, 3),
           level=t(f"p.{level}", lang)))
     top = app.head(15).rename_axis("applicant").rename("count").reset_index()
@@ -435,6 +454,9 @@ def _positioning(b: _Builder, project) -> dict:
     if dep and dep.get("citations"):
         b.h("dependence", 2)
         top = ", ".join(f"{s['region']} ({s['citations']})" for s in dep.get("top_sources", [])[:3]) or "–"
+        b.tables["dependence"] = pd.DataFrame(
+            [{"measure": k, "value": dep.get(k)} for k in ("citations", "inside", "outside", "outside_share")]
+            + [{"measure": f"source:{x['region']}", "value": x["citations"]} for x in dep.get("top_sources", [])])
         b.p(t("p.dependence_text", lang, region=region, cit=dep["citations"], inside=dep["inside"],
               outside=dep["outside"], share=fmt_share(dep.get("outside_share")), top=top))
     return {"strong": strong, "weak": weak, "own": own}
@@ -517,7 +539,7 @@ def _development(b: _Builder, project, branch_tab: pd.DataFrame, own: pd.DataFra
     if talent:
         shown = talent.rows.assign(weak_branches=lambda x: x["weak_branches"].astype("string").fillna("").map(
             lambda v: ", ".join(b.bname(i) for i in v.split(";") if i)))
-        b.table("dev_talent", shown[["name", "families", "high_value", "citations_5y", "last_year", "city",
+        b.table("dev_talent", shown[["name", "families", "high_value", "citations_5y", "first_year", "last_year", "city",
                                      "weak_branches"]]
                 .rename(columns={"name": "inventor", "families": "count", "citations_5y": "citations",
                                  "city": "region", "weak_branches": "branch"}), "dev_talent")
@@ -551,19 +573,19 @@ def _summary(b: _Builder, project, counts: dict, life: dict, pos: dict, recs: li
     d, lang = b.d, b.lang
     ind = project.industry
     blocks = []
-    n_region = int(d["metrics"].get("region_publications", 0))
-    share = d["metrics"].get("region_share")
+    n_region = b.fact("region_publications", int(d["metrics"].get("region_publications", 0)))
+    share = b.fact("region_share", d["metrics"].get("region_share"))
     blocks.append(Heading(t("h.summary", lang), 1))
     blocks.append(KeyFigures(figures or [(t("col.count", lang), fmt_num(counts["n"])),
                                          (project.region.label, f"{n_region} ({fmt_share(share)})"),
                                          (t("col.stage", lang), life.get("stage", "–"))]))
-    blocks.append(Paragraph(t("p.summary_scope", lang, industry=b.bname(ind), n=fmt_num(counts["n"]),
-                              families=fmt_num(counts["families"]), y0=counts["y0"], y1=counts["y1"],
+    blocks.append(Paragraph(t("p.summary_scope", lang, industry=b.bname(ind), n=fmt_num(b.fact("patents", counts["n"])),
+                              families=fmt_num(b.fact("families", counts["families"])), y0=counts["y0"], y1=counts["y1"],
                               region=project.region.label, n_region=n_region, share=fmt_share(share))))
     blocks += [Paragraph(x) for x in lead]
     fit = life.get("fit")
     if fit is not None and fit.stage != "undetermined":
-        blocks.append(Paragraph(t("p.summary_stage", lang, stage=life["stage"], r2=fmt_num(fit.r2, 3))))
+        blocks.append(Paragraph(t("p.summary_stage", lang, stage=life["stage"], r2=fmt_num(b.fact("lifecycle_r2", fit.r2), 3))))
     if pos.get("strong") is not None:
         join = "、" if lang == "zh" else ", "
         blocks.append(Paragraph(t("p.summary_strong", lang, region=project.region.label,
@@ -572,7 +594,7 @@ def _summary(b: _Builder, project, counts: dict, life: dict, pos: dict, recs: li
     dep = d["metrics"].get("knowledge_dependence")
     if dep and dep.get("citations"):
         blocks.append(Paragraph(t("p.summary_dependence", lang, region=project.region.label,
-                                  share=fmt_share(dep.get("outside_share")))))
+                                  share=fmt_share(b.fact("outside_share", dep.get("outside_share"))))))
     blocks.append(Heading(t("h.recommendations", lang), 2))
     for s in recs[:6] or [t("p.rec_none", lang)]:
         blocks.append(Paragraph(s, bullet=True))
@@ -612,6 +634,10 @@ def _enterprise(b: _Builder, project):
     own_ids = set(p.loc[p["pub_id"].isin(d.get("enterprise_pubs") or []), "pub_id"])
     own = p[p["pub_id"].isin(own_ids)]
     recs = []
+    b.tables["enterprise"] = pd.DataFrame([{"enterprise": project.enterprise, "group": d.get("enterprise_group"),
+                                            "patents": len(own),
+                                            "high_value": int(own["high_value"].fillna(False).astype(bool).sum()),
+                                            "mean_value_index": own["value_index"].mean()}])
     b.p(t("p.enterprise_intro", lang, enterprise=project.enterprise, industry=b.bname(project.industry),
           n=len(own), hv=int(own["high_value"].fillna(False).astype(bool).sum()),
           value=fmt_num(own["value_index"].mean())))
@@ -685,8 +711,8 @@ def _talent(b: _Builder, project):
     inv = d["inventors_scope"]
     local = d["inventors_local"]
     b.h("inventors")
-    b.p(t("p.talent_intro", lang, industry=b.bname(project.industry), n=len(inv), region=project.region.label,
-          n_region=len(local)))
+    b.p(t("p.talent_intro", lang, industry=b.bname(project.industry), n=b.fact("inventors", len(inv)),
+          region=project.region.label, n_region=b.fact("inventors_region", len(local))))
     rank = inv.sort_values(["high_value", "citations_5y", "patents", "inventor_id"],
                            ascending=[False, False, False, True], kind="stable").head(20)
     b.table("inventors", rank[["name", "patents", "high_value", "citations_5y", "co_inventors", "branches", "city"]]
@@ -704,7 +730,8 @@ def _talent(b: _Builder, project):
         b.p(s, bullet=True)
         recs.append(s)
     _why(b, picked)
-    b.table("candidates", tal.head(TOP)[["name", "families", "high_value", "citations_5y", "last_year", "city"]].rename(
+    b.table("candidates", tal.head(TOP)[["name", "families", "high_value", "citations_5y", "first_year", "last_year",
+                                         "city"]].rename(
         columns={"name": "inventor", "families": "count", "citations_5y": "citations", "city": "region"})
         if len(tal) else pd.DataFrame(columns=["inventor"]), "candidates")
     b.h("teams")
@@ -712,6 +739,20 @@ def _talent(b: _Builder, project):
     b.table("teams", d["teams"].head(TOP), "teams")
     _appendix(b)
     b.blocks[body_start:body_start] = _summary(b, project, counts, {"stage": "–"}, {}, recs)
+
+
+def _text_table(blocks: list) -> pd.DataFrame:
+    """Every sentence of the report under its heading, for the workbook: the PDF's text
+    and numbers can be checked against the tables they come from."""
+    rows, section = [], ""
+    for blk in blocks:
+        if isinstance(blk, Heading):
+            section = blk.text
+        elif isinstance(blk, Paragraph):
+            rows.append({"section": section, "text": blk.text})
+        elif isinstance(blk, KeyFigures):  # printed as a box: value above label
+            rows += [{"section": section, "text": str(x)} for item in blk.items for x in item]
+    return pd.DataFrame(rows, columns=["section", "text"])
 
 
 def build_report(d: dict, project, lang: str, charts_dir: Path) -> tuple[Report, dict[str, pd.DataFrame]]:
@@ -749,6 +790,8 @@ def build_report(d: dict, project, lang: str, charts_dir: Path) -> tuple[Report,
             t("meta.years", lang): f"{project.years[0]}–{project.years[1]}",
             "organisation": t("meta.organisation_value", lang),
             t("meta.generated", lang): d["generated"], "version": d["version"]}
+    b.tables["text"] = _text_table(b.blocks)
+    b.tables["facts"] = pd.DataFrame(b.facts, columns=["section", "name", "value"]).drop_duplicates(["name"])
     report = Report(title=t(f"title.{project.type}", lang, **names), subtitle=t(f"subtitle.{project.type}", lang, **names),
                     lang=lang, meta=meta, blocks=b.blocks)
     return report, b.tables

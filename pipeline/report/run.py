@@ -8,6 +8,7 @@ turns it into a document; :func:`write_report` renders and writes the files.
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import shutil
 import subprocess
@@ -153,6 +154,18 @@ def _located(root: Path, params: dict, project) -> dict | None:
     return {str(r): int(g) for r, g in zip(counts["route"], counts["groups"])}
 
 
+def _flat(values: dict, prefix: str = "") -> dict:
+    """Nested parameters as dotted keys (``score.weights.claims: 0.1``), lists joined."""
+    out = {}
+    for k, v in values.items():
+        key = f"{prefix}{k}"
+        if isinstance(v, dict):
+            out.update(_flat(v, key + "."))
+        else:
+            out[key] = ", ".join(map(str, v)) if isinstance(v, (list, tuple)) else v
+    return out
+
+
 def load_report_data(root: Path, params: dict, name: str) -> dict:
     """Everything one project's report needs, from the database and its stage outputs."""
     from ..score.talent import in_region
@@ -216,12 +229,15 @@ def load_report_data(root: Path, params: dict, name: str) -> dict:
     talent_path = out_dir / "talent_candidates.csv"
     positioning_path = out_dir / "positioning.csv"
     p = params
-    param_rows = {"project": str(project.raw), "landscape.min_confidence": p["landscape"].min_confidence,
-                  "classify.thresholds": p["classify"].labels.thresholds,
-                  "network.main_path_weight": p["network"].main_path_weight,
-                  "network.pagerank": p["network"].pagerank, "network.clusters": p["network"].clusters,
-                  "score.as_of": p["score"].as_of, "score.weights": p["score"].weights,
-                  "score.min_cohort": p["score"].min_cohort, "score.high_value_portfolio": p["score"].high_value_portfolio}
+    param_rows = _flat({"project": project.raw, "landscape.min_confidence": p["landscape"].min_confidence,
+                        "classify.thresholds": p["classify"].labels.thresholds,
+                        "network.main_path_weight": p["network"].main_path_weight,
+                        "network.pagerank": p["network"].pagerank, "network.clusters": p["network"].clusters,
+                        "score.as_of": p["score"].as_of, "score.weights": p["score"].weights,
+                        "score.min_cohort": p["score"].min_cohort,
+                        "score.high_value_portfolio": p["score"].high_value_portfolio,
+                        "report.recommend": dataclasses.asdict(p["report"]["recommend"]),
+                        "taxonomy.version": taxonomy.get("version")})
     train_metrics = root / params["train"].metrics
     # A label of the project's industry that the text model contradicts: kept, never offered as its technology.
     doubtful_ids = labels.loc[labels["flag"].astype("string").str.contains("text_disagrees").fillna(False)
@@ -269,7 +285,8 @@ def write_report(root: Path, params: dict, name: str, *, network_exports: Path |
         pdf = render_pdf(report, out / f"{name}_{project.type}_{lang}.pdf")
         written.append(pdf)
         for key, df in tables.items():
-            workbook.setdefault(key, df)
+            # Tables hold the same numbers in every language; the sentences differ.
+            workbook.setdefault(f"text_{lang}" if key == "text" else key, df)
     xlsx = out / f"{name}_tables.xlsx"
     _write_workbook(workbook, xlsx)
     written.append(xlsx)
