@@ -204,6 +204,11 @@ def read_list(path: str | Path) -> tuple[pd.DataFrame, dict[str, str | None]]:
         cells = [header_key(v) for v in raw.iloc[i]]
         if any(c in roles["title"] or c in roles["title_en"] for c in cells):
             header = [str(v).strip() or f"column{j}" for j, v in enumerate(raw.iloc[i])]
+            seen: dict[str, int] = {}
+            for j, h in enumerate(header):  # exports repeat headers (Patentics: 地市 …): keep each column
+                seen[h] = seen.get(h, 0) + 1
+                if seen[h] > 1:
+                    header[j] = f"{h} ({seen[h]})"
             df = raw.iloc[i + 1:].reset_index(drop=True)
             df.columns = header
             found = {}

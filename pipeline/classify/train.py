@@ -38,11 +38,11 @@ from collections.abc import Mapping, Sequence
 import numpy as np
 import pandas as pd
 
-from .corpus import VIEW_SEP, latam_tables, record_views
-from .evaluation import best_thresholds, bootstrap_f1, fit_model
 from .agreement import vendor_industries
+from .corpus import VIEW_SEP, latam_tables, record_views
+from .evaluation import best_thresholds, bootstrap_f1, fit_model, score_predictions
 from .rules import rule_labels, symbol_labels
-from .text import INDUSTRIES, build_training_set, condition_terms, evaluate, taxonomy_texts
+from .text import INDUSTRIES, build_training_set, condition_terms, taxonomy_texts
 
 __all__ = ["train", "dev_frame", "training_frame", "with_vendor_labels", "record_key", "validation_split",
            "assert_disjoint", "holdout_splits", "language_thresholds", "EXPORTS_WITH_ABSTRACTS"]
@@ -227,8 +227,6 @@ def _confusion(block: dict, split: str, lang: str) -> pd.DataFrame:
 
 def _score(model, test: pd.DataFrame, name: str, *, n_boot: int, random_state: int):
     """Metrics block, confusion rows and per-row predictions of one test frame."""
-    from .evaluation import score_predictions
-
     test = test.reset_index(drop=True)
     pred = model.predict(test["text"].tolist())
     block = score_predictions(test[list(model.industries)], pred)["all"]
@@ -357,8 +355,6 @@ def train(patents: pd.DataFrame, classifications: pd.DataFrame, rules, ipc_title
                 # The same predictions against incoPat's SEI labels (the second view), where it has them.
                 has = frame[vcols[0]].notna().to_numpy()
                 vt = frame.loc[has, vcols].astype(int).set_axis(list(INDUSTRIES), axis=1).reset_index(drop=True)
-                from .evaluation import score_predictions
-
                 vb = score_predictions(vt, pred[has].reset_index(drop=True))["all"]
                 metrics[f"{test_name}:vs_incopat_sei"] = _summary(vb)
     fit_part, val = validation_split(ts, share=ev["validation_share"], random_state=random_state)

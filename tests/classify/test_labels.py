@@ -109,3 +109,16 @@ def test_vendor_headers_and_explain(model, tmp_path):
     assert out["rule"].iloc[1].startswith("manufacturing.equipment by ")
     assert "nev:" in out["terms"].iloc[0] and "robot" in out["terms"].iloc[1]
     assert pd.isna(out["rule"].iloc[2]) and pd.isna(out["industry"].iloc[2])
+
+
+def test_repeated_headers_keep_every_column(model, tmp_path):
+    from pipeline.io import read_list, write_export
+
+    # Patentics exports repeat some headers (申请日, 公开/公告日 …); a generated list that does the same.
+    path = tmp_path / "dup.csv"
+    path.write_text("标题,申请日,申请日\n一种电动汽车充电桩,2020-01-01,2020-01-02\n", encoding="utf-8")
+    df, cols = read_list(path)
+    assert list(df.columns) == ["标题", "申请日", "申请日 (2)"]
+    out = classify_list(df, cols["title"], load_rules(), model, explain=True)
+    dest = write_export(out, tmp_path / "dup.classified.csv")
+    assert pd.read_csv(dest, encoding="utf-8-sig").shape == (1, len(out.columns))
