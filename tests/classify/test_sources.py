@@ -106,3 +106,26 @@ def test_chinese_exports_read_with_their_own_headers(rules, tiny_model, name, ti
 
 def test_industries_are_the_four(tiny_model):
     assert tuple(tiny_model.industries) == INDUSTRIES
+
+
+@pytest.mark.parametrize("title, branch, rule", [
+    # C07J5/00 (steroids) is in 4.1-r1 → biomedicine.pharma
+    ("6alpha-fluoro-16alpha,18-dimethyl-delta 1,4-pregnadiene-3,20-dione", "biomedicine.pharma", "4.1-r1"),
+    # G06K19/07 (record carriers with integrated circuit chips) is exact in 1.1-r3 → it.networks
+    ("Transaction Card System Having Security Against Unauthorized", "it.networks", "1.1-r3"),
+])
+def test_lens_export_codes_to_labels(rules, tiny_model, title, branch, rule):
+    df, cols = read_list(shared_path("lens", "drones_fulltext_families_5884.csv"))
+    assert (cols["title"], cols["ipc"], cols["cpc"]) == ("Title", "IPCR Classifications", "CPC Classifications")
+    row = df[df["Title"].str.startswith(title)].head(1)
+    out = classify_list(row, cols["title"], rules, tiny_model, ipc_col=cols["ipc"], explain=True)
+    assert f"{branch} by {rule}" in out["rule"].iloc[0]
+
+
+def test_patentsview_subclass_only_codes(rules):
+    cpc = pd.read_csv(shared_path("patentsview", "g_cpc_current.tsv"), sep="\t", dtype=str)
+    c = cpc[cpc["patent_id"] == "4496356"]
+    assert c["cpc_subclass"].tolist() == ["A61F"]
+    lbl = rule_labels(pd.DataFrame({"pub_id": "US4496356", "scheme": "CPC", "symbol": c["cpc_subclass"]}), rules)
+    # 4.2-r0 includes A61F* but excludes A61F13*: a bare A61F can only be a weak candidate
+    assert lbl[["branch", "rule_id", "match"]].values.tolist() == [["biomedicine.biomed_eng", "4.2-r0", "subclass_only"]]
