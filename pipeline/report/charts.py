@@ -128,6 +128,7 @@ LABELS = {
         "saturation": "饱和度",
         "undetermined": "生命周期阶段无法判定",
         "no_data": "无数据",
+        "incomplete": "尚未完全公开",
         "other": "其他",
         "logistic": "Logistic",
         "gompertz": "Gompertz",
@@ -135,6 +136,7 @@ LABELS = {
     "en": {
         "year": "Year",
         "filings": "Filings",
+        "incomplete": "not all published yet",
         "cumulative": "Cumulative filings",
         "applications": "Applications",
         "applicants": "Applicants",
@@ -302,6 +304,7 @@ def trend_chart(
     series: str = "series",
     ylabel: str | None = None,
     title: str | None = None,
+    complete_through: int | None = None,
 ) -> Figure:
     """Filings per year, one line per series (World / China / region …).
 
@@ -315,6 +318,9 @@ def trend_chart(
         Column names.
     ylabel, title : str, optional
         Override the y label; add a title (the PDF caption usually carries it).
+    complete_through : int, optional
+        Last complete filing year: later years are shaded and labelled as not yet all
+        published (publication lag).
 
     Examples
     --------
@@ -334,6 +340,10 @@ def trend_chart(
         part = data[data["_series"] == name].groupby(data[x].astype(int))[y].sum()
         part = part.reindex(years, fill_value=0)
         ax.plot(part.index, part.to_numpy(), marker="o", label=name or None)
+    if complete_through is not None and years[-1] > complete_through:
+        ax.axvspan(complete_through + 0.5, years[-1] + 0.5, color="0.88", zorder=0,
+                   label=label("incomplete", lang))
+        names.append("shaded")
     _year_axis(ax.xaxis)
     _count_axis(ax.yaxis)
     ax.set_ylim(bottom=0)

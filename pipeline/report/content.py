@@ -258,13 +258,19 @@ def _trend(b: _Builder, project) -> dict:
               region.label: region.label}
     trend = pd.concat([s.groupby("filing_year").size().rename("count").reset_index().assign(series=labels[k])
                        for k, s in series.items()], ignore_index=True).rename(columns={"filing_year": "year"})
+    # Filings of the last ~18 months before the data's cut-off are not all published yet.
+    trend["complete"] = trend["year"] <= b.complete_through
     b.h("trend", 2)
     per_year = series["all"].groupby("filing_year").size()
-    if len(per_year):
-        b.p(t("p.trend_text", lang, peak=int(per_year.idxmax()), max=int(per_year.max()),
+    complete = per_year[per_year.index <= b.complete_through]
+    if len(complete):
+        cutoff = b.fact("data_cutoff", pd.Timestamp(d["latest_publication"]).date().isoformat()) \
+            if d.get("latest_publication") is not None else "–"
+        b.p(t("p.trend_text", lang, peak=int(complete.idxmax()), max=int(complete.max()), last=b.complete_through,
+              cutoff=cutoff, lag=b.rules.publication_lag_months,
               cn=b.fact("chinese_applicants", len(series["CN"])),
               cn_share=fmt_share(b.fact("chinese_applicants_share", len(series["CN"]) / max(len(yrs), 1)))))
-        b.figure("trend", charts.trend_chart(trend, lang=lang), "trend")
+        b.figure("trend", charts.trend_chart(trend, lang=lang, complete_through=b.complete_through), "trend")
     b.tables["trend"] = trend
     return {"per_year": per_year, "years": yrs}
 
@@ -272,6 +278,8 @@ def _trend(b: _Builder, project) -> dict:
 def _lifecycle(b: _Builder, yrs: pd.DataFrame) -> dict:
     lang = b.lang
     b.h("lifecycle", 2)
+    # Fitted on complete years only: the unpublished tail would read as a decline.
+    yrs = yrs[yrs["filing_year"] <= b.complete_through]
     per_year = yrs.groupby("filing_year").size()
     applicants = yrs.groupby("filing_year")["first_applicant"].nunique()
     years = per_year.index.to_numpy()
@@ -279,19 +287,24 @@ def _lifecycle(b: _Builder, yrs: pd.DataFrame) -> dict:
     phases = lifecycle.phase_table(years, per_year.to_numpy(), applicants.reindex(per_year.index).to_numpy())
     stage = t(f"stage.{_stage_key(fit.stage)}", lang)
     last_phase = _phase_name(phases, lang)
+    weak = False
     if fit.stage != "undetermined":
         t0 = int(round(fit.inflection_year)) if fit.inflection_year is not None and np.isfinite(fit.inflection_year) \
             else None
         b.p(t("p.lifecycle_text", lang, K=fmt_num(b.fact("logistic_K", fit.params.get("K"))),
               t0=str(b.fact("logistic_inflection_year", t0)) if t0 is not None else "–",
               sat=fmt_share(b.fact("logistic_saturation", fit.saturation)), phase=last_phase))
+        # The fit's own caveats (K at its bound, a far inflection, a straight line as good):
+        # the stage is then weakly supported and the text says so.
+        if weak := any(n.startswith(("K at its upper bound", "inflection", "a straight line")) for n in fit.notes):
+            b.p(t("p.lifecycle_caveat", lang))
     else:
         b.p(t("p.summary_stage_none", lang, reason=fit.reason))
     if len(years):
         b.figure("lifecycle", charts.lifecycle_chart(fit, years, per_year.to_numpy(), lang=lang), "lifecycle")
         b.figure("phase", charts.phase_chart(phases, lang=lang), "phase")
     b.tables["lifecycle_phases"] = pd.DataFrame(phases)
-    return {"fit": fit, "stage": stage}
+    return {"fit": fit, "stage": stage, "weak": fit.stage != "undetermined" and weak}
 
 
 def _stage_key(stage: str) -> str:
@@ -585,7 +598,8 @@ def _summary(b: _Builder, project, counts: dict, life: dict, pos: dict, recs: li
     blocks += [Paragraph(x) for x in lead]
     fit = life.get("fit")
     if fit is not None and fit.stage != "undetermined":
-        blocks.append(Paragraph(t("p.summary_stage", lang, stage=life["stage"], r2=fmt_num(b.fact("lifecycle_r2", fit.r2), 3))))
+        blocks.append(Paragraph(t("p.summary_stage", lang, stage=life["stage"], r2=fmt_num(b.fact("lifecycle_r2", fit.r2), 3))
+                                + (t("p.summary_stage_weak", lang) if life.get("weak") else "")))
     if pos.get("strong") is not None:
         join = "、" if lang == "zh" else ", "
         blocks.append(Paragraph(t("p.summary_strong", lang, region=project.region.label,

@@ -71,6 +71,8 @@ from reportlab.platypus import (
 from reportlab.platypus import PageBreak as RLPageBreak
 from reportlab.platypus import Paragraph as RLParagraph
 from reportlab.platypus import Table as RLTable
+from reportlab.lib import textsplit as _rl_textsplit
+from reportlab.platypus import paragraph as _rl_paragraph
 from reportlab.platypus.tableofcontents import TableOfContents
 
 from pipeline.errors import PatNavError
@@ -406,6 +408,35 @@ _MARGIN_T = 2.6 * cm
 _MARGIN_B = 2.3 * cm
 _FRAME_W = _PAGE_W - _MARGIN_L - _MARGIN_R
 _FRAME_H = _PAGE_H - _MARGIN_T - _MARGIN_B
+
+
+# Chinese line breaking (GB/T 15834 and common typesetting): no line starts with closing
+# punctuation. reportlab's CJK wrap keeps a list of such characters that lacks the
+# full-width comma, semicolon, colon, question and exclamation marks and some closing
+# brackets; its two wrappers (one-style and mixed-style paragraphs) read the module-level
+# names, so both lists are completed here.
+CANNOT_START_LINE_ZH = "，；：？！）》」』】〕〗〉…·％"
+for _module in (_rl_textsplit, _rl_paragraph):
+    _module.ALL_CANNOT_START += "".join(c for c in CANNOT_START_LINE_ZH if c not in _module.ALL_CANNOT_START)
+_rl_word_split = _rl_textsplit.wordSplit
+
+
+def _word_split_zh(word, maxWidths, fontName, fontSize, encoding="utf8"):  # noqa: N803 (reportlab's names)
+    """reportlab's one-style CJK wrap, then a second closing mark ("）：", "）。") that would
+    start a line hangs at the end of the line before, as the first one already does."""
+    lines = _rl_word_split(word, maxWidths, fontName, fontSize, encoding)
+    for k in range(1, len(lines)):
+        text = lines[k][1]
+        lead = len(text) - len(text.lstrip(_rl_textsplit.ALL_CANNOT_START))
+        if lead and lead < len(text):
+            lines[k - 1][1] += text[:lead]
+            lines[k - 1][0] -= pdfmetrics.stringWidth(text[:lead], fontName, fontSize)
+            lines[k][1] = text[lead:]
+            lines[k][0] += pdfmetrics.stringWidth(text[:lead], fontName, fontSize)
+    return lines
+
+
+_rl_paragraph.wordSplit = _word_split_zh
 
 
 def _hex(color) -> str:

@@ -45,6 +45,7 @@ __all__ = [
     "risk_patents",
     "Picked",
     "last_complete_year",
+    "data_cutoff",
     "judge",
     "group_types",
     "branches_to_strengthen",
@@ -75,6 +76,7 @@ class Rules:
     publication_lag_months: int = 18  # filings this recent are not all published yet
     top: int = 10                     # rows per table
     min_enterprise_patents: int = 5   # an enterprise report needs this many of the firm's patents
+    cutoff_min_share: float = 0.3     # sources with this share of a set decide its data cut-off
 
     @classmethod
     def from_params(cls, raw: dict | None) -> Rules:
@@ -124,6 +126,38 @@ def last_complete_year(latest_publication, lag_months: int = 18) -> int | None:
         return None
     cut = pd.Timestamp(latest_publication) - pd.DateOffset(months=lag_months)
     return cut.year - 1 if (cut.month, cut.day) != (12, 31) else cut.year
+
+
+def data_cutoff(shares: pd.Series, latest: pd.Series, min_share: float = 0.3):
+    """A patent set's data cut-off: the earliest last publication among its main sources.
+
+    Each export ends on its own date (a 2016 Lens export, a 2024 incoPat one). The trend
+    of a set is carried by its main sources, those holding ``min_share`` of it (else its
+    largest): the set is complete up to the earliest end among them. A minor source that
+    ended earlier thins the last years a little; the report names the cut-off it used.
+
+    Parameters
+    ----------
+    shares : Series
+        Share of the set per source.
+    latest : Series
+        Latest publication date per source (of the whole database: the export's end).
+
+    Examples
+    --------
+    >>> latest = pd.to_datetime(pd.Series({"lens": "2016-12-31", "cn_export": "2024-03-28", "uspto_xml": "2013-04-16"}))
+    >>> data_cutoff(pd.Series({"lens": 0.85, "cn_export": 0.12, "uspto_xml": 0.03}), latest)
+    Timestamp('2016-12-31 00:00:00')
+    >>> data_cutoff(pd.Series({"cn_export": 0.7, "lens": 0.2, "uspto_xml": 0.1}), latest)
+    Timestamp('2024-03-28 00:00:00')
+    >>> data_cutoff(pd.Series({"cn_export": 0.25, "lens": 0.2}), latest, min_share=0.3)  # the largest
+    Timestamp('2024-03-28 00:00:00')
+    """
+    main = shares[shares >= min_share].index
+    if not len(main) and len(shares):
+        main = shares.sort_values(ascending=False, kind="stable").index[:1]  # no main source: the largest
+    dates = pd.to_datetime(latest.reindex(main)).dropna()
+    return dates.min() if len(dates) else None
 
 
 def judge(n, minimum: int) -> bool:

@@ -25,7 +25,7 @@ from ..config import project_dir
 from ..ingest.normalize import normalize_names
 from .content import build_report
 from .pdf import render_pdf
-from .recommend import check_enterprise
+from .recommend import check_enterprise, data_cutoff
 from ..network.run import subset_main_paths
 from ..score.regions import nationality
 from ..ingest.merge import primary_source
@@ -218,11 +218,15 @@ def load_report_data(root: Path, params: dict, name: str) -> dict:
         if "." in project.industry:
             portfolios_branch = portfolios_branch[portfolios_branch["branch"] == project.industry]
         enterprise_group, enterprise_pubs = _enterprise(con, project, portfolios_branch)
-        latest_publication = con.execute("SELECT max(pub_date) FROM patents").fetchone()[0]
+        ends = con.execute("SELECT sources, pub_date FROM patents WHERE pub_date IS NOT NULL").df()
+        source_latest = ends.groupby(primary_source(ends["sources"]).to_numpy())["pub_date"].max()
     if project.type == "enterprise":
         check_enterprise(project.enterprise, int(patents["pub_id"].isin(set(enterprise_pubs)).sum()),
                          params["report"]["recommend"])
     sources = primary_source(patents["sources"]).value_counts().sort_index()
+    # The set's data cut-off: sources end on different dates (see recommend.data_cutoff).
+    latest_publication = data_cutoff(sources / max(sources.sum(), 1), source_latest,
+                                     params["report"]["recommend"].cutoff_min_share)
     located = _located(root, params, project)
     local = inventors[in_region(inventors, project.region).to_numpy()] if len(inventors) else inventors
     local = local.sort_values(["patents", "high_value", "inventor_id"], ascending=[False, False, True], kind="stable")

@@ -271,3 +271,17 @@ def test_rta_heatmap_scale_starts_at_zero_and_is_white_at_one():
     assert image.norm(1.0) == pytest.approx(0.5)  # the neutral point is the middle colour
     ticks = [float(t) for t in fig.axes[1].get_yticks() if fig.axes[1].get_ylim()[0] <= t <= fig.axes[1].get_ylim()[1]]
     assert min(ticks) >= 0
+
+
+def test_trend_chart_shades_the_years_not_yet_all_published():
+    import pandas as pd
+
+    from pipeline.report import charts
+
+    df = pd.DataFrame({"year": [2019, 2020, 2021, 2022], "count": [3, 5, 8, 2]})
+    ax = charts.trend_chart(df, lang="en", complete_through=2020).axes[0]
+    spans = [p for p in ax.patches if p.get_label() == "not all published yet"]
+    assert len(spans) == 1
+    x0, x1 = spans[0].get_x(), spans[0].get_x() + spans[0].get_width()
+    assert (x0, x1) == (2020.5, 2022.5)
+    assert not [p for p in charts.trend_chart(df, complete_through=2022).axes[0].patches if p.get_label()]

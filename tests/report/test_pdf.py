@@ -278,3 +278,21 @@ def test_format_number():
     assert format_number(None) == "–"
     assert format_number(pd.NA) == "–"
     assert format_number("<b>") == "<b>"
+
+
+def test_no_chinese_line_starts_with_closing_punctuation():
+    from reportlab.platypus import Paragraph as RLParagraph
+
+    from pipeline.report import pdf
+
+    font = pdf.register_cjk_font(pdf.DEFAULT_FONT_PATH)
+    style = pdf._styles(font, "zh")["body"]
+    texts = ["累计申请曲线拟合显示该领域处于萌芽期（拟合 R² = 0.991）。但申请量仍在加速、饱和规模无法识别，该阶段判断仅供参考。",
+             "强化或进入新能源汽车整车制造（本区相对短板、全领域未萎缩）：本区 0 件，RTA 0；全领域截至 2021 年增长 166.9%。"]
+    starts = []
+    for text in texts:
+        for width in range(200, 480, 3):  # every break position the text can meet
+            para = RLParagraph(text, style)
+            para.wrap(width, 10_000)
+            starts += [line[1][0][:1] for line in para.blPara.lines[1:]]
+    assert starts and not [c for c in starts if c in pdf.CANNOT_START_LINE_ZH + "。、"]
