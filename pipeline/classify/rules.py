@@ -49,7 +49,7 @@ TEXT_CONDITIONS = ("require_keywords", "exclude_keywords")
 
 _TOP_KEYS = {"version", "source", "generated", "industries", "corrections", "reviewed", "ipc_check", "notes"}
 _INDUSTRY_KEYS = {"zh", "en", "description", "branches"}
-_BRANCH_KEYS = {"sei", "zh", "en", "extension", "description", "keywords", "rules", "note"}
+_BRANCH_KEYS = {"sei", "zh", "en", "short", "extension", "description", "keywords", "rules", "note"}
 _RULE_KEYS = {"id", "include", "exclude", "keywords_zh", "text_condition", "origin", "source", "note"}
 _PATTERN_KEYS = {"pattern", "scheme", "note"}
 _ID = re.compile(r"^[a-z][a-z0-9_]*$")
@@ -253,6 +253,10 @@ def _check_names(spec: dict, where: str) -> None:
 
 
 def _check_text_fields(spec: dict, where: str) -> None:
+    short = spec.get("short")
+    if short is not None and not (isinstance(short, dict) and set(short) == {"zh", "en"}
+                                  and all(isinstance(v, str) and v.strip() for v in short.values())):
+        raise ConfigError(f"{where}: short: must be a mapping {{zh: name, en: name}} (chart labels)")
     desc = spec.get("description")
     if desc is not None and not (isinstance(desc, dict) and set(desc) <= {"zh", "en"}
                                  and all(isinstance(v, str) for v in desc.values())):

@@ -115,13 +115,18 @@ def place(text, lang: str) -> str:
     return ", ".join(reversed(parts)) or text
 
 
-def branch_names(taxonomy: dict, lang: str) -> dict[str, str]:
-    """Branch id (``nev.components``) and industry id (``nev``) → name in ``lang``."""
+def branch_names(taxonomy: dict, lang: str, *, short: bool = False) -> dict[str, str]:
+    """Branch id (``nev.components``) and industry id (``nev``) → name in ``lang``.
+
+    ``short``: the taxonomy's short names (``short: {zh, en}``), for chart labels, where
+    full names that share their first words (新能源汽车…) cannot be told apart.
+    """
     out = {}
     for ind, spec in (taxonomy.get("industries") or {}).items():
         out[ind] = spec.get(lang) or ind
         for br, b in (spec.get("branches") or {}).items():
-            out[f"{ind}.{br}"] = b.get(lang) or br
+            name = b.get(lang) or br
+            out[f"{ind}.{br}"] = ((b.get("short") or {}).get(lang) or name) if short else name
     return out
 
 
@@ -132,6 +137,7 @@ class _Builder:
         self.d, self.lang, self.dir = d, lang, Path(charts_dir)
         self.dir.mkdir(parents=True, exist_ok=True)
         self.names = branch_names(d["taxonomy"], lang)
+        self.short = branch_names(d["taxonomy"], lang, short=True)
         self.tables: dict[str, pd.DataFrame] = {}
         self.blocks: list = []
         self.source = t("src.db", lang, sources=", ".join(sorted(d["sources"])) or "–")
@@ -174,6 +180,10 @@ class _Builder:
 
     def bname(self, b) -> str:
         return self.names.get(b, b) if isinstance(b, str) else "–"
+
+    def sname(self, b) -> str:
+        """Short branch name for chart labels."""
+        return self.short.get(b, self.bname(b)) if isinstance(b, str) else self.bname(b)
 
 
 # ----------------------------------------------------------------------------- shared sections
@@ -345,7 +355,7 @@ def _branches(b: _Builder, yrs: pd.DataFrame, window: int) -> pd.DataFrame:
               share=fmt_share(tab.iloc[0]["share"]), w=window,
               fast=b.bname(fast.iloc[0]["branch"]) if len(fast) else "–",
               growth=fmt_share(fast.iloc[0]["growth"]) if len(fast) else "–"))
-        shown = per.assign(category=per["branch"].map(b.bname)).rename(columns={"filing_year": "year"})
+        shown = per.assign(category=per["branch"].map(b.sname)).rename(columns={"filing_year": "year"})
         b.figure("branches", charts.stacked_bar(shown[["year", "category", "count"]], lang=lang), "branches")
     out = tab.assign(branch=tab["branch"].map(b.bname))
     b.table("branches", out[["branch", "count", "share", "growth"]], "branches")
@@ -441,7 +451,8 @@ def _positioning(b: _Builder, project) -> dict:
         shown = pos.assign(branch=pos["branch"].map(b.bname))
         b.table("positioning", shown[["region", "branch", "count", "share", "rta", "high_value", "growth"]],
                 "positioning")
-        heat = shown.pivot_table(index="region", columns="branch", values="rta", aggfunc="first", sort=False)
+        heat = pos.assign(branch=pos["branch"].map(b.sname)).pivot_table(
+            index="region", columns="branch", values="rta", aggfunc="first", sort=False)
         b.figure("rta", charts.heatmap(heat, lang=lang), "rta")
     b.h("local_players", 2)
     p = d["patents"]
@@ -660,7 +671,7 @@ def _enterprise(b: _Builder, project):
     by_year = lab.merge(own[["pub_id", "filing_year"]], on="pub_id").dropna(subset=["filing_year"])
     by_year = by_year.groupby(["filing_year", "branch"])["pub_id"].nunique().rename("count").reset_index()
     if by_year["filing_year"].nunique() >= 3:
-        shown = by_year.assign(category=by_year["branch"].map(b.bname)).rename(columns={"filing_year": "year"})
+        shown = by_year.assign(category=by_year["branch"].map(b.sname)).rename(columns={"filing_year": "year"})
         b.figure("own_branches", charts.stacked_bar(shown[["year", "category", "count"]], lang=lang), "own_branches")
     types = rec.group_types(p)
     comp = rec.competitors(p, d["labels"], own_ids, types, rules)

@@ -245,6 +245,8 @@ def test_user_added_branch_works_without_code_changes(tmp_path):
      r"branch 'nev\.vehicles'.*add scheme: CPC"),
     (lambda t: t["industries"]["nev"]["branches"]["vehicles"].pop("en"),
      r"branch 'nev\.vehicles': en: missing name"),
+    (lambda t: t["industries"]["nev"]["branches"]["vehicles"].__setitem__("short", {"zh": "整车"}),
+     r"branch 'nev\.vehicles': short: must be a mapping"),
 ])
 def test_malformed_taxonomy_raises_config_error(tmp_path, edit, message):
     with pytest.raises(ConfigError, match=message):

@@ -285,3 +285,20 @@ def test_trend_chart_shades_the_years_not_yet_all_published():
     x0, x1 = spans[0].get_x(), spans[0].get_x() + spans[0].get_width()
     assert (x0, x1) == (2020.5, 2022.5)
     assert not [p for p in charts.trend_chart(df, complete_through=2022).axes[0].patches if p.get_label()]
+
+
+def test_short_branch_names_tell_the_branches_apart():
+    import yaml
+
+    from pipeline.project import TAXONOMY_PATH
+    from pipeline.report.content import branch_names
+
+    tax = yaml.safe_load(TAXONOMY_PATH.read_text(encoding="utf-8"))
+    for lang in ("zh", "en"):
+        short = branch_names(tax, lang, short=True)
+        for ind in tax["industries"]:
+            names = [v for k, v in short.items() if k.startswith(f"{ind}.")]
+            # distinct even when cut to a chart label's 8 characters
+            assert len({n[:8] for n in names}) == len(names), (lang, ind, names)
+    assert branch_names(tax, "zh", short=True)["nev.components"] == "装置与配件"
+    assert branch_names(tax, "zh")["nev.components"] == "新能源汽车装置、配件制造"
