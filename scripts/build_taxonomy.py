@@ -4,7 +4,7 @@ Inputs (read-only):
 
 * ``sei2021_ipc_focus_rules.corrected.json`` — CNIPA's SEI–IPC concordance 2021, focus
   branches, as transcribed and row-split in ``../shared/data/sei2021``;
-* ``pipeline/data/taxonomy_additions.yaml`` — ids, names, descriptions, keywords, the
+* ``pipeline/data/taxonomy_additions.yaml`` — ids, names, short names (chart labels), descriptions, keywords, the
   project's pattern edits (corrections), reviewed-and-kept rows, extension branches;
 * the IPC title lists ``ipc_titles_zh.tsv`` (IPC 2026.01) and ``ipc_titles_en.tsv.gz``
   (IPC 2023.01, with title paths giving the hierarchy) — for evidence, ``{subtree: …}``
@@ -170,7 +170,7 @@ def build(shared: Path) -> tuple[dict, list[str]]:
         branches = {}
         for br, bspec in ispec["branches"].items():
             bid = f"{ind}.{br}"
-            out = {k: bspec[k] for k in ("sei", "zh", "en", "extension") if k in bspec}
+            out = {k: bspec[k] for k in ("sei", "zh", "en", "short", "extension") if k in bspec}
             out["description"] = bspec["description"]
             out["keywords"] = bspec["keywords"]
             blist = []
