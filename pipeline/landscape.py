@@ -17,7 +17,7 @@ import pandas as pd
 from .ingest.normalize import normalize_names
 from .project import ProjectConfig, Region
 
-__all__ = ["LandscapeParams", "scope", "filing_trend", "top_parties", "region_mask", "region_table", "landscape"]
+__all__ = ["LandscapeParams", "doubtful", "scope", "filing_trend", "top_parties", "region_mask", "region_table", "landscape"]
 
 _REGION_COLS = {"country": "applicant_country", "province": "applicant_province",
                 "city": "applicant_city", "district": "applicant_district"}
@@ -33,16 +33,32 @@ class LandscapeParams:
     pr_sample: int = 400
     random_state: int = 0
     expand: dict | None = None
+    exclude_doubtful: bool = True
+
+
+def doubtful(industries: pd.DataFrame) -> pd.Series:
+    """Labels whose text strongly contradicts their codes (flag ``text_disagrees``).
+
+    Examples
+    --------
+    >>> doubtful(pd.DataFrame({"flag": [None, "text_disagrees", "subclass_only;text_disagrees"]})).tolist()
+    [False, True, True]
+    """
+    if "flag" not in industries:
+        return pd.Series(False, index=industries.index)
+    return industries["flag"].astype("string").str.contains("text_disagrees").fillna(False).astype(bool)
 
 
 def scope(overview: pd.DataFrame, project: ProjectConfig, industries: pd.DataFrame | None = None,
-          min_confidence: float = 0.5, in_set: pd.Series | None = None) -> pd.DataFrame:
+          min_confidence: float = 0.5, in_set: pd.Series | None = None, *,
+          exclude_doubtful: bool = False) -> pd.DataFrame:
     """Publications of the project, filed (earliest priority) within ``years``.
 
     The set is the project's search result when it has a search strategy (``in_set``),
     else the publications labelled with its industry or branch (``industries``: the
     ``patent_industries`` view) at ``min_confidence`` or above, else — before any
-    classification ran — every publication of the window.
+    classification ran — every publication of the window. ``exclude_doubtful`` leaves out
+    labels the text contradicts (:func:`doubtful`): kept in the database, not counted.
     """
     first, last = project.years
     pats = overview[overview["filing_year"].between(first, last)]
@@ -50,6 +66,8 @@ def scope(overview: pd.DataFrame, project: ProjectConfig, industries: pd.DataFra
         pats = pats[pats["pub_id"].isin(in_set)]
     elif industries is not None:
         lab = industries[industries["confidence"] >= min_confidence]
+        if exclude_doubtful:
+            lab = lab[~doubtful(lab)]
         key = "branch" if "." in project.industry else "industry"
         pats = pats[pats["pub_id"].isin(lab.loc[lab[key] == project.industry, "pub_id"])]
     return pats.sort_values("pub_id", kind="stable").reset_index(drop=True)
@@ -180,7 +198,12 @@ def landscape(overview: pd.DataFrame, parties: pd.DataFrame, project: ProjectCon
                                   search_tables["citations"], project.search, ep)
         in_set = expansion.loc[expansion["in_set"], "pub_id"]
         metrics["search"] = _search_quality(overview, project, industries, in_set, params)
-    pats = scope(overview, project, industries, params.min_confidence, in_set)
+    pats = scope(overview, project, industries, params.min_confidence, in_set,
+                 exclude_doubtful=params.exclude_doubtful)
+    if industries is not None and in_set is None and params.exclude_doubtful:
+        # How many the doubtful labels took out: the report's method section says it.
+        with_doubtful = scope(overview, project, industries, params.min_confidence)
+        metrics["doubtful_excluded"] = int(len(with_doubtful) - len(pats))
     last_year = int(min(project.years[1], pats["filing_year"].max())) if len(pats) else project.years[1]
     regions = region_table(pats, [project.region, *project.compare], last_year, params.growth_window)
     local = pats[region_mask(pats, project.region)]

@@ -128,3 +128,17 @@ def test_validate_project_names_the_field():
         validate_project("x", {"type": "industry", "industry": "nev.rockets", "region": "CN"})
     with pytest.raises(ConfigError, match=r": colour: unknown field"):
         validate_project("x", {"type": "industry", "industry": "nev", "region": "CN", "colour": "red"})
+
+
+def test_scope_leaves_out_labels_the_text_contradicts():
+    import pandas as pd
+
+    from pipeline.landscape import scope
+    from pipeline.project import validate_project
+
+    project = validate_project("t", {"type": "industry", "industry": "nev", "region": "CN", "years": [2010, 2020]})
+    overview = pd.DataFrame({"pub_id": ["A", "B", "C"], "filing_year": [2015, 2015, 2015]})
+    labels = pd.DataFrame({"pub_id": ["A", "B", "C"], "industry": "nev", "branch": "nev.components",
+                           "confidence": 1.0, "flag": [None, "text_disagrees", "subclass_only"]})
+    assert scope(overview, project, labels).pub_id.tolist() == ["A", "B", "C"]
+    assert scope(overview, project, labels, exclude_doubtful=True).pub_id.tolist() == ["A", "C"]

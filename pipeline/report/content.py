@@ -210,6 +210,8 @@ def _scope_method(b: _Builder, project):
     how = t("p.scope_how_search", lang) if project.search else \
         t("p.scope_how_labels", lang, c=d["params"]["landscape"].get("min_confidence", 0.5))
     b.p(t("p.scope_rule", lang, how=how))
+    if (n_doubt := d["metrics"].get("doubtful_excluded")) is not None:
+        b.p(t("p.scope_doubtful", lang, n=fmt_num(b.fact("doubtful_excluded", n_doubt))))
     b.h("scope_data", 2)
     src = pd.DataFrame({"source": list(d["sources"]), "records": list(d["sources"].values())})
     b.table("data_sources", src, "sources")
@@ -218,11 +220,11 @@ def _scope_method(b: _Builder, project):
     if q.get("sample"):
         b.p(t("p.quality_search", lang, p=fmt_share(b.fact("search_precision", q.get("precision"))),
               r=fmt_share(b.fact("search_recall", q.get("recall"))), n=b.fact("search_sample", q.get("sample")), judged=q.get("judged_by", "–")))
+    # Text-model figures of the train stage (metrics/train.json): held out by source.
     tm = d.get("train_metrics") or {}
-    en = next((v.get("en", {}).get("macro_f1") for k, v in tm.items() if k.startswith("by_source") and isinstance(v, dict)),
-              None)
-    zh = (tm.get("zh_dev") or {}).get("macro_f1")
-    b.p(t("p.quality_model", lang, en=fmt_num(b.fact("model_macro_f1_en", en)), zh=fmt_num(b.fact("model_macro_f1_zh", zh))))
+    f1 = {k: (tm.get(key) or {}).get("macro_f1") for k, key in
+          (("en", "exports:en:title+abstract"), ("zh", "exports:zh:title+abstract"), ("dev", "zh_dev:random:title+abstract"))}
+    b.p(t("p.quality_model", lang, **{k: fmt_num(b.fact(f"text_model_macro_f1_{k}", v)) for k, v in f1.items()}))
     b.h("scope_gaps", 2)
     p = d["patents"]
     if len(p):
