@@ -30,6 +30,8 @@ from .pdf import Figure, Heading, KeyFigures, PageBreak, Paragraph, Report, Tabl
 __all__ = ["build_report", "t", "fmt_share", "fmt_num", "branch_names"]
 
 TEXT_PATH = Path(__file__).with_name("text.yaml")
+_ORG_COLS = ("applicant", "holder", "top_rival", "group", "enterprise")  # table columns of organisation names
+_PERSON_COLS = ("inventor",)
 TOP = 10
 
 
@@ -84,6 +86,9 @@ _PLACE_EN = {"特别行政区": " SAR", "自治区": "", "自治州": " Prefectu
              "省": "", "市": "", "区": " District", "县": " County", "旗": " Banner"}
 
 
+_PLACE_READING = {"陕西": "Shaanxi", "内蒙古": "Inner Mongolia"}  # official spellings that plain pinyin misses
+
+
 def place(text, lang: str) -> str:
     """A Chinese place name for the report's language: unchanged in Chinese, in pinyin in
     English, smallest unit first (``重庆市江北区`` → ``Jiangbei District, Chongqing``; a
@@ -98,8 +103,6 @@ def place(text, lang: str) -> str:
     """
     if lang != "en" or not isinstance(text, str) or not re.search(r"[\u4e00-\u9fff]", text):
         return text
-    from pypinyin import lazy_pinyin
-
     parts = []
     for piece in text.split("/"):
         if not re.search(r"[\u4e00-\u9fff]", piece):
@@ -109,10 +112,71 @@ def place(text, lang: str) -> str:
         for unit in [*units, *([rest] if rest else [])]:
             suffix = next((k for k in _PLACE_EN if unit.endswith(k) and len(unit) > len(k)), "")
             base = unit[: len(unit) - len(suffix)] if suffix else unit
-            name = "".join(lazy_pinyin(base)).capitalize() + _PLACE_EN.get(suffix, "")
+            name = _PLACE_READING.get(base) or _syllables(base).capitalize()
+            name += _PLACE_EN.get(suffix, "")
             if name not in parts:
                 parts.append(name)
     return ", ".join(reversed(parts)) or text
+
+
+_COMPOUND_SURNAMES = ("欧阳", "司马", "诸葛", "上官", "东方", "皇甫", "尉迟", "公孙", "慕容", "长孙", "宇文", "司徒",
+                      "夏侯", "令狐", "端木", "独孤", "南宫", "西门", "百里", "呼延")
+_SURNAME_READING = {"单": "Shan", "曾": "Zeng", "解": "Xie", "仇": "Qiu", "区": "Ou", "查": "Zha", "朴": "Piao",
+                    "盖": "Ge", "覃": "Qin", "尉": "Yu", "乐": "Yue", "缪": "Miao", "员": "Yun", "翟": "Zhai"}
+
+
+def _syllables(text: str) -> str:
+    """Hanyu pinyin of a word, syllables run together, an apostrophe before a syllable
+    starting with a, o or e (``西安`` → ``xi'an``) as the pinyin rules write it."""
+    from pypinyin import lazy_pinyin
+
+    out = ""
+    for k, syl in enumerate(lazy_pinyin(text, errors="default")):
+        out += ("'" if k and syl[:1] in "aoe" else "") + syl
+    return out
+
+
+def romanize(name, *, person: bool = False) -> str:
+    """A Chinese name in Hanyu pinyin for an English report, the original kept beside it.
+
+    Persons: surname first, then the given name (``陈为`` → ``Chen Wei (陈为)``), with the
+    readings of surnames that differ from the common reading (单 Shan, 曾 Zeng …).
+    Organisations: word by word (``重庆长安汽车股份有限公司`` →
+    ``Chongqing Chang'an Qiche Gufen Youxian Gongsi (…)``): the segmenter's words, long
+    ones in two-character pieces, runs of single characters joined.
+    Names without Chinese characters are returned as they are.
+
+    Examples
+    --------
+    >>> romanize("陈为", person=True), romanize("欧阳明", person=True), romanize("单雄信", person=True)
+    ('Chen Wei (陈为)', 'Ouyang Ming (欧阳明)', 'Shan Xiongxin (单雄信)')
+    >>> romanize("西安电子科技大学")
+    "Xi'an Dianzi Keji Daxue (西安电子科技大学)"
+    >>> romanize("TOYOTA JIDOSHA KABUSHIKI KAISHA")
+    'TOYOTA JIDOSHA KABUSHIKI KAISHA'
+    """
+    if not isinstance(name, str) or not re.search(r"[\u4e00-\u9fff]", name):
+        return name
+    text = name.strip()
+    if person and re.fullmatch(r"[\u4e00-\u9fff]{2,4}", text):
+        n = 2 if text[:2] in _COMPOUND_SURNAMES else 1
+        surname = _SURNAME_READING.get(text[:n]) or _syllables(text[:n]).capitalize()
+        roman = f"{surname} {_syllables(text[n:]).capitalize()}"
+    else:
+        import rjieba
+
+        words = []
+        for w in (w for w in rjieba.cut(text) if w.strip()):
+            if len(w) == 1 and words and len(words[-1]) == 1 and re.search(r"[\u4e00-\u9fff]", w + words[-1]):
+                words[-1] += w  # a run of single characters is one word (讯 飞 -> 讯飞)
+                continue
+            if len(w) >= 4 and len(w) % 2 == 0 and re.fullmatch(r"[\u4e00-\u9fff]+", w):
+                words += [w[k:k + 2] for k in range(0, len(w), 2)]  # 西北工业大学 -> 西北 工业 大学
+                continue
+            words.append(w)
+        roman = " ".join(_syllables(w).capitalize() if re.search(r"[\u4e00-\u9fff]", w) else w for w in words)
+        roman = re.sub(r"\s*([()（）])\s*", r" \1", roman).replace("（", "(").replace("）", ")").strip()
+    return f"{roman} ({name})"
 
 
 def branch_names(taxonomy: dict, lang: str, *, short: bool = False) -> dict[str, str]:
@@ -169,6 +233,9 @@ class _Builder:
         df = df.assign(**{c: pd.to_numeric(df[c], errors="coerce").astype("Int64").astype("string") for c in years})
         if df.empty:
             return  # kept for the workbook; the report prints the reason instead of a bare header
+        if self.lang == "en":  # Chinese names in pinyin beside the original
+            df = df.assign(**{c: df[c].map(self.org) for c in _ORG_COLS if c in df},
+                           **{c: df[c].map(self.person) for c in _PERSON_COLS if c in df})
         shown = df.rename(columns=lambda c: t(f"col.{c}", self.lang) if c in _text()["col"] else c)
         self.blocks.append(Table(shown.reset_index(drop=True), t(f"cap.{cap}", self.lang), self.source,
                                  max_rows=max_rows))
@@ -180,6 +247,14 @@ class _Builder:
 
     def bname(self, b) -> str:
         return self.names.get(b, b) if isinstance(b, str) else "–"
+
+    def org(self, name):
+        """An organisation's name as the report's language prints it (pinyin beside it in English)."""
+        return romanize(name) if self.lang == "en" else name
+
+    def person(self, name):
+        """A person's name as the report's language prints it (pinyin, surname first, in English)."""
+        return romanize(name, person=True) if self.lang == "en" else name
 
     def sname(self, b) -> str:
         """Short branch name for chart labels."""
@@ -491,7 +566,7 @@ def _positioning(b: _Builder, project) -> dict:
 def _talent_sentence(b: _Builder, r: pd.Series) -> str:
     """One talent candidate as a recommendation, with the numbers behind it."""
     region = next((r[c] for c in ("city", "province", "country") if c in r and pd.notna(r[c]) and r[c]), "–")
-    return t("p.rec_talent", b.lang, name=r["name"], region=region, n=int(r["families"]),
+    return t("p.rec_talent", b.lang, name=b.person(r["name"]), region=region, n=int(r["families"]),
              y0=int(r["first_year"]), y1=int(r["last_year"]),
              hv=int(r["high_value"]) if pd.notna(r["high_value"]) else 0,
              branches=", ".join(b.bname(x) for x in str(r.get("weak_branches") or "").split(";") if x))
@@ -539,7 +614,7 @@ def _development(b: _Builder, project, branch_tab: pd.DataFrame, own: pd.DataFra
     b.h("dev_firms", 2)
     attract = rec.firms_to_attract(d["portfolios_branch"], p, branches.rows["branch"], local_groups, types, end, rules)
     for _, r in attract.rows.head(3).iterrows():
-        s = t("p.rec_attract", lang, name=r["group"], branch=b.bname(r["branch"]), n=int(r["publications"]),
+        s = t("p.rec_attract", lang, name=b.org(r["group"]), branch=b.bname(r["branch"]), n=int(r["publications"]),
               value=fmt_num(r["mean_value_index"]), last=int(r["last_year"]))
         b.p(s, bullet=True)
         recs.append(s)
@@ -549,7 +624,7 @@ def _development(b: _Builder, project, branch_tab: pd.DataFrame, own: pd.DataFra
     _why(b, attract)
     cultivate = rec.firms_to_cultivate(p, local_mask, types, end, rules)
     for _, r in cultivate.rows.head(2).iterrows():
-        s = t("p.rec_cultivate", lang, name=r["group"], n=int(r["count"]), hv=int(r["high_value"]),
+        s = t("p.rec_cultivate", lang, name=b.org(r["group"]), n=int(r["count"]), hv=int(r["high_value"]),
               y0=int(r["first_year"]), y1=int(r["last_year"]))
         b.p(s, bullet=True)
         recs.append(s)
@@ -574,7 +649,7 @@ def _development(b: _Builder, project, branch_tab: pd.DataFrame, own: pd.DataFra
     b.h("dev_tech", 2)
     lic = rec.license_candidates(p, local_mask, tuple(project.years), rules, doubtful=d.get("doubtful"))
     for _, r in lic.rows.head(2).iterrows():
-        s = t("p.rec_license", lang, pub=r["pub_id"], holder=r["first_applicant"], value=fmt_num(r["value_index"]),
+        s = t("p.rec_license", lang, pub=r["pub_id"], holder=b.org(r["first_applicant"]), value=fmt_num(r["value_index"]),
               year=int(r["filing_year"]))
         b.p(s, bullet=True)
         recs.append(s)
@@ -665,7 +740,7 @@ def _enterprise(b: _Builder, project):
                                             "patents": len(own),
                                             "high_value": int(own["high_value"].fillna(False).astype(bool).sum()),
                                             "mean_value_index": own["value_index"].mean()}])
-    b.p(t("p.enterprise_intro", lang, enterprise=project.enterprise, industry=b.bname(project.industry),
+    b.p(t("p.enterprise_intro", lang, enterprise=b.org(project.enterprise), industry=b.bname(project.industry),
           n=len(own), hv=int(own["high_value"].fillna(False).astype(bool).sum()),
           value=fmt_num(own["value_index"].mean())))
     # Its portfolio by branch and year.
@@ -709,7 +784,7 @@ def _enterprise(b: _Builder, project):
     lic = rec.license_candidates(p, p["pub_id"].isin(own_ids).to_numpy(dtype=bool), tuple(project.years), rules,
                                  doubtful=d.get("doubtful"))
     for _, r in lic.rows.head(3).iterrows():
-        s = t("p.rec_license", lang, pub=r["pub_id"], holder=r["first_applicant"], value=fmt_num(r["value_index"]),
+        s = t("p.rec_license", lang, pub=r["pub_id"], holder=b.org(r["first_applicant"]), value=fmt_num(r["value_index"]),
               year=int(r["filing_year"]))
         b.p(s, bullet=True)
         recs.append(s)
@@ -721,11 +796,11 @@ def _enterprise(b: _Builder, project):
     led = pos.loc[pos["rpp"] >= 1, "branch"].map(b.bname).tolist()
     figures = [(t("col.own_count", lang), fmt_num(len(own))), (t("h.competitors", lang), fmt_num(len(comp.rows))),
                (t("col.led_branches", lang), fmt_num(len(led)))]
-    lead = [t("p.enterprise_intro", lang, enterprise=project.enterprise, industry=b.bname(project.industry),
+    lead = [t("p.enterprise_intro", lang, enterprise=b.org(project.enterprise), industry=b.bname(project.industry),
               n=len(own), hv=int(own["high_value"].fillna(False).astype(bool).sum()),
               value=fmt_num(own["value_index"].mean())),
             t("p.enterprise_lead", lang, branches=("、" if lang == "zh" else ", ").join(led) or "–",
-              rival=comp.rows["group"].iloc[0] if len(comp.rows) else "–")]
+              rival=b.org(comp.rows["group"].iloc[0]) if len(comp.rows) else "–")]
     b.blocks[body_start:body_start] = _summary(b, project, counts, {"stage": "–"}, {}, recs, figures, lead)
 
 
@@ -809,7 +884,7 @@ def build_report(d: dict, project, lang: str, charts_dir: Path) -> tuple[Report,
     b.complete_through = min(project.years[1], lag) if lag is not None else project.years[1]
     kind = {"industry": _industry, "enterprise": _enterprise, "talent": _talent}[project.type]
     kind(b, project)
-    names = {"industry": b.bname(project.industry), "enterprise": project.enterprise or "–",
+    names = {"industry": b.bname(project.industry), "enterprise": b.org(project.enterprise) or "–",
              "region": project.region.label}
     # Known keys (project, organisation, version) are labelled by the renderer; the
     # organisation also heads every page.
