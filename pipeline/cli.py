@@ -552,8 +552,9 @@ def project_run(name: Annotated[str, typer.Argument(help="Project name.")], para
             if project.search:  # the landscape expansion needs texts, codes and citations
                 search = {t: con.sql(f"SELECT * FROM {t}").df() for t in ("patents", "classifications", "citations")}
             tables = {t[0] for t in con.execute("SELECT table_name FROM information_schema.tables").fetchall()}
-            flows_regions = con.sql("SELECT * FROM network_flows_regions").df() \
-                if "network_flows_regions" in tables else None
+            # The project's own citations, for its region's dependence on outside technology.
+            net_edges = con.sql("SELECT citing, cited FROM network_edges ORDER BY src, dst").df() \
+                if "network_edges" in tables else None
             scored = None
             if {"score_patents", "score_inventors", "labels"} <= tables:
                 scored = {
@@ -570,10 +571,11 @@ def project_run(name: Annotated[str, typer.Argument(help="Project name.")], para
         from .score.run import project_views
 
         result.update(project_views(project, scored["scores"], scored["tables"], scored["labels"], params["score"]))
-    if flows_regions is not None:
-        from .network.run import region_dependence
+    if net_edges is not None:
+        from .network.run import project_dependence
 
-        result["metrics"]["knowledge_dependence"] = region_dependence(flows_regions, project.region)
+        result["metrics"]["knowledge_dependence"] = project_dependence(net_edges, overview, result["scope"]["pub_id"],
+                                                                       project.region)
     result["metrics"]["seconds"] = round(time.perf_counter() - start, 2)
     written = io.write_project_outputs(result, project_dir(name, root))
     for path in written:

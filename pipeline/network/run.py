@@ -45,6 +45,7 @@ from ..ingest.merge import primary_source
 
 __all__ = ["NetworkParams", "analyse", "summary", "read_edge_list", "read_node_list", "write_exports",
            "region_dependence",
+           "project_dependence",
            "REGION_LEVELS", "TABLES"]
 
 REGION_LEVELS = ("country", "province", "city", "district")
@@ -493,6 +494,33 @@ def region_dependence(flows_regions: pd.DataFrame, region, top: int = 5) -> dict
             "outside_share": None if pd.isna(d.outside_share) else round(float(d.outside_share), 4),
             "top_sources": [{"region": r, "citations": _num(c), "share": round(float(s), 4)}
                             for r, c, s in zip(src["region"], src["citations"], src["share"], strict=True)]}
+
+
+def project_dependence(edges: pd.DataFrame, overview: pd.DataFrame, scope_ids, region, top: int = 5) -> dict:
+    """:func:`region_dependence` on a project's own citations only.
+
+    The citations its patents (``scope_ids``) make, cited documents placed at their
+    first applicant (``overview``: ``pub_id`` and ``applicant_country`` … ``_district``);
+    documents outside the data have no place and are left out, as in the network stage.
+
+    Examples
+    --------
+    >>> from pipeline.project import Region
+    >>> ov = pd.DataFrame({"pub_id": ["A", "B", "C", "D"], "applicant_country": "CN",
+    ...                    "applicant_province": ["重庆市", "重庆市", "广东省", "广东省"],
+    ...                    "applicant_city": None, "applicant_district": None})
+    >>> e = pd.DataFrame({"citing": ["A", "A", "A", "D"], "cited": ["B", "C", "X", "B"]})
+    >>> d = project_dependence(e, ov, ["A"], Region("重庆市", "province", "CN", "重庆市"))
+    >>> d["citations"], d["inside"], d["outside"], d["outside_share"]
+    (2, 1, 1, 0.5)
+    """
+    e = edges.loc[edges["citing"].isin(set(scope_ids)), ["citing", "cited"]]
+    codes, nodes = pd.factorize(pd.concat([e["citing"], e["cited"]], ignore_index=True))
+    place = overview.set_index("pub_id")[[f"applicant_{c}" for c in REGION_LEVELS]]
+    node_regions = place.reindex(nodes).set_axis(list(REGION_LEVELS), axis=1).reset_index(drop=True)
+    f = flows.region_flows(codes[:len(e)], codes[len(e):], node_regions, region.level) if len(e) else \
+        pd.DataFrame(columns=["level", "citing_group", "cited_group", "citations", "share", "self"])
+    return region_dependence(f, region, top=top)
 
 
 def _num(x):
