@@ -820,7 +820,7 @@ def _talent(b: _Builder, project):
     b.table("inventors", rank[["name", "patents", "high_value", "citations_5y", "co_inventors", "branches", "city"]]
             .rename(columns={"name": "inventor", "patents": "count", "citations_5y": "citations",
                              "co_inventors": "members", "branches": "branch", "city": "region"}), "inventors")
-    if len(rank):
+    if len(rank) and rank.head(15)["patents"].nunique() > 1:  # equal bars say nothing the table does not
         b.figure("inventors", charts.bar_chart(rank.head(15).rename(columns={"name": "label", "patents": "value"})
                                                [["label", "value"]], lang=lang), "inventors")
     b.h("candidates")

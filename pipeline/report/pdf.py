@@ -728,10 +728,25 @@ def _short(text: str, limit: int = 40) -> str:
     return text
 
 
+def _fit(text: str, width: float, font: str, size: float) -> str:
+    """``text`` cut (with "…") to fit ``width`` points; whole when it fits."""
+    if pdfmetrics.stringWidth(text, font, size) <= width:
+        return text
+    while text and pdfmetrics.stringWidth(text + "…", font, size) > width:
+        text = text[:-1]
+    return text.rstrip() + "…"
+
+
 def _header_footer(report: Report, words, font: str):
-    title = _short(_CONTROL.sub("", report.title.replace("\n", " ")))
-    right = _short(str(report.meta.get("organisation") or report.meta.get("organization") or ""),
-                   30)
+    # The running header: the title at the left, the organisation at the right, measured
+    # so that both fit the line; the title is whole whenever the line allows it.
+    size, gap = 8.5, 1 * cm
+    title = _CONTROL.sub("", report.title.replace("\n", " "))
+    right = str(report.meta.get("organisation") or report.meta.get("organization") or "")
+    right = re.sub(r"[（(].*[)）]$", "", right).strip()  # the parenthesised gloss is for the cover
+    right_w = min(pdfmetrics.stringWidth(right, font, size), 0.35 * _FRAME_W)
+    right = _fit(right, right_w, font, size)
+    title = _fit(title, _FRAME_W - right_w - gap, font, size)
 
     def draw(canv, doc):
         canv.saveState()
@@ -995,7 +1010,14 @@ def _table(block: Table, n: int, styles, words, font: str, where: str) -> list[F
         out += [RLParagraph(_markup(t), styles["source"]) for t in notes]
     else:
         out.append(Spacer(1, 10))
+    if len(body_cells) <= _KEEP_ROWS:
+        # A short table moves whole with its caption and source line: no page holding one
+        # continued row or a lone source line.
+        return [out[0], KeepTogether(out[1:])]
     return out
+
+
+_KEEP_ROWS = 25  # tables up to this many rows are never split across pages
 
 
 def _key_figures(block: KeyFigures, styles, words, font: str) -> Flowable:
