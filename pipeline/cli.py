@@ -574,8 +574,8 @@ def project_run(name: Annotated[str, typer.Argument(help="Project name.")], para
     if net_edges is not None:
         from .network.run import project_dependence
 
-        result["metrics"]["knowledge_dependence"] = project_dependence(net_edges, overview, result["scope"]["pub_id"],
-                                                                       project.region)
+        result["metrics"]["knowledge_dependence"] = project_dependence(
+            net_edges, parties, overview["pub_id"], result["scope"]["pub_id"], project.region)
     result["metrics"]["seconds"] = round(time.perf_counter() - start, 2)
     written = io.write_project_outputs(result, project_dir(name, root))
     for path in written:

@@ -46,6 +46,7 @@ from ..ingest.merge import primary_source
 __all__ = ["NetworkParams", "analyse", "summary", "read_edge_list", "read_node_list", "write_exports",
            "region_dependence",
            "project_dependence",
+           "node_regions",
            "REGION_LEVELS", "TABLES"]
 
 REGION_LEVELS = ("country", "province", "city", "district")
@@ -305,19 +306,32 @@ def _drop_small(labels: np.ndarray, min_size: int) -> np.ndarray:
 
 
 def _node_regions(graph: CitationGraph, parties: pd.DataFrame | None) -> pd.DataFrame:
-    """Region of every node: its first applicant's location; for an outside document, the
-    country of its number's prefix (``US5123456`` → ``US``)."""
-    nodes = graph.nodes
+    """Region of every node of the graph (see :func:`node_regions`)."""
+    return node_regions(graph.nodes["node"], graph.nodes["in_data"].to_numpy(dtype=bool), parties)
+
+
+def node_regions(nodes: pd.Series, in_data, parties: pd.DataFrame | None) -> pd.DataFrame:
+    """Region of each document: its first applicant's location; for a document outside
+    the data, the country of its number's prefix (``US5123456`` → ``US``).
+
+    Examples
+    --------
+    >>> parties = pd.DataFrame({"pub_id": ["CN1A"], "role": "applicant", "seq": 0, "country": "CN",
+    ...                         "province": "重庆市", "city": "重庆市", "district": "江北区"})
+    >>> node_regions(pd.Series(["CN1A", "US5123456", "CN2A"]), [True, False, True], parties).fillna("-").values.tolist()
+    [['CN', '重庆市', '重庆市', '江北区'], ['US', '-', '-', '-'], ['-', '-', '-', '-']]
+    """
+    nodes = pd.Series(nodes).reset_index(drop=True)
     out = pd.DataFrame({lv: pd.Series(pd.NA, index=nodes.index, dtype="string") for lv in REGION_LEVELS})
     if parties is not None and len(parties):
         app = parties[parties["role"].isin(["applicant", "assignee"])]
         app = app.sort_values(["pub_id", "role", "seq"], kind="stable").drop_duplicates("pub_id")
         loc = app.set_index(app["pub_id"].astype(str))[list(REGION_LEVELS)]
-        ids = nodes["node"].astype(str)
+        ids = nodes.astype(str)
         for lv in REGION_LEVELS:
             out[lv] = ids.map(loc[lv]).astype("string").to_numpy()
-    outside = ~nodes["in_data"].to_numpy(dtype=bool)
-    prefix = nodes["node"].astype("string").str.extract(r"^([A-Z]{2})\d", expand=False)
+    outside = ~np.asarray(in_data, dtype=bool)
+    prefix = nodes.astype("string").str.extract(r"^([A-Z]{2})\d", expand=False)
     out.loc[outside, "country"] = out.loc[outside, "country"].fillna(prefix[outside])
     return out
 
@@ -496,29 +510,27 @@ def region_dependence(flows_regions: pd.DataFrame, region, top: int = 5) -> dict
                             for r, c, s in zip(src["region"], src["citations"], src["share"], strict=True)]}
 
 
-def project_dependence(edges: pd.DataFrame, overview: pd.DataFrame, scope_ids, region, top: int = 5) -> dict:
+def project_dependence(edges: pd.DataFrame, parties: pd.DataFrame, in_data, scope_ids, region, top: int = 5) -> dict:
     """:func:`region_dependence` on a project's own citations only.
 
-    The citations its patents (``scope_ids``) make, cited documents placed at their
-    first applicant (``overview``: ``pub_id`` and ``applicant_country`` … ``_district``);
-    documents outside the data have no place and are left out, as in the network stage.
+    The citations its patents (``scope_ids``) make; documents placed as the network stage
+    places them (:func:`node_regions`: first applicant, else for a document outside the
+    data — ``in_data``: the publication ids of the data — its number's country).
 
     Examples
     --------
     >>> from pipeline.project import Region
-    >>> ov = pd.DataFrame({"pub_id": ["A", "B", "C", "D"], "applicant_country": "CN",
-    ...                    "applicant_province": ["重庆市", "重庆市", "广东省", "广东省"],
-    ...                    "applicant_city": None, "applicant_district": None})
+    >>> parties = pd.DataFrame({"pub_id": ["A", "B", "C", "D"], "role": "applicant", "seq": 0, "country": "CN",
+    ...                         "province": ["重庆市", "重庆市", "广东省", "广东省"], "city": None, "district": None})
     >>> e = pd.DataFrame({"citing": ["A", "A", "A", "D"], "cited": ["B", "C", "X", "B"]})
-    >>> d = project_dependence(e, ov, ["A"], Region("重庆市", "province", "CN", "重庆市"))
+    >>> d = project_dependence(e, parties, ["A", "B", "C", "D"], ["A"], Region("重庆市", "province", "CN", "重庆市"))
     >>> d["citations"], d["inside"], d["outside"], d["outside_share"]
     (2, 1, 1, 0.5)
     """
     e = edges.loc[edges["citing"].isin(set(scope_ids)), ["citing", "cited"]]
     codes, nodes = pd.factorize(pd.concat([e["citing"], e["cited"]], ignore_index=True))
-    place = overview.set_index("pub_id")[[f"applicant_{c}" for c in REGION_LEVELS]]
-    node_regions = place.reindex(nodes).set_axis(list(REGION_LEVELS), axis=1).reset_index(drop=True)
-    f = flows.region_flows(codes[:len(e)], codes[len(e):], node_regions, region.level) if len(e) else \
+    regions = node_regions(pd.Series(nodes), pd.Series(nodes).isin(set(in_data)).to_numpy(), parties)
+    f = flows.region_flows(codes[:len(e)], codes[len(e):], regions, region.level) if len(e) else \
         pd.DataFrame(columns=["level", "citing_group", "cited_group", "citations", "share", "self"])
     return region_dependence(f, region, top=top)
 
