@@ -243,7 +243,10 @@ def classify(
             out_console.print(f"classified list → {dest}")
             return
         tables = io.read_tables(root / params["ingest"].out)
-        labels = label_patents(tables["patents"], tables["classifications"], rules, model, cp.labels)
+        from .classify.text import condition_terms
+
+        labels = label_patents(tables["patents"], tables["classifications"], rules, model, cp.labels,
+                               condition_terms=condition_terms(rules, root / cp.taxonomy))
         agreement = {}
         if "source_labels" in tables:
             import yaml

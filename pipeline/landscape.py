@@ -37,16 +37,18 @@ class LandscapeParams:
 
 
 def doubtful(industries: pd.DataFrame) -> pd.Series:
-    """Labels whose text strongly contradicts their codes (flag ``text_disagrees``).
+    """Labels the text contradicts: the text model strongly disagrees with the codes (flag
+    ``text_disagrees``), or the concordance row requires keywords the text lacks
+    (``keyword_missing``).
 
     Examples
     --------
-    >>> doubtful(pd.DataFrame({"flag": [None, "text_disagrees", "subclass_only;text_disagrees"]})).tolist()
-    [False, True, True]
+    >>> doubtful(pd.DataFrame({"flag": [None, "text_disagrees", "keyword_missing", "subclass_only"]})).tolist()
+    [False, True, True, False]
     """
     if "flag" not in industries:
         return pd.Series(False, index=industries.index)
-    return industries["flag"].astype("string").str.contains("text_disagrees").fillna(False).astype(bool)
+    return industries["flag"].astype("string").str.contains("text_disagrees|keyword_missing").fillna(False).astype(bool)
 
 
 def scope(overview: pd.DataFrame, project: ProjectConfig, industries: pd.DataFrame | None = None,

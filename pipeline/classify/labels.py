@@ -17,7 +17,7 @@ classifier puts in an industry is listed with source ``text`` and flag
 from __future__ import annotations
 
 import copy
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -147,8 +147,40 @@ def patent_texts(patents: pd.DataFrame) -> pd.Series:
     return pd.Series(text.str.strip(". ").values, index=patents["pub_id"].astype("string").values)
 
 
+def mark_unmet_conditions(labels: pd.DataFrame, texts: pd.Series, terms: Mapping[str, Sequence[str]]) -> pd.DataFrame:
+    """Flag ``keyword_missing`` on rule labels whose concordance row requires keywords
+    (``text_condition: require_keywords``; ``terms`` from
+    :func:`pipeline.classify.text.condition_terms`) that the record's text lacks.
+
+    The label stays (the code matched), flagged as doubtful; a record without any text
+    cannot be checked and keeps its label unflagged.
+
+    Examples
+    --------
+    >>> lab = pd.DataFrame({"pub_id": ["a", "b", "c"], "rule_id": ["5.1-r0", "5.1-r0", "5.2-r1"],
+    ...                     "flag": pd.Series([None, "text_disagrees", None], dtype=object)})
+    >>> texts = pd.Series({"a": "一种电动汽车底盘", "b": "一种窗帘", "c": "一种窗帘"})
+    >>> mark_unmet_conditions(lab, texts, {"5.1-r0": ["电动汽车", "electric vehicle"]})["flag"].tolist()
+    [None, 'text_disagrees;keyword_missing', None]
+    """
+    if not terms or labels.empty:
+        return labels
+    out = labels.copy()
+    cond = out["rule_id"].isin(list(terms)).to_numpy(dtype=bool)
+    text = out.loc[cond, "pub_id"].map(texts).fillna("").astype(str)
+    low = text.str.lower()
+    rules_of = out.loc[cond, "rule_id"].astype(str)
+    missing = [bool(t) and not any(k.lower() in t for k in terms[r]) for t, r in zip(low, rules_of, strict=True)]
+    idx = out.index[cond][np.asarray(missing, dtype=bool)]
+    old = out.loc[idx, "flag"]
+    out.loc[idx, "flag"] = [f"{f};keyword_missing" if isinstance(f, str) and f else "keyword_missing" for f in old]
+    out["flag"] = out["flag"].astype(object).where(out["flag"].notna(), None)
+    return out
+
+
 def label_patents(patents: pd.DataFrame, classifications: pd.DataFrame, rules, model,
-                  params: ClassifyParams = ClassifyParams()) -> pd.DataFrame:
+                  params: ClassifyParams = ClassifyParams(), *,
+                  condition_terms: Mapping[str, Sequence[str]] | None = None) -> pd.DataFrame:
     """Labels of every publication: rules on its codes, the text model on its title+abstract.
 
     Parameters
@@ -159,6 +191,9 @@ def label_patents(patents: pd.DataFrame, classifications: pd.DataFrame, rules, m
     model : pipeline.classify.text.TextClassifier
         Fitted; its own thresholds (chosen by the train stage on validation records) are
         kept when ``params.thresholds == "model"``, else replaced by that mapping.
+    condition_terms : mapping, optional
+        Rule id → terms, for concordance rows that require keywords
+        (:func:`pipeline.classify.text.condition_terms`): see :func:`mark_unmet_conditions`.
 
     Returns
     -------
@@ -182,8 +217,10 @@ def label_patents(patents: pd.DataFrame, classifications: pd.DataFrame, rules, m
     candidates = proba.index[(proba >= thr).any(axis=1)]
     terms = pd.Series(_terms_text(model.explain(texts[candidates].tolist())), index=candidates, dtype="string")
     has_codes = patents["pub_id"].isin(classifications.loc[classifications["main_group"].notna(), "pub_id"])
-    return combine_labels(patents["pub_id"], has_codes, rule_labels(classifications, rules), proba, terms, params,
-                          thresholds=thr)
+    labels = combine_labels(patents["pub_id"], has_codes, rule_labels(classifications, rules), proba, terms, params,
+                            thresholds=thr)
+    # A concordance row that requires keywords holds only where the text has them.
+    return mark_unmet_conditions(labels, texts, condition_terms or {})
 
 
 def classify_list(df: pd.DataFrame, title_col: str, rules, model, params: ClassifyParams = ClassifyParams(),

@@ -122,3 +122,22 @@ def test_repeated_headers_keep_every_column(model, tmp_path):
     out = classify_list(df, cols["title"], load_rules(), model, explain=True)
     dest = write_export(out, tmp_path / "dup.classified.csv")
     assert pd.read_csv(dest, encoding="utf-8-sig").shape == (1, len(out.columns))
+
+
+def test_keyword_conditioned_row_holds_only_where_the_text_has_its_keywords():
+    # SEI 5.1 lists B65G47/90 (conveyors) under NEV vehicle manufacturing on condition that
+    # the text concerns new-energy vehicles: a cordless blind keeps the code match but is
+    # flagged keyword_missing (so projects do not count it); a car-body line is not flagged.
+    from pipeline.classify.labels import mark_unmet_conditions
+    from pipeline.classify.rules import load_rules, rule_labels
+    from pipeline.classify.text import condition_terms
+
+    rules = load_rules()
+    cls = pd.DataFrame({"pub_id": ["blind", "car", "none"], "scheme": "IPC", "symbol": "B65G47/90", "seq": 0,
+                        "subclass": "B65G", "main_group": "B65G47", "is_main": True})
+    lab = rule_labels(cls, rules)
+    assert set(lab["rule_id"]) == {"5.1-r2"} and set(lab["branch"]) == {"nev.vehicles"}
+    lab = lab.assign(flag=pd.Series([None] * len(lab), dtype=object))
+    texts = pd.Series({"blind": "一种无绳百叶窗的升降机构", "car": "一种电动汽车车身输送装置", "none": ""})
+    got = mark_unmet_conditions(lab, texts, condition_terms(rules)).set_index("pub_id")["flag"]
+    assert got.to_dict() == {"blind": "keyword_missing", "car": None, "none": None}
