@@ -47,6 +47,7 @@ __all__ = ["NetworkParams", "analyse", "summary", "read_edge_list", "read_node_l
            "region_dependence",
            "project_dependence",
            "node_regions",
+           "subset_clusters",
            "REGION_LEVELS", "TABLES"]
 
 REGION_LEVELS = ("country", "province", "city", "district")
@@ -291,6 +292,38 @@ def subset_main_paths(edges: pd.DataFrame, keep: pd.Series | np.ndarray, method:
     rows["cited"] = part["cited"].to_numpy()[rows["edge"].to_numpy()]
     rows["weight"] = np.asarray(mp.weights, dtype=float)[rows["edge"].to_numpy()]
     return rows[cols]
+
+
+def subset_clusters(edges: pd.DataFrame, keep, cluster_params: dict, classifications: pd.DataFrame,
+                    patents: pd.DataFrame, *, scope_ids=(), lang: str = "zh",
+                    ipc_titles: pd.DataFrame | None = None) -> pd.DataFrame:
+    """Technology clusters of a part of the citation network (a project's patents and what
+    they cite), detected and labelled as the network stage does for the whole.
+
+    ``keep`` selects the edges; ``cluster_params`` is ``network.clusters`` of params.yaml;
+    ``classifications`` and ``patents`` (``pub_id``, ``title``, ``filing_year``) label the
+    clusters from their own titles and IPC groups (:func:`pipeline.network.clusters.label_clusters`).
+    Adds ``in_scope``: the cluster's nodes among ``scope_ids``. Empty when the part forms
+    no cluster of ``min_size``.
+    """
+    part = edges.loc[np.asarray(keep, dtype=bool), ["citing", "cited"]].reset_index(drop=True)
+    empty = pd.DataFrame(columns=["cluster", "size", "label", "growth", "in_scope"])
+    if part.empty:
+        return empty
+    codes, uniq = pd.factorize(pd.concat([part["citing"], part["cited"]], ignore_index=True))
+    n, m = len(uniq), len(part)
+    cp = cluster_params
+    matrix = clusters.coupling_matrix if cp["similarity"] == "coupling" else clusters.cocitation_matrix
+    sim = matrix(n, codes[:m], codes[m:], min_shared=cp["min_shared"])
+    labels = _drop_small(clusters.detect_communities(sim, method=cp["method"], resolution=cp["resolution"],
+                                                     seed=cp["seed"]), cp["min_size"])
+    if not (labels >= 0).any():
+        return empty
+    nodes = pd.DataFrame({"node": pd.Series(uniq, dtype=object)})
+    out = clusters.label_clusters(labels, nodes, classifications, patents, lang=lang, ipc_titles=ipc_titles)
+    in_scope = pd.Series(labels[nodes["node"].isin(set(scope_ids)).to_numpy() & (labels >= 0)]).value_counts()
+    out["in_scope"] = out["cluster"].map(in_scope).fillna(0).astype("int64")
+    return out.sort_values(["in_scope", "cluster"], ascending=[False, True], kind="stable").reset_index(drop=True)
 
 
 def _drop_small(labels: np.ndarray, min_size: int) -> np.ndarray:

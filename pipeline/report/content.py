@@ -442,7 +442,7 @@ def _branches(b: _Builder, yrs: pd.DataFrame, window: int) -> pd.DataFrame:
 def _hotspots_paths(b: _Builder):
     d, lang = b.d, b.lang
     b.h("hotspots", 2)
-    cl = d["clusters"]
+    cl = d["clusters"].get(lang, pd.DataFrame()) if isinstance(d["clusters"], dict) else d["clusters"]
     if len(cl):
         fast = cl.dropna(subset=["growth"]).sort_values(["growth", "size"], ascending=False, kind="stable")
         top = fast.iloc[0] if len(fast) else cl.iloc[0]

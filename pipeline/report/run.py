@@ -26,7 +26,8 @@ from ..ingest.normalize import normalize_names
 from .content import build_report
 from .pdf import render_pdf
 from .recommend import check_enterprise, data_cutoff
-from ..network.run import subset_main_paths
+from ..classify.text import load_ipc_titles
+from ..network.run import subset_clusters, subset_main_paths
 from ..score.regions import nationality
 from ..ingest.merge import primary_source
 
@@ -198,11 +199,6 @@ def load_report_data(root: Path, params: dict, name: str) -> dict:
                                         'ORDER BY "group", branch', [f"{ind}.%"]).df()
         portfolios_industry = con.execute('SELECT * FROM score_portfolios_industry WHERE industry = ? ORDER BY "group"',
                                           [ind]).df()
-        # Clusters that hold patents of the project's set, with how many.
-        clusters = q("""
-            SELECT c.*, count(*) AS in_scope FROM network_clusters c
-            JOIN network_nodes n ON n.cluster = c.cluster JOIN scope_ids s ON s.pub_id = n.node
-            GROUP BY ALL ORDER BY in_scope DESC, c.cluster""")
         # Main paths of the project's own part of the network: its patents' citations, in
         # either direction (never the whole database's path).
         edges = q("SELECT citing, cited FROM network_edges e WHERE citing IN (SELECT pub_id FROM scope_ids) "
@@ -215,11 +211,24 @@ def load_report_data(root: Path, params: dict, name: str) -> dict:
         path_nodes = q("SELECT pub_id, title, title_en, year(coalesce(earliest_priority_date, app_date, pub_date)) "
                        "AS year FROM patents JOIN path_nodes USING (pub_id) ORDER BY pub_id")
         titles = dict(zip(path_nodes["pub_id"], path_nodes["title"]))
+        # Clusters of the project's own part of the network (bibliographic coupling of its
+        # patents), labelled from their own titles and IPC groups in each report language.
+        cites = edges["citing"].isin(set(scope["pub_id"])).to_numpy()
+        con.register("cluster_nodes", pd.DataFrame({"pub_id": pd.unique(pd.concat([edges.loc[cites, "citing"],
+                                                                                   edges.loc[cites, "cited"]]))}))
+        node_cls = q("SELECT c.pub_id, c.main_group FROM classifications c JOIN cluster_nodes USING (pub_id) "
+                     "ORDER BY pub_id, seq")
+        node_pats = q("SELECT pub_id, title, year(coalesce(earliest_priority_date, app_date, pub_date)) AS filing_year "
+                      "FROM patents JOIN cluster_nodes USING (pub_id) ORDER BY pub_id")
         if "." in project.industry:
             portfolios_branch = portfolios_branch[portfolios_branch["branch"] == project.industry]
         enterprise_group, enterprise_pubs = _enterprise(con, project, portfolios_branch)
         ends = con.execute("SELECT sources, pub_date FROM patents WHERE pub_date IS NOT NULL").df()
         source_latest = ends.groupby(primary_source(ends["sources"]).to_numpy())["pub_date"].max()
+    tp = params["train"]
+    ipc_titles = load_ipc_titles(root / tp.ipc_titles_zh, root / tp.ipc_titles_en) if cites.any() else None
+    clusters = {lang: subset_clusters(edges, cites, net.clusters, node_cls, node_pats, scope_ids=scope["pub_id"],
+                                      lang=lang, ipc_titles=ipc_titles) for lang in project.languages}
     if project.type == "enterprise":
         check_enterprise(project.enterprise, int(patents["pub_id"].isin(set(enterprise_pubs)).sum()),
                          params["report"]["recommend"])
