@@ -250,6 +250,12 @@ def strengths(own: pd.DataFrame, rules: Rules) -> dict[str, list[str]]:
     return out
 
 
+def _alive(patents: pd.DataFrame) -> pd.Series:
+    """In force: the legal status says so, else presumed from the statutory term (US data)."""
+    presumed = patents["alive_presumed"].astype("boolean") if "alive_presumed" in patents else False
+    return patents["alive"].astype("boolean").fillna(presumed).fillna(False).astype(bool)
+
+
 def _active(last_year: pd.Series, project_end: int, rules: Rules) -> pd.Series:
     return last_year.fillna(-1) >= project_end - rules.active_years + 1
 
@@ -320,9 +326,7 @@ def license_candidates(patents: pd.DataFrame, local_mask: pd.Series, years: tupl
     if p.empty or p["value_index"].notna().sum() == 0:
         return _pick(pd.DataFrame(columns=cols), "why.no_value")
     cut = p["value_index"].quantile(1 - rules.license_top_share)
-    alive = p["alive"].astype("boolean").fillna(p["alive_presumed"].astype("boolean") if "alive_presumed" in p
-                                                else False).fillna(False).astype(bool)
-    ok = (alive & p["first_applicant_type"].isin(LICENSOR_TYPES) & ~np.asarray(local_mask, dtype=bool)
+    ok = (_alive(p) & p["first_applicant_type"].isin(LICENSOR_TYPES) & ~np.asarray(local_mask, dtype=bool)
           & p["filing_year"].between(*years) & (p["value_index"] >= cut))
     if doubtful is not None:
         ok &= ~np.asarray(doubtful, dtype=bool)
@@ -453,9 +457,7 @@ def risk_patents(patents: pd.DataFrame, own_ids, rivals, citations: pd.DataFrame
     p = patents[patents["first_applicant"].isin(rivals) & ~patents["pub_id"].isin(own_ids)].copy()
     if "title_en" not in p:
         p["title_en"] = None
-    alive = p["alive"].astype("boolean").fillna(p["alive_presumed"].astype("boolean") if "alive_presumed" in p
-                                                else False).fillna(False).astype(bool)
-    p = p[alive]
+    p = p[_alive(p)]
     cited_by_own = set(citations.loc[citations["citing"].isin(own_ids), "cited"])
     citing_own = set(citations.loc[citations["cited"].isin(own_ids), "citing"])
     groups = set(_main_group(patents.loc[patents["pub_id"].isin(own_ids), "main_ipc"]).dropna())

@@ -27,6 +27,7 @@ from .content import build_report
 from .pdf import render_pdf
 from .recommend import check_enterprise, data_cutoff
 from ..classify.text import load_ipc_titles
+from ..landscape import doubtful
 from ..network.run import subset_clusters, subset_main_paths
 from ..score.regions import nationality
 from ..ingest.merge import primary_source
@@ -252,9 +253,9 @@ def load_report_data(root: Path, params: dict, name: str) -> dict:
                         "report.recommend": dataclasses.asdict(p["report"]["recommend"]),
                         "taxonomy.version": taxonomy.get("version")})
     train_metrics = root / params["train"].metrics
-    # A label of the project's industry that the text model contradicts: kept, never offered as its technology.
-    doubtful_ids = labels.loc[labels["flag"].astype("string").str.contains("text_disagrees").fillna(False)
-                                  .astype(bool), "pub_id"]
+    # A label of the project's industry the text contradicts (landscape.doubtful, the rule
+    # the project's set is drawn with): kept, never offered as its technology.
+    doubtful_ids = labels.loc[doubtful(labels), "pub_id"]
     return {
         "patents": patents, "labels": labels, "taxonomy": taxonomy, "metrics": metrics,
         "rules": params["report"]["recommend"], "latest_publication": latest_publication,
