@@ -437,6 +437,29 @@ def lifecycle_chart(
     return _finish(fig, ax, title)
 
 
+def _spaced_labels(x: np.ndarray, y: np.ndarray, max_labels: int, min_gap: float = 0.05) -> list[int]:
+    """Points to label so that no two labels overlap: the last and the first point, then
+    back in time, each kept only if it lies ``min_gap`` (share of the axis ranges) away
+    from every point already labelled; at most ``max_labels``.
+
+    Examples
+    --------
+    >>> _spaced_labels(np.array([0, 1, 2, 50, 100.0]), np.array([0, 1, 2, 50, 100.0]), 30)
+    [0, 3, 4]
+    """
+    if not len(x):
+        return []
+    sx = (x - x.min()) / (np.ptp(x) or 1.0)
+    sy = (y - y.min()) / (np.ptp(y) or 1.0)
+    kept: list[int] = list(dict.fromkeys([len(x) - 1, 0]))[:max_labels]  # the latest and the first year
+    for i in range(len(x) - 2, 0, -1):
+        if len(kept) >= max_labels:
+            break
+        if all(max(abs(sx[i] - sx[j]), abs(sy[i] - sy[j])) >= min_gap for j in kept):
+            kept.append(i)
+    return sorted(kept)
+
+
 @_styled
 def phase_chart(table: pd.DataFrame, *, lang: str = "zh", max_labels: int = 30,
                 title: str | None = None) -> Figure:
@@ -448,7 +471,8 @@ def phase_chart(table: pd.DataFrame, *, lang: str = "zh", max_labels: int = 30,
         Output of :func:`~pipeline.report.lifecycle.phase_table` (columns
         ``applications``, ``applicants``, ``label``; ``phase`` colours the arrows).
     max_labels : int, default 30
-        Beyond this many points only every n-th point is labelled.
+        At most this many year labels; crowded points are left unlabelled (the latest
+        year always has one).
 
     Examples
     --------
@@ -475,11 +499,8 @@ def phase_chart(table: pd.DataFrame, *, lang: str = "zh", max_labels: int = 30,
                     arrowprops={"arrowstyle": "-|>", "color": colour, "lw": 1.2,
                                 "shrinkA": 3, "shrinkB": 3})
         seen.setdefault(phases[i], colour)
-    step = max(1, math.ceil(len(x) / max_labels))
-    for i in range(0, len(x), step):
+    for i in _spaced_labels(x, y, max_labels):
         ax.annotate(labels.iloc[i], (x[i], y[i]), xytext=(4, 4), textcoords="offset points", fontsize=7)
-    if step > 1 and (len(x) - 1) % step:
-        ax.annotate(labels.iloc[-1], (x[-1], y[-1]), xytext=(4, 4), textcoords="offset points", fontsize=7)
     handles = [
         mpl.lines.Line2D([], [], color=colour, lw=1.5,
                          label=PHASES.get(key, (key, key))[1 if lang == "zh" else 0])

@@ -388,7 +388,8 @@ def _lifecycle(b: _Builder, yrs: pd.DataFrame) -> dict:
     else:
         b.p(t("p.summary_stage_none", lang, reason=fit.reason))
     if len(years):
-        b.figure("lifecycle", charts.lifecycle_chart(fit, years, per_year.to_numpy(), lang=lang), "lifecycle")
+        if not weak:  # an S-curve drawn up to an unidentified K is scale, not information
+            b.figure("lifecycle", charts.lifecycle_chart(fit, years, per_year.to_numpy(), lang=lang), "lifecycle")
         b.figure("phase", charts.phase_chart(phases, lang=lang), "phase")
     b.tables["lifecycle_phases"] = pd.DataFrame(phases)
     return {"fit": fit, "stage": stage, "weak": fit.stage != "undetermined" and weak}
@@ -530,7 +531,8 @@ def _positioning(b: _Builder, project) -> dict:
                 "positioning")
         heat = pos.assign(branch=pos["branch"].map(b.sname)).pivot_table(
             index="region", columns="branch", values="rta", aggfunc="first", sort=False)
-        b.figure("rta", charts.heatmap(heat, lang=lang), "rta")
+        if heat.shape[1] > 1:  # with one branch every RTA is 1 by definition: nothing to show
+            b.figure("rta", charts.heatmap(heat, lang=lang), "rta")
     b.h("local_players", 2)
     p = d["patents"]
     local = p[region_mask(p, project.region)]

@@ -1012,8 +1012,9 @@ def _table(block: Table, n: int, styles, words, font: str, where: str) -> list[F
         out.append(Spacer(1, 10))
     if len(body_cells) <= _KEEP_ROWS:
         # A short table moves whole with its caption and source line: no page holding one
-        # continued row or a lone source line.
-        return [out[0], KeepTogether(out[1:])]
+        # continued row or a lone source line. (No CondPageBreak before it: a heading's
+        # keepWithNext would bind to that break, not to the table, and be left behind.)
+        return [KeepTogether(out[1:])]
     return out
 
 
