@@ -125,6 +125,7 @@ def test_metrics_and_plots_show_offline(repo, tmp_path):
     html = (tmp_path / "plots" / "index.html").read_text(encoding="utf-8")
     assert "cdn.jsdelivr" not in html and "<script src=" not in html  # nothing fetched
     assert "vegaEmbed(" in html and "filing_trend" in html
+    assert re.search(r'"format":\s*"d"', html)  # years on the axis as 2014, not 2,014 (integer format)
 
 
 def test_notebooks_execute_against_the_outputs(repo):
