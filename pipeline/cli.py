@@ -243,10 +243,11 @@ def classify(
             out_console.print(f"classified list → {dest}")
             return
         tables = io.read_tables(root / params["ingest"].out)
-        from .classify.text import condition_terms
+        from .classify.text import condition_terms, off_scope_terms
 
         labels = label_patents(tables["patents"], tables["classifications"], rules, model, cp.labels,
-                               condition_terms=condition_terms(rules, root / cp.taxonomy))
+                               condition_terms=condition_terms(rules, root / cp.taxonomy),
+                               off_scope=off_scope_terms(root / cp.taxonomy))
         agreement = {}
         if "source_labels" in tables:
             import yaml

@@ -38,17 +38,19 @@ class LandscapeParams:
 
 def doubtful(industries: pd.DataFrame) -> pd.Series:
     """Labels the text contradicts: the text model strongly disagrees with the codes (flag
-    ``text_disagrees``), or the concordance row requires keywords the text lacks
-    (``keyword_missing``).
+    ``text_disagrees``), the concordance row requires keywords the text lacks
+    (``keyword_missing``), or the text names what the industry leaves out (``off_scope``).
 
     Examples
     --------
-    >>> doubtful(pd.DataFrame({"flag": [None, "text_disagrees", "keyword_missing", "subclass_only"]})).tolist()
-    [False, True, True, False]
+    >>> doubtful(pd.DataFrame({"flag": [None, "text_disagrees", "keyword_missing", "subclass_only",
+    ...                                 "subclass_only;off_scope"]})).tolist()
+    [False, True, True, False, True]
     """
     if "flag" not in industries:
         return pd.Series(False, index=industries.index)
-    return industries["flag"].astype("string").str.contains("text_disagrees|keyword_missing").fillna(False).astype(bool)
+    return (industries["flag"].astype("string").str.contains("text_disagrees|keyword_missing|off_scope")
+            .fillna(False).astype(bool))
 
 
 def scope(overview: pd.DataFrame, project: ProjectConfig, industries: pd.DataFrame | None = None,

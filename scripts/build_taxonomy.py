@@ -199,7 +199,8 @@ def build(shared: Path) -> tuple[dict, list[str]]:
                 owner[rule["id"]] = (bid, bspec.get("sei"))
             out["rules"] = blist
             branches[br] = out
-        industries[ind] = {"zh": ispec["zh"], "en": ispec["en"], "branches": branches}
+        industries[ind] = {"zh": ispec["zh"], "en": ispec["en"],
+                           **({"off_scope": ispec["off_scope"]} if "off_scope" in ispec else {}), "branches": branches}
 
     # 2. corrections already applied by the corrected JSON (copied with their reasons)
     corrections = []

@@ -178,9 +178,53 @@ def mark_unmet_conditions(labels: pd.DataFrame, texts: pd.Series, terms: Mapping
     return out
 
 
+def mark_off_scope(labels: pd.DataFrame, texts: pd.Series, off_scope: Mapping[str, Mapping[str, Sequence[str]]]
+                   ) -> pd.DataFrame:
+    """Flag ``off_scope`` on labels of an industry whose text names something the industry
+    leaves out (an aircraft for new-energy vehicles) and nothing that keeps it in (a road
+    vehicle); ``off_scope`` from :func:`pipeline.classify.text.off_scope_terms`.
+
+    Terms are matched case-insensitively as substrings; an ``unless`` term is looked for in
+    the text with the off-scope terms taken out, so "unmanned aerial vehicle" does not count
+    as a vehicle. The label stays, flagged as doubtful; a record without text is not flagged.
+
+    Examples
+    --------
+    >>> lab = pd.DataFrame({"pub_id": ["a", "b", "c", "d"], "industry": ["nev", "nev", "nev", "it"],
+    ...                     "flag": [None, None, "subclass_only", None]})
+    >>> texts = pd.Series({"a": "多电飞机混合能源管理", "b": "飞行汽车的电池", "c": "An unmanned aerial vehicle battery",
+    ...                    "d": "飞机航电软件"})
+    >>> oos = {"nev": {"terms": ["飞机", "aerial vehicle"], "unless": ["汽车", "vehicle"]}}
+    >>> mark_off_scope(lab, texts, oos)["flag"].tolist()
+    ['off_scope', None, 'subclass_only;off_scope', None]
+    """
+    if not off_scope or labels.empty:
+        return labels
+    out = labels.copy()
+    hit = np.zeros(len(out), dtype=bool)
+    for ind, spec in off_scope.items():
+        rows = (out["industry"] == ind).to_numpy(dtype=bool)
+        terms = [t.lower() for t in spec.get("terms", [])]
+        unless = [t.lower() for t in spec.get("unless", [])]
+        low = out.loc[rows, "pub_id"].map(texts).fillna("").astype(str).str.lower()
+        flagged = []
+        for t in low:
+            named = [k for k in terms if k in t]
+            if named:
+                for k in named:
+                    t = t.replace(k, " ")
+            flagged.append(bool(named) and not any(k in t for k in unless))
+        hit[np.flatnonzero(rows)] = flagged
+    old = out.loc[hit, "flag"]
+    out.loc[hit, "flag"] = [f"{f};off_scope" if isinstance(f, str) and f else "off_scope" for f in old]
+    out["flag"] = out["flag"].astype(object).where(out["flag"].notna(), None)
+    return out
+
+
 def label_patents(patents: pd.DataFrame, classifications: pd.DataFrame, rules, model,
                   params: ClassifyParams = ClassifyParams(), *,
-                  condition_terms: Mapping[str, Sequence[str]] | None = None) -> pd.DataFrame:
+                  condition_terms: Mapping[str, Sequence[str]] | None = None,
+                  off_scope: Mapping[str, Mapping[str, Sequence[str]]] | None = None) -> pd.DataFrame:
     """Labels of every publication: rules on its codes, the text model on its title+abstract.
 
     Parameters
@@ -194,6 +238,9 @@ def label_patents(patents: pd.DataFrame, classifications: pd.DataFrame, rules, m
     condition_terms : mapping, optional
         Rule id → terms, for concordance rows that require keywords
         (:func:`pipeline.classify.text.condition_terms`): see :func:`mark_unmet_conditions`.
+    off_scope : mapping, optional
+        Industry → off-scope terms (:func:`pipeline.classify.text.off_scope_terms`): see
+        :func:`mark_off_scope`.
 
     Returns
     -------
@@ -220,7 +267,8 @@ def label_patents(patents: pd.DataFrame, classifications: pd.DataFrame, rules, m
     labels = combine_labels(patents["pub_id"], has_codes, rule_labels(classifications, rules), proba, terms, params,
                             thresholds=thr)
     # A concordance row that requires keywords holds only where the text has them.
-    return mark_unmet_conditions(labels, texts, condition_terms or {})
+    labels = mark_unmet_conditions(labels, texts, condition_terms or {})
+    return mark_off_scope(labels, texts, off_scope or {})
 
 
 def classify_list(df: pd.DataFrame, title_col: str, rules, model, params: ClassifyParams = ClassifyParams(),

@@ -48,7 +48,7 @@ MATCH_LEVELS = ("symbol", "main_group", "subclass", "subclass_only")
 TEXT_CONDITIONS = ("require_keywords", "exclude_keywords")
 
 _TOP_KEYS = {"version", "source", "generated", "industries", "corrections", "reviewed", "ipc_check", "notes"}
-_INDUSTRY_KEYS = {"zh", "en", "description", "branches"}
+_INDUSTRY_KEYS = {"zh", "en", "description", "off_scope", "branches"}
 _BRANCH_KEYS = {"sei", "zh", "en", "short", "extension", "description", "keywords", "rules", "note"}
 _RULE_KEYS = {"id", "include", "exclude", "keywords_zh", "text_condition", "origin", "source", "note"}
 _PATTERN_KEYS = {"pattern", "scheme", "note"}
@@ -180,6 +180,7 @@ def compile_rules(taxonomy: dict) -> RuleSet:
             raise ConfigError(f"{where}: must be a mapping with zh, en, branches")
         _check_keys(ispec, _INDUSTRY_KEYS, where)
         _check_names(ispec, where)
+        _check_off_scope(ispec.get("off_scope"), where)
         branches = ispec.get("branches") or {}
         if not isinstance(branches, dict):
             raise ConfigError(f"{where}: branches: must be a mapping")
@@ -265,6 +266,19 @@ def _check_text_fields(spec: dict, where: str) -> None:
     if kws is not None and not (isinstance(kws, dict) and set(kws) <= {"zh", "en"} and all(
             isinstance(v, list) and all(isinstance(x, str) and x.strip() for x in v) for v in kws.values())):
         raise ConfigError(f"{where}: keywords: must be a mapping {{zh: [terms], en: [terms]}}")
+
+
+def _check_off_scope(spec, where: str) -> None:
+    if spec is None:
+        return
+    def terms(v) -> bool:
+        return isinstance(v, dict) and set(v) <= {"zh", "en"} and all(
+            isinstance(x, list) and all(isinstance(t, str) and t.strip() for t in x) for x in v.values())
+
+    if not (isinstance(spec, dict) and set(spec) <= {"reason", "terms", "unless"} and "terms" in spec
+            and isinstance(spec.get("reason", ""), str) and terms(spec["terms"]) and terms(spec.get("unless", {}))):
+        raise ConfigError(f"{where}: off_scope: must be a mapping {{reason: text, terms: {{zh: [terms], en: [terms]}}, "
+                          "unless: {zh: [terms], en: [terms]}}")
 
 
 def _pattern_item(item, where: str) -> tuple[str, str]:

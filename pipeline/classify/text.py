@@ -70,6 +70,7 @@ __all__ = [
     "tokenize",
     "build_training_set",
     "condition_terms",
+    "off_scope_terms",
     "taxonomy_texts",
     "load_ipc_titles",
     "save_model",
@@ -834,6 +835,26 @@ def condition_terms(rules, taxonomy: Mapping | str | Path | None = None) -> dict
     table = rules.rules
     cond = table[table["text_condition"] == "require_keywords"]
     return {str(r): kw.get(str(b), []) for r, b in zip(cond["rule_id"], cond["branch"], strict=True)}
+
+
+def off_scope_terms(taxonomy: Mapping | str | Path | None = None) -> dict[str, dict[str, list[str]]]:
+    """Per industry, the terms that put a text outside it (``terms``) and those that keep it in
+    (``unless``), from the taxonomy's ``off_scope`` entries (zh and en together).
+
+    Examples
+    --------
+    >>> tax = {"industries": {"nev": {"off_scope": {"terms": {"zh": ["飞机"], "en": ["aircraft"]},
+    ...                                             "unless": {"zh": ["汽车"]}}}, "it": {}}}
+    >>> off_scope_terms(tax)
+    {'nev': {'terms': ['飞机', 'aircraft'], 'unless': ['汽车']}}
+    """
+    out = {}
+    for ind, ispec in (_taxonomy(taxonomy).get("industries") or {}).items():
+        spec = (ispec or {}).get("off_scope")
+        if spec:
+            out[ind] = {key: [*(spec.get(key) or {}).get("zh", []), *(spec.get(key) or {}).get("en", [])]
+                        for key in ("terms", "unless")}
+    return out
 
 
 def taxonomy_texts(taxonomy: Mapping | str | Path | None = None, *,

@@ -219,6 +219,30 @@ def _summary(block: dict, y: pd.DataFrame | None = None, pred: pd.DataFrame | No
     return out
 
 
+def ranking_diagnostics(y: pd.DataFrame, proba: pd.DataFrame) -> dict:
+    """Threshold-free figures of one test: per-industry average precision, and the macro-F1
+    the same probabilities would reach with thresholds chosen on the test itself.
+
+    The second is a ceiling for diagnosis only (it tells a weak ranking from badly placed
+    thresholds); it is never used to choose the shipped thresholds.
+
+    Examples
+    --------
+    >>> y = pd.DataFrame({"a": [1, 0, 1, 0]})
+    >>> p = pd.DataFrame({"a": [0.9, 0.8, 0.7, 0.1]})
+    >>> ranking_diagnostics(y, p)
+    {'average_precision': {'a': 0.8333}, 'macro_f1_if_thresholds_chosen_on_test': 0.8}
+    """
+    from sklearn.metrics import average_precision_score
+
+    present = [ind for ind in proba.columns if int(y[ind].sum())]
+    ap = {ind: round(float(average_precision_score(y[ind].astype(int), proba[ind])), 4) for ind in present}
+    best = best_thresholds(y[present], proba[present])
+    pred = pd.DataFrame({ind: (proba[ind] >= best[ind]).astype(int) for ind in present})
+    ceiling = score_predictions(y[present].astype(int), pred)["all"]["macro_f1"] if present else float("nan")
+    return {"average_precision": ap, "macro_f1_if_thresholds_chosen_on_test": round(float(ceiling), 4)}
+
+
 def _confusion(block: dict, split: str, lang: str) -> pd.DataFrame:
     rows = [{"split": split, "lang": lang, "true": t, "predicted": p, "count": int(n)}
             for t, preds in block.get("confusion", {}).items() for p, n in preds.items()]
@@ -228,9 +252,12 @@ def _confusion(block: dict, split: str, lang: str) -> pd.DataFrame:
 def _score(model, test: pd.DataFrame, name: str, *, n_boot: int, random_state: int):
     """Metrics block, confusion rows and per-row predictions of one test frame."""
     test = test.reset_index(drop=True)
-    pred = model.predict(test["text"].tolist())
-    block = score_predictions(test[list(model.industries)], pred)["all"]
-    summary = _summary(block, test[list(model.industries)], pred, n_boot=n_boot, random_state=random_state)
+    proba, langs = model._proba(test["text"].tolist())
+    pred = (proba >= model._thresholds_for(langs)).astype(int)
+    y = test[list(model.industries)]
+    block = score_predictions(y, pred)["all"]
+    summary = _summary(block, y, pred, n_boot=n_boot, random_state=random_state)
+    summary.update(ranking_diagnostics(y, proba))
     lang = str(test["lang"].iloc[0]) if len(test) and test["lang"].nunique() == 1 else "all"
     return summary, _confusion(block, name, lang), pred
 

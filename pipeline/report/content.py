@@ -752,6 +752,11 @@ def _enterprise(b: _Builder, project):
     if by_year["filing_year"].nunique() >= 3:
         shown = by_year.assign(category=by_year["branch"].map(b.sname)).rename(columns={"filing_year": "year"})
         b.figure("own_branches", charts.stacked_bar(shown[["year", "category", "count"]], lang=lang), "own_branches")
+    # Competitors are applicant groups (one firm under its Chinese and English names); the
+    # licensing table below names each patent's own applicant.
+    by_applicant = p
+    if "first_group" in p:
+        p = p.assign(first_applicant=p["first_group"].fillna(p["first_applicant"]))
     types = rec.group_types(p)
     comp = rec.competitors(p, d["labels"], own_ids, types, rules)
     b.h("competitors", 2)
@@ -783,8 +788,8 @@ def _enterprise(b: _Builder, project):
     _why(b, risk)
     b.h("licensing", 2)
     # Technology to license in: the rules of the industry reports, the enterprise's own patents left out.
-    lic = rec.license_candidates(p, p["pub_id"].isin(own_ids).to_numpy(dtype=bool), tuple(project.years), rules,
-                                 doubtful=d.get("doubtful"))
+    lic = rec.license_candidates(by_applicant, by_applicant["pub_id"].isin(own_ids).to_numpy(dtype=bool),
+                                 tuple(project.years), rules, doubtful=d.get("doubtful"))
     for _, r in lic.rows.head(3).iterrows():
         s = t("p.rec_license", lang, pub=r["pub_id"], holder=b.org(r["first_applicant"]), value=fmt_num(r["value_index"]),
               year=int(r["filing_year"]))

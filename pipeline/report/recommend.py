@@ -54,6 +54,7 @@ __all__ = [
     "firms_to_cultivate",
     "talent_to_recruit",
     "license_candidates",
+    "one_per_family",
     "portfolios_near_test",
 ]
 
@@ -256,6 +257,27 @@ def _alive(patents: pd.DataFrame) -> pd.Series:
     return patents["alive"].astype("boolean").fillna(presumed).fillna(False).astype(bool)
 
 
+def one_per_family(ranked: pd.DataFrame) -> pd.DataFrame:
+    """The first row of each patent family in an already ranked frame (an application and
+    its grant are one invention, listed once); without ``family_id``, rows stay as they are.
+
+    Examples
+    --------
+    >>> f = pd.DataFrame({"pub_id": ["CN1A", "CN1B", "CN2A"], "family_id": ["CN1", "CN1", None]})
+    >>> one_per_family(f)["pub_id"].tolist()
+    ['CN1A', 'CN2A']
+    """
+    if "family_id" not in ranked:
+        return ranked
+    key = ranked["family_id"].astype("string").fillna(ranked["pub_id"].astype("string"))
+    return ranked[~key.duplicated()]
+
+
+def _granted_first(p: pd.DataFrame) -> pd.Series:
+    """0 for a grant publication (kind B or C), 1 otherwise: within equal values the grant leads."""
+    return (~p["pub_id"].astype(str).str.contains(r"[BC]\d?$", regex=True)).astype(int)
+
+
 def _active(last_year: pd.Series, project_end: int, rules: Rules) -> pd.Series:
     return last_year.fillna(-1) >= project_end - rules.active_years + 1
 
@@ -330,7 +352,9 @@ def license_candidates(patents: pd.DataFrame, local_mask: pd.Series, years: tupl
           & p["filing_year"].between(*years) & (p["value_index"] >= cut))
     if doubtful is not None:
         ok &= ~np.asarray(doubtful, dtype=bool)
-    lic = p[ok].sort_values(["value_index", "pub_id"], ascending=[False, True], kind="stable")
+    lic = p[ok].assign(_grant=_granted_first(p[ok]))
+    lic = one_per_family(lic.sort_values(["value_index", "_grant", "pub_id"], ascending=[False, True, True],
+                                         kind="stable"))
     return _pick(lic[cols].head(rules.top), "why.no_licensor", share=rules.license_top_share)
 
 
@@ -467,6 +491,7 @@ def risk_patents(patents: pd.DataFrame, own_ids, rivals, citations: pd.DataFrame
     p["link"] = link
     p = p[p["link"] != ""]
     p["_rank"] = p["link"].map({"cited_by_own": 0, "cites_own": 1, "same_group": 2})
-    p = p.sort_values(["_rank", "value_index", "pub_id"], ascending=[True, False, True], kind="stable",
-                      na_position="last")
+    p["_grant"] = _granted_first(p)
+    p = one_per_family(p.sort_values(["_rank", "value_index", "_grant", "pub_id"], ascending=[True, False, True, True],
+                                     kind="stable", na_position="last"))
     return _pick(p[cols].head(rules.top), "why.no_risk")

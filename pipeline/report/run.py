@@ -29,6 +29,7 @@ from .recommend import check_enterprise, data_cutoff
 from ..classify.text import load_ipc_titles
 from ..landscape import doubtful
 from ..network.run import subset_clusters, subset_main_paths
+from ..score.portfolio import applicant_groups, load_aliases
 from ..score.regions import nationality
 from ..ingest.merge import primary_source
 
@@ -142,6 +143,36 @@ def _enterprise(con, project, portfolios_branch: pd.DataFrame) -> tuple[str | No
     return group, pubs
 
 
+_VENDOR_TYPE_MARK = r"\s*-[A-Za-z]\s*$"  # incoPat's 标准化申请人 type mark: 东南大学-E, 小米科技-c
+
+
+def group_names(first: pd.DataFrame, groups: pd.DataFrame) -> dict:
+    """Publication → readable name of its first applicant's group.
+
+    ``first`` holds one applicant row per publication (``pub_id``, ``name_raw``, ``name_std``),
+    ``groups`` its :func:`~pipeline.score.portfolio.applicant_groups`. An alias group keeps its
+    name; a vendor group shows the vendor's standardised name without its type mark
+    (``东南大学-E`` → 东南大学), each group under its most frequent such name; otherwise the
+    applicant's own name.
+
+    Examples
+    --------
+    >>> first = pd.DataFrame({"pub_id": ["a", "b", "c"], "name_raw": ["Gm Global Technology Operations Llc",
+    ...                       "通用汽车环球科技运作有限责任公司", "东南大学"], "name_std": ["通用汽车", "通用汽车", "东南大学-E"]})
+    >>> groups = pd.DataFrame({"pub_id": ["a", "b", "c"], "group": ["通用汽车", "通用汽车", "东南大学E"],
+    ...                        "aliased": False})
+    >>> group_names(first, groups)
+    {'a': '通用汽车', 'b': '通用汽车', 'c': '东南大学'}
+    """
+    g = groups.drop_duplicates("pub_id").merge(first[["pub_id", "name_raw", "name_std"]], on="pub_id", how="left")
+    std = g["name_std"].astype("string").str.replace(_VENDOR_TYPE_MARK, "", regex=True).str.strip()
+    shown = g["group"].where(g["aliased"], std.where(std.ne("").fillna(False), g["name_raw"].astype("string")))
+    top = (pd.DataFrame({"group": g["group"], "shown": shown.fillna(g["group"])}).value_counts()
+           .rename("n").reset_index().sort_values(["group", "n", "shown"], ascending=[True, False, True], kind="stable")
+           .drop_duplicates("group").set_index("group")["shown"])
+    return dict(zip(g["pub_id"], g["group"].map(top)))
+
+
 def _located(root: Path, params: dict, project) -> dict | None:
     """How the region's applicant groups were located (routes of :mod:`pipeline.locate`)."""
     from ..locate import route_counts
@@ -189,6 +220,14 @@ def load_report_data(root: Path, params: dict, name: str) -> dict:
                        WHERE role = 'inventor' AND country IS NOT NULL GROUP BY pub_id) inv USING (pub_id)
             ORDER BY o.pub_id""")
         patents = pd.concat([patents, nationality(patents)], axis=1)
+        # The first applicant's group (alias file, else the vendor's standardised name): one
+        # competitor under its Chinese and English names (通用汽车 for GM's two spellings).
+        first = q("SELECT pub_id, role, name_raw, name_norm, name_std FROM parties JOIN scope_ids USING (pub_id) "
+                  "WHERE role = 'applicant' QUALIFY row_number() OVER (PARTITION BY pub_id ORDER BY seq) = 1 "
+                  "ORDER BY pub_id")
+        sp = params["score"]
+        groups = applicant_groups(first, load_aliases(root / sp.aliases) if sp.aliases else None)
+        patents["first_group"] = patents["pub_id"].map(group_names(first, groups))
         # The project's industry only: another industry's branches never enter its tables.
         labels = con.execute("SELECT l.* FROM patent_industries l JOIN scope_ids USING (pub_id) WHERE industry = ? "
                              "ORDER BY pub_id, industry, branch", [project.industry.split(".")[0]]).df()

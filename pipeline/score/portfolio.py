@@ -121,8 +121,8 @@ def load_aliases(path: str | Path | None = None) -> dict[str, list[str]]:
 
     Examples
     --------
-    >>> load_aliases()  # the bundled file holds only a commented example
-    {}
+    >>> load_aliases()["上汽通用五菱汽车股份有限公司"]  # the bundled file
+    ['上汽通用五菱汽车', 'SAIC-GM-WULING AUTOMOBILE CO LTD']
     """
     path = Path(path) if path is not None else ALIASES_PATH
     try:

@@ -141,3 +141,41 @@ def test_keyword_conditioned_row_holds_only_where_the_text_has_its_keywords():
     texts = pd.Series({"blind": "一种无绳百叶窗的升降机构", "car": "一种电动汽车车身输送装置", "none": ""})
     got = mark_unmet_conditions(lab, texts, condition_terms(rules)).set_index("pub_id")["flag"]
     assert got.to_dict() == {"blind": "keyword_missing", "car": None, "none": None}
+
+
+def test_electric_aircraft_is_outside_nev_whatever_code_matched():
+    # Real records of the NEV project (incoPat export): CN114560091A 多电飞机 with B64D27/24 and
+    # B60L50/40 (rule 5.1-r1) and CN111252256A 电动飞机 with H01M2/10 (5.2-r4) reached the licence
+    # list; the taxonomy's off_scope entry flags them. A flying car and an EV battery stay.
+    from pipeline.classify.labels import mark_off_scope
+    from pipeline.classify.rules import load_rules, rule_labels
+    from pipeline.classify.text import off_scope_terms
+    from pipeline.landscape import doubtful
+
+    rules = load_rules()
+    cls = pd.DataFrame({"pub_id": ["plane", "flying_car", "ev", "uav"], "scheme": "IPC", "symbol": "B60L50/40",
+                        "seq": 0, "subclass": "B60L", "main_group": "B60L50", "is_main": True})
+    lab = rule_labels(cls, rules).assign(flag=None)
+    assert set(lab["rule_id"]) == {"5.1-r1"}
+    texts = pd.Series({"plane": "一种基于模型预测的多电飞机混合能源能量管理系统及方法",
+                       "flying_car": "一种飞行汽车的电驱动系统",
+                       "ev": "一种纯电动汽车的动力电池能量管理方法",
+                       "uav": "Battery pack of an unmanned aerial vehicle"})
+    got = mark_off_scope(lab, texts, off_scope_terms())
+    flags = got.set_index("pub_id")["flag"].to_dict()
+    assert flags == {"plane": "off_scope", "flying_car": None, "ev": None, "uav": "off_scope"}
+    assert doubtful(got).tolist() == [f is not None for f in got["flag"]]
+
+
+def test_off_scope_entry_must_be_well_formed(tmp_path):
+    import yaml
+
+    from pipeline.classify.rules import TAXONOMY_PATH, load_rules
+    from pipeline.errors import ConfigError
+
+    tax = yaml.safe_load(TAXONOMY_PATH.read_text(encoding="utf-8"))
+    tax["industries"]["nev"]["off_scope"] = {"terms": ["飞机"]}
+    bad = tmp_path / "taxonomy.yaml"
+    bad.write_text(yaml.safe_dump(tax, allow_unicode=True), encoding="utf-8")
+    with pytest.raises(ConfigError, match="off_scope"):
+        load_rules(bad)

@@ -12,6 +12,7 @@ from pipeline.classify.corpus import read_uspto_latam, record_sources, record_vi
 from pipeline.classify.rules import load_rules
 from pipeline.classify.text import INDUSTRIES, load_ipc_titles
 from pipeline.classify.train import (
+    ranking_diagnostics,
     EXPORTS_WITH_ABSTRACTS,
     assert_disjoint,
     dev_frame,
@@ -115,6 +116,16 @@ def test_dev_frame_strata_and_titles():
     assert f["stratum"].value_counts().to_dict() == {"random": 200, "enriched": 55}  # its README's counts
     t = dev_frame(dev, titles_only=True)
     assert (t["text"] == dev["title"].fillna("")).all()
+
+
+def test_ranking_diagnostics_by_hand():
+    # a: ranked 1,0,1,0 -> AP = (1/1 + 2/3) / 2; best threshold keeps three rows: F1 = 2*2/(3+2) = 0.8.
+    # b: perfectly ranked -> AP 1, F1 1.  c: no positive -> left out of both.
+    y = pd.DataFrame({"a": [1, 0, 1, 0], "b": [0, 0, 1, 1], "c": [0, 0, 0, 0]})
+    p = pd.DataFrame({"a": [0.9, 0.8, 0.7, 0.1], "b": [0.1, 0.2, 0.6, 0.7], "c": [0.9, 0.1, 0.1, 0.1]})
+    got = ranking_diagnostics(y, p)
+    assert got["average_precision"] == {"a": 0.8333, "b": 1.0}
+    assert got["macro_f1_if_thresholds_chosen_on_test"] == pytest.approx((0.8 + 1.0) / 2)
 
 
 def test_record_sources_and_views_empty():

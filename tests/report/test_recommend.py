@@ -1,5 +1,6 @@
 """Recommendation rules on small hand-made cases (pipeline/report/recommend.py)."""
 
+import numpy as np
 import pandas as pd
 import pytest
 
@@ -81,6 +82,16 @@ def test_license_candidates_alive_licensors_outside_in_years_and_valuable():
     assert got.rows["pub_id"].tolist() == ["P9"]
     doubt = p["pub_id"].eq("P9").to_numpy()
     assert rec.license_candidates(p, p["local"], (2015, 2022), RULES, doubtful=doubt).reason == "why.no_licensor"
+
+
+def test_an_application_and_its_grant_are_one_licence_candidate():
+    # CN113507105A and CN113507105B (one family, equal values) were both listed in the NEV
+    # report; the family is offered once, under its grant.
+    p = pd.DataFrame({"pub_id": ["CN113507105A", "CN113507105B", "CN9A"], "family_id": ["F1", "F1", None],
+                      "title": "t", "first_applicant": "某大学", "first_applicant_type": "university",
+                      "filing_year": 2021, "value_index": [0.58, 0.58, 0.5], "alive": True, "alive_presumed": False})
+    got = rec.license_candidates(p, np.zeros(3, dtype=bool), (2015, 2022), rec.Rules(license_top_share=1.0))
+    assert got.rows["pub_id"].tolist() == ["CN113507105B", "CN9A"]
 
 
 def test_talent_needs_own_record_not_one_shared_patent():

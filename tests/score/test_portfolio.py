@@ -63,7 +63,8 @@ def test_alias_clash_and_bad_file(tmp_path):
         load_aliases(bad)
     with pytest.raises(ConfigError, match="cannot read"):
         load_aliases(tmp_path / "absent.yaml")
-    assert load_aliases() == {}  # bundled file: example is commented out
+    # bundled file: SAIC-GM-Wuling kept apart from the vendor's GM group
+    assert list(load_aliases()) == ["上汽通用五菱汽车股份有限公司"]
 
 
 def test_applicant_groups_empty_and_missing_column():
