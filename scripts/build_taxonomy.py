@@ -287,6 +287,7 @@ def build(shared: Path) -> tuple[dict, list[str]]:
         "generated": "scripts/build_taxonomy.py from sei2021_ipc_focus_rules.corrected.json + "
                      "pipeline/data/taxonomy_additions.yaml; IPC titles 2026.01 (zh) and 2023.01 (en)",
         "industries": industries,
+        "text_conditions": add.get("text_conditions") or [],
         "corrections": corrections,
         "reviewed": reviewed,
         "ipc_check": {

@@ -166,7 +166,7 @@ def test_python_api_matches_the_database(repo, monkeypatch):
             f"WHERE o.filing_year BETWEEN {first} AND {last} AND i.{key} = '{project.config.industry}' "
             f"AND i.confidence >= 0.5 "
             # doubtful labels are not counted (landscape.exclude_doubtful)
-            f"AND NOT regexp_matches(coalesce(i.flag, ''), 'text_disagrees|keyword_missing')").fetchall()[0][0]
+            f"AND NOT regexp_matches(coalesce(i.flag, ''), 'text_disagrees|keyword_missing|off_scope')").fetchall()[0][0]
         with pytest.raises(Exception, match="read-only"):
             con.execute("CREATE TABLE x (a INT)")
     assert project.metrics["scope"] == "industry labels"

@@ -47,7 +47,8 @@ LABEL_COLUMNS = ["pub_id", "industry", "branch", "rule_id", "symbol", "match", "
 MATCH_LEVELS = ("symbol", "main_group", "subclass", "subclass_only")
 TEXT_CONDITIONS = ("require_keywords", "exclude_keywords")
 
-_TOP_KEYS = {"version", "source", "generated", "industries", "corrections", "reviewed", "ipc_check", "notes"}
+_TOP_KEYS = {"version", "source", "generated", "industries", "text_conditions", "corrections", "reviewed", "ipc_check",
+             "notes"}
 _INDUSTRY_KEYS = {"zh", "en", "description", "off_scope", "branches"}
 _BRANCH_KEYS = {"sei", "zh", "en", "short", "extension", "description", "keywords", "rules", "note"}
 _RULE_KEYS = {"id", "include", "exclude", "keywords_zh", "text_condition", "origin", "source", "note"}
@@ -168,6 +169,7 @@ def compile_rules(taxonomy: dict) -> RuleSet:
         raise ConfigError(f"taxonomy: unknown top-level key {sorted(unknown)[0]!r} (known: {', '.join(sorted(_TOP_KEYS))})")
     if "version" not in taxonomy:
         raise ConfigError("taxonomy: version: missing")
+    _check_text_conditions(taxonomy.get("text_conditions"))
     industries = taxonomy.get("industries")
     if not isinstance(industries, dict) or not industries:
         raise ConfigError("taxonomy: industries: must be a non-empty mapping")
@@ -266,6 +268,24 @@ def _check_text_fields(spec: dict, where: str) -> None:
     if kws is not None and not (isinstance(kws, dict) and set(kws) <= {"zh", "en"} and all(
             isinstance(v, list) and all(isinstance(x, str) and x.strip() for x in v) for v in kws.values())):
         raise ConfigError(f"{where}: keywords: must be a mapping {{zh: [terms], en: [terms]}}")
+
+
+def _check_text_conditions(entries) -> None:
+    if entries is None:
+        return
+    if not isinstance(entries, list):
+        raise ConfigError("taxonomy: text_conditions: must be a list of {cell, reason, zh, en}")
+    for i, e in enumerate(entries):
+        where = f"taxonomy: text_conditions[{i}]"
+        if not isinstance(e, dict) or not isinstance(e.get("cell"), str) or not e["cell"].strip():
+            raise ConfigError(f"{where}: cell: must be the SEI keyword text the entry explains")
+        _check_keys(e, {"cell", "reason", "zh", "en"}, where)
+        for lang in ("zh", "en"):
+            v = e.get(lang, [])
+            if not (isinstance(v, list) and all(isinstance(t, str) and t.strip() for t in v)):
+                raise ConfigError(f"{where}: {lang}: must be a list of terms")
+        if not (e.get("zh") or e.get("en")):
+            raise ConfigError(f"{where}: needs zh or en terms")
 
 
 def _check_off_scope(spec, where: str) -> None:

@@ -816,9 +816,10 @@ def _taxonomy(taxonomy) -> Mapping:
 def condition_terms(rules, taxonomy: Mapping | str | Path | None = None) -> dict[str, list[str]]:
     """Terms a text must contain for each rule with ``text_condition: require_keywords``.
 
-    The taxonomy keeps SEI keyword cells as prose ("汽车相关关键词", "以…新型能源驱动的汽车"),
-    so the check uses the branch's ``keywords`` (zh and en), as the taxonomy prescribes for
-    rules without usable SEI text.
+    The taxonomy keeps SEI keyword cells as prose ("汽车相关关键词", "以…新型能源驱动的汽车");
+    its ``text_conditions`` entries say which terms each kind of cell asks for (the first entry
+    whose ``cell`` occurs in the rule's keyword text). A rule no entry explains needs one of its
+    branch's ``keywords`` (zh and en).
 
     Parameters
     ----------
@@ -827,14 +828,20 @@ def condition_terms(rules, taxonomy: Mapping | str | Path | None = None) -> dict
     taxonomy : mapping or path, optional
         The taxonomy the rules were loaded from (default ``pipeline/data/taxonomy.yaml``).
     """
+    tax = _taxonomy(taxonomy)
     kw = {}
-    for ind, ispec in (_taxonomy(taxonomy).get("industries") or {}).items():
+    for ind, ispec in (tax.get("industries") or {}).items():
         for br, bspec in (ispec.get("branches") or {}).items():
             k = bspec.get("keywords") or {}
             kw[f"{ind}.{br}"] = [*k.get("zh", []), *k.get("en", [])]
+    kinds = [(e["cell"], [*e.get("zh", []), *e.get("en", [])]) for e in tax.get("text_conditions") or []]
     table = rules.rules
-    cond = table[table["text_condition"] == "require_keywords"]
-    return {str(r): kw.get(str(b), []) for r, b in zip(cond["rule_id"], cond["branch"], strict=True)}
+    cond = table[table["text_condition"] == "require_keywords"].drop_duplicates("rule_id")
+    out = {}
+    cells = cond["keywords_zh"].fillna("") if "keywords_zh" in cond else pd.Series("", index=cond.index)
+    for r, b, cell in zip(cond["rule_id"], cond["branch"], cells, strict=True):
+        out[str(r)] = next((terms for c, terms in kinds if c in str(cell)), kw.get(str(b), []))
+    return out
 
 
 def off_scope_terms(taxonomy: Mapping | str | Path | None = None) -> dict[str, dict[str, list[str]]]:

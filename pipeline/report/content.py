@@ -249,8 +249,12 @@ class _Builder:
         return self.names.get(b, b) if isinstance(b, str) else "–"
 
     def org(self, name):
-        """An organisation's name as the report's language prints it (pinyin beside it in English)."""
-        return romanize(name) if self.lang == "en" else name
+        """An organisation's name as the report's language prints it: in English, its English
+        name where the data has one (``names_en``), else pinyin, the original beside it."""
+        if self.lang != "en":
+            return name
+        en = (self.d.get("names_en") or {}).get(name)
+        return f"{en} ({name})" if en else romanize(name)
 
     def person(self, name):
         """A person's name as the report's language prints it (pinyin, surname first, in English)."""

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import dataclasses
 import json
+import re
 import shutil
 import subprocess
 from pathlib import Path
@@ -173,6 +174,54 @@ def group_names(first: pd.DataFrame, groups: pd.DataFrame) -> dict:
     return dict(zip(g["pub_id"], g["group"].map(top)))
 
 
+def english_names(parties: pd.DataFrame, shown: dict, aliases: dict | None = None) -> dict:
+    """Displayed Chinese group name → the English name the data gives the same group.
+
+    ``parties`` are applicant rows (``pub_id``, ``name_raw``, ``name_norm``, ``name_std``);
+    rows share a group by :func:`pipeline.locate.group_keys` (the vendor's standardised name,
+    else the normalised name). A group's English name is its most frequent name without
+    Chinese characters (ties: alphabetical). ``shown`` maps publication → displayed group
+    name (:func:`group_names`). Only group names are translated: a vendor group may hold
+    several organisations (中国电科 …), so a member's own name keeps its pinyin. An alias
+    group (``aliases``: group → names) takes its first name without Chinese characters from
+    its own list, never from the vendor's group.
+
+    Examples
+    --------
+    >>> p = pd.DataFrame({"pub_id": ["a", "b", "c", "d"],
+    ...     "name_raw": ["Gm Global Technology Operations Llc", "通用汽车环球科技运作有限责任公司",
+    ...                  "Gm Global Technology Operations Llc", "东南大学"],
+    ...     "name_norm": ["GM GLOBAL TECHNOLOGY OPERATIONS", "通用汽车环球科技运作", "GM GLOBAL TECHNOLOGY OPERATIONS",
+    ...                   "东南大学"], "name_std": ["通用汽车", "通用汽车", "通用汽车", "东南大学-E"]})
+    >>> english_names(p, {"b": "通用汽车", "d": "东南大学"})
+    {'通用汽车': 'Gm Global Technology Operations Llc'}
+    >>> english_names(p, {"b": "通用汽车环球", "c": "某合资"}, {"通用汽车环球": ["GM GLOBAL"], "某合资": ["某合资公司"]})
+    {'通用汽车环球': 'GM GLOBAL'}
+    """
+    from ..locate import group_keys
+
+    if parties.empty or not shown:
+        return {}
+    p = parties.assign(key=group_keys(parties).to_numpy(), name=parties["name_raw"].astype("string").str.strip())
+    p = p[p["key"].notna() & p["name"].notna()]
+    cjk = p["name"].str.contains(r"[\u4e00-\u9fff]", regex=True).fillna(False).astype(bool)
+    latin = (p[~cjk].groupby(["key", "name"]).size().rename("n").reset_index()
+             .sort_values(["key", "n", "name"], ascending=[True, False, True], kind="stable")
+             .drop_duplicates("key").set_index("key")["name"])
+    first = p.drop_duplicates("pub_id")  # rows come in applicant order: the first applicant's group
+    key_of = dict(zip(first["pub_id"], first["key"]))
+    out = {}
+    aliases = aliases or {}
+    for pub, name in sorted(shown.items()):
+        if name in aliases:
+            en = next((a for a in aliases[name] if not re.search(r"[\u4e00-\u9fff]", a)), None)
+        else:
+            en = latin.get(key_of.get(pub))
+        if isinstance(name, str) and en is not None and re.search(r"[\u4e00-\u9fff]", name):
+            out.setdefault(name, en)
+    return out
+
+
 def _located(root: Path, params: dict, project) -> dict | None:
     """How the region's applicant groups were located (routes of :mod:`pipeline.locate`)."""
     from ..locate import route_counts
@@ -226,8 +275,13 @@ def load_report_data(root: Path, params: dict, name: str) -> dict:
                   "WHERE role = 'applicant' QUALIFY row_number() OVER (PARTITION BY pub_id ORDER BY seq) = 1 "
                   "ORDER BY pub_id")
         sp = params["score"]
-        groups = applicant_groups(first, load_aliases(root / sp.aliases) if sp.aliases else None)
-        patents["first_group"] = patents["pub_id"].map(group_names(first, groups))
+        aliases = load_aliases(root / sp.aliases) if sp.aliases else {}
+        groups = applicant_groups(first, aliases)
+        shown = group_names(first, groups)
+        patents["first_group"] = patents["pub_id"].map(shown)
+        # English names of Chinese applicants, from their groups' other spellings in the whole database.
+        names_en = english_names(q("SELECT pub_id, name_raw, name_norm, name_std FROM parties "
+                                   "WHERE role = 'applicant' ORDER BY pub_id, seq"), shown, aliases)
         # The project's industry only: another industry's branches never enter its tables.
         labels = con.execute("SELECT l.* FROM patent_industries l JOIN scope_ids USING (pub_id) WHERE industry = ? "
                              "ORDER BY pub_id, industry, branch", [project.industry.split(".")[0]]).df()
@@ -306,7 +360,7 @@ def load_report_data(root: Path, params: dict, name: str) -> dict:
         "teams": teams(mentions, inventors),
         "portfolios_branch": portfolios_branch, "portfolios_industry": portfolios_industry,
         "clusters": clusters, "main_paths": main_paths, "titles": titles, "path_nodes": path_nodes,
-        "edges": edges,
+        "edges": edges, "names_en": names_en,
         "sources": {str(k): int(v) for k, v in sources.items()}, "enterprise_group": enterprise_group,
         "located": located,
         "with_inventors": int(mentions["pub_id"].nunique()) if len(mentions) else 0,

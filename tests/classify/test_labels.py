@@ -179,3 +179,41 @@ def test_off_scope_entry_must_be_well_formed(tmp_path):
     bad.write_text(yaml.safe_dump(tax, allow_unicode=True), encoding="utf-8")
     with pytest.raises(ConfigError, match="off_scope"):
         load_rules(bad)
+
+
+@pytest.mark.parametrize(("symbol", "text", "flagged"), [
+    # 5.2-r4 (H01M batteries, SEI cell 汽车相关关键词): a road vehicle must be named.
+    ("H01M50/20", "电池箱结构及电动汽车", False),       # real title, flagged before the text_conditions
+    ("H01M50/20", "模块化车辆电池", False),             # real title (US2020152938A1, incoPat translation)
+    ("H01M50/20", "一种锂离子电池正极材料", True),
+    # 5.2-r2 (F16H gearing, cell 以…新型能源驱动的汽车): a new-energy drive must be named.
+    ("F16H3/44", "一种变速器", True),                    # passed on the branch keyword 变速器 before
+    ("F16H3/44", "一种纯电动汽车两挡变速器", False),
+    ("F16H3/44", "Two-speed gearbox for a battery electric vehicle", False),
+])
+def test_text_conditions_follow_what_the_sei_cell_asks(symbol, text, flagged):
+    from pipeline.classify.labels import mark_unmet_conditions
+    from pipeline.classify.rules import load_rules, rule_labels
+    from pipeline.classify.text import condition_terms
+
+    rules = load_rules()
+    sub, mg = symbol[:4], symbol.split("/")[0]
+    lab = rule_labels(pd.DataFrame({"pub_id": ["x"], "scheme": "IPC", "symbol": symbol, "seq": 0, "subclass": sub,
+                                    "main_group": mg, "is_main": True}), rules).assign(flag=None)
+    assert len(lab) == 1 and lab["rule_id"].iloc[0] in {"5.2-r4", "5.2-r2"}
+    got = mark_unmet_conditions(lab, pd.Series({"x": text}), condition_terms(rules))["flag"].iloc[0]
+    assert (got == "keyword_missing") is flagged
+
+
+def test_text_conditions_entry_must_be_well_formed(tmp_path):
+    import yaml
+
+    from pipeline.classify.rules import TAXONOMY_PATH, load_rules
+    from pipeline.errors import ConfigError
+
+    tax = yaml.safe_load(TAXONOMY_PATH.read_text(encoding="utf-8"))
+    tax["text_conditions"] = [{"cell": "汽车相关关键词", "zh": "汽车"}]
+    bad = tmp_path / "taxonomy.yaml"
+    bad.write_text(yaml.safe_dump(tax, allow_unicode=True), encoding="utf-8")
+    with pytest.raises(ConfigError, match=r"text_conditions\[0\]: zh"):
+        load_rules(bad)

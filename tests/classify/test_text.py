@@ -269,6 +269,10 @@ def test_taxonomy_words_as_training_texts_and_text_conditions():
         "rule_id": ["5.2-r4", "5.2-r1"], "branch": ["nev.components", "nev.components"],
         "text_condition": ["require_keywords", "exclude_keywords"]}))
     assert condition_terms(rules, tax) == {"5.2-r4": ["电池包", "battery pack"]}
+    # a text_conditions entry whose cell occurs in the rule's SEI keyword text replaces the branch keywords
+    rules.rules["keywords_zh"] = ["汽车相关关键词", "不包含非机动车"]
+    tax["text_conditions"] = [{"cell": "汽车相关关键词", "zh": ["汽车"], "en": ["vehicle"]}]
+    assert condition_terms(rules, tax) == {"5.2-r4": ["汽车", "vehicle"]}
 
 
 def test_load_ipc_titles_cleans_pdf_noise(tmp_path):
