@@ -380,6 +380,15 @@ def test_every_sentence_and_its_numbers_match_the_workbook(repo):
     assert not problems, "\n".join(problems[:20])
 
 
+def test_no_raw_branch_code_reaches_a_report_page(repo):
+    # Readers see branch names (nev.components was printed in tables of inventors).
+    root, _ = repo
+    for pdf in sorted((root / "reports").glob("*/*.pdf")):
+        text = subprocess.run(["pdftotext", str(pdf), "-"], capture_output=True, text=True, check=True).stdout
+        codes = re.findall(r"\b(?:it|nev|manufacturing|biomedicine)\.[a-z_]+", text)
+        assert not codes, f"{pdf.name}: {sorted(set(codes))[:5]}"
+
+
 def test_report_cli_prints_where_files_went_and_is_reproducible(repo):
     root, _ = repo
     pdf = root / "reports" / "jiangbei-nev" / "jiangbei-nev_industry_zh.pdf"

@@ -828,6 +828,11 @@ def _talent(b: _Builder, project):
           region=project.region.label, n_region=b.fact("inventors_region", len(local))))
     rank = inv.sort_values(["high_value", "citations_5y", "patents", "inventor_id"],
                            ascending=[False, False, False, True], kind="stable").head(20)
+    # The project's industry only, by short name (an inventor's branches elsewhere are not this report's).
+    ind = project.industry.split(".")[0]
+    rank = rank.assign(branches=rank["branches"].astype("string").fillna("").map(
+        lambda v: ("、" if lang == "zh" else ", ").join(
+            b.sname(i) for i in v.split(";") if i.split(".")[0] == ind) or "–"))
     b.table("inventors", rank[["name", "patents", "high_value", "citations_5y", "co_inventors", "branches", "city"]]
             .rename(columns={"name": "inventor", "patents": "count", "citations_5y": "citations",
                              "co_inventors": "members", "branches": "branch", "city": "region"}), "inventors")
