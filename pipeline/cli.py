@@ -200,7 +200,7 @@ def train(params_file: ParamsOpt = None) -> None:
     path = save_model(model, root / cp.model)
     mpath = io.write_json(metrics, root / tp.metrics)
     cpath = root / tp.confusion
-    confusion.to_csv(cpath, index=False, lineterminator="\n")
+    io.write_export(confusion, cpath, bom=False)
     if tp.predictions:
         (root / tp.predictions).parent.mkdir(parents=True, exist_ok=True)
         predictions.to_parquet(root / tp.predictions, index=False)
