@@ -469,7 +469,10 @@ def sql(
     db_path: Annotated[Path | None, typer.Option("--db", help="Database file (default: database.path).")] = None,
     params_file: ParamsOpt = None,
 ) -> None:
-    """Query the industry patent database (read-only) and print or export the result.
+    """Query the industry patent database and print or export the result.
+
+    The query runs sandboxed: it reads the database only (no file, extension or setting);
+    --csv / --xlsx are the only files written.
 
     Tables: patents, parties, classifications, citations, npl, events, rejects.
     Views: patent_overview, yearly_counts, region_counts, top_applicants.

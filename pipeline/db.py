@@ -18,9 +18,9 @@ import duckdb
 import pandas as pd
 
 from . import schema
-from .errors import PatNavError
+from .errors import PatNavError, QueryRefusedError
 
-__all__ = ["build", "connect", "query", "VIEWS", "default_path"]
+__all__ = ["build", "connect", "sandbox", "query", "VIEWS", "default_path"]
 
 
 def default_path() -> Path:
@@ -168,17 +168,76 @@ def connect(db_path: str | Path | None = None, read_only: bool = True) -> duckdb
     return duckdb.connect(str(db_path), read_only=read_only)
 
 
-def query(sql: str, db_path: str | Path | None = None) -> pd.DataFrame:
-    """Run one query on a read-only connection and return a DataFrame.
+# Set before the database is attached (they only take effect on a fresh instance) ...
+_SANDBOX_START = {"autoinstall_known_extensions": False, "autoload_known_extensions": False,
+                  "allow_community_extensions": False, "allow_unsigned_extensions": False}
+# ... and after it, in this order: the last one freezes every setting.
+_SANDBOX_LOCK = ("SET enable_external_access = false", "SET lock_configuration = true")
+# Catalog names DuckDB keeps for itself.
+_RESERVED_CATALOGS = {"memory", "system", "temp", "main"}
+
+
+def sandbox(db_path: str | Path | None = None) -> duckdb.DuckDBPyConnection:
+    """A connection on which untrusted SQL can only read the database.
+
+    An in-memory DuckDB attaches the database file read-only (as its default catalog,
+    named after the file), then turns external access off — no file read or written
+    (``COPY … TO``, ``read_csv``, ``ATTACH``, ``EXPORT``), no extension installed or
+    loaded, no Python variable scanned — and locks the configuration so that no
+    statement can turn it back on. Attaching, rather than opening the file with these
+    settings, also works while the same process holds an ordinary connection to it.
 
     Raises
     ------
     PatNavError
-        With DuckDB's message when the query fails.
+        If the database has not been built yet.
     """
-    with connect(db_path) as con:
+    db_path = Path(db_path) if db_path else default_path()
+    if not db_path.exists():
+        raise PatNavError(f"{db_path}: no database yet; run `dvc repro` (or `patnav db build`)")
+    name = db_path.stem if db_path.stem.lower() not in _RESERVED_CATALOGS else "patnav"
+    con = duckdb.connect(":memory:", config=_SANDBOX_START)
+    try:
+        con.execute(f"ATTACH {_literal(db_path)} AS {_ident(name)} (READ_ONLY)")
+        con.execute(f"USE {_ident(name)}")
+        for statement in _SANDBOX_LOCK:
+            con.execute(statement)
+    except duckdb.Error as exc:
+        con.close()
+        raise PatNavError(f"{db_path}: cannot open the database: {exc}") from None
+    return con
+
+
+def _literal(path: Path) -> str:
+    return "'" + str(path).replace("'", "''") + "'"
+
+
+def _ident(name: str) -> str:
+    return '"' + name.replace('"', '""') + '"'
+
+
+def query(sql: str, db_path: str | Path | None = None) -> pd.DataFrame:
+    """Run an analyst's SQL on a :func:`sandbox` connection and return a DataFrame.
+
+    The SQL can read every table and view of the database and nothing else; only the
+    caller writes files (``patnav sql --csv / --xlsx``).
+
+    Raises
+    ------
+    QueryRefusedError
+        The SQL tried to reach the file system, an extension or a setting.
+    PatNavError
+        With DuckDB's message when the query fails otherwise.
+    """
+    with sandbox(db_path) as con:
         try:
             rel = con.sql(sql)
             return rel.df() if rel is not None else pd.DataFrame()
+        except (duckdb.PermissionException, duckdb.InvalidInputException) as exc:
+            if isinstance(exc, duckdb.InvalidInputException) and "configuration has been locked" not in str(exc):
+                raise PatNavError(f"query failed: {exc}") from None
+            raise QueryRefusedError(
+                f"query refused: {exc} — `patnav sql` reads the database only (no files, extensions or "
+                "settings); write a result with --csv / --xlsx") from None
         except duckdb.Error as exc:
             raise PatNavError(f"query failed: {exc}") from None

@@ -175,3 +175,51 @@ def test_cli_sql_xlsx_header_is_not_a_formula(runner, tmp_path):
     ws = openpyxl.load_workbook(dest).active
     assert [c.value for c in ws[1]] == ["'" + EVIL, "b"] and [c.value for c in ws[2]] == [1, "'+cmd"]
     assert ws["A1"].data_type == "s" and ws["A2"].data_type == "n"
+
+
+# ----------------------------------------------------------------------------- sandboxed SQL
+
+
+def test_sql_copy_to_is_refused_and_the_file_untouched(runner, tmp_path):
+    path = _tiny_db(tmp_path)
+    victim = tmp_path / "victim.txt"
+    victim.write_text("keep me\n", encoding="utf-8")
+    res = runner.invoke(app, ["sql", f"COPY (SELECT 1 AS x) TO '{victim}'", "--db", str(path)])
+    assert res.exit_code == 2, res.output
+    assert "reads the database only" in res.output and str(victim) in " ".join(res.output.split())
+    assert victim.read_text(encoding="utf-8") == "keep me\n"
+
+
+def test_sql_cannot_read_a_file(runner, tmp_path):
+    path = _tiny_db(tmp_path)
+    secret = tmp_path / "secret.csv"
+    secret.write_text("user,password\nroot,hunter2\n", encoding="utf-8")
+    for q in (f"SELECT * FROM read_csv('{secret}')", f"SELECT * FROM '{secret}'", f"ATTACH '{path}' AS again"):
+        res = runner.invoke(app, ["sql", q, "--db", str(path)])
+        assert res.exit_code == 2, (q, res.output)
+        assert "hunter2" not in res.output and "error:" in res.output
+
+
+def test_sql_cannot_install_an_extension_nor_unlock(runner, tmp_path, monkeypatch):
+    home = tmp_path / "home"
+    home.mkdir()
+    monkeypatch.setenv("HOME", str(home))  # where DuckDB would put a downloaded extension
+    path = _tiny_db(tmp_path)
+    for q in ("INSTALL httpfs", "LOAD httpfs", "SET enable_external_access = true", "SET lock_configuration = false"):
+        res = runner.invoke(app, ["sql", q, "--db", str(path)])
+        assert res.exit_code == 2, (q, res.output)
+        assert "reads the database only" in res.output, q
+    assert list(home.rglob("*")) == []
+
+
+def test_sandboxed_query_still_reads_tables_and_views(tmp_path):
+    import duckdb
+
+    path = _tiny_db(tmp_path)
+    assert db.query("SELECT pub_id, title FROM patents", path).values.tolist() == [["CN1A", "[bold red]x[/] and [/b]"]]
+    assert db.query("SELECT filing_year, publications FROM yearly_counts", path).values.tolist() == [[2019, 1]]
+    with duckdb.connect(str(path), read_only=True):  # an analyst's own connection in the same process
+        assert db.query("SELECT count(*) AS n FROM patent_overview", path)["n"].tolist() == [1]
+    assert db.query("CREATE TEMP TABLE t AS SELECT 1 AS x; SELECT x FROM t", path)["x"].tolist() == [1]
+    with pytest.raises(db.PatNavError, match="read-only"):
+        db.query("DELETE FROM patents", path)
