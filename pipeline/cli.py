@@ -435,7 +435,8 @@ app.add_typer(db_app, name="db")
 
 @db_app.command("build")
 def db_build(params_file: ParamsOpt = None) -> None:
-    """(Re)build the database from the canonical tables."""
+    """(Re)build the database from the canonical tables (readers keep the old file until the
+    new one is swapped in; a content fingerprint is written beside it)."""
     from . import db
 
     params = _params(params_file)
@@ -457,6 +458,7 @@ def db_build(params_file: ParamsOpt = None) -> None:
     mpath = io.write_json(metrics, root / params["database"].metrics)
     out_console.print(", ".join(f"{t} {n}" for t, n in counts.items()))
     out_console.print(f"database → {root / params['database'].path}")
+    out_console.print(f"contents → {db.manifest_path(root / params['database'].path)}")
     out_console.print(f"metrics → {mpath}")
 
 
