@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import sys
 import time
+import warnings
 from pathlib import Path
 from typing import Annotated
 
@@ -310,31 +311,40 @@ def network(
             console.print(f"  {last['step']}: {now - last['t']:.1f} s", highlight=False)
         last.update(step=step, t=now)
 
-    try:
-        if edges is not None:
-            node_attrs = net.read_node_list(nodes_file) if nodes_file else None
-            progress("graph")
-            graph, regions = net.graph_from_user_files(net.read_edge_list(edges), node_attrs)
-            tables = net.analyse(graph, npar, node_regions=regions, progress=progress)
-            dest = out or edges.with_name(f"{edges.stem}.network")
-            exports = dest
-        else:
-            from .classify.text import load_ipc_titles
+    from .network.clusters import LeidenNotStableWarning
 
-            tp = params["train"]
-            t = io.read_tables(root / params["ingest"].out)
-            progress("graph")
-            citations = with_forward_citations(t["citations"], t.get("forward_citations"))
-            graph = from_tables(t["patents"], citations, t["parties"], level=npar.level)
-            titles = load_ipc_titles(root / tp.ipc_titles_zh, root / tp.ipc_titles_en)
-            tables = net.analyse(graph, npar, patents=t["patents"], classifications=t["classifications"],
-                                 parties=t["parties"], ipc_titles=titles, progress=progress)
-            dest, exports = root / npar.out, root / npar.exports
-        progress("exports")
-        written = net.write_exports(tables, exports, top=npar.export_top, lang=npar.lang)
-        progress("")
-    except PatNavError as exc:
-        _fail(exc)
+    with warnings.catch_warnings(record=True) as seen:
+        warnings.simplefilter("always", LeidenNotStableWarning)
+        try:
+            if edges is not None:
+                node_attrs = net.read_node_list(nodes_file) if nodes_file else None
+                progress("graph")
+                graph, regions = net.graph_from_user_files(net.read_edge_list(edges), node_attrs)
+                tables = net.analyse(graph, npar, node_regions=regions, progress=progress)
+                dest = out or edges.with_name(f"{edges.stem}.network")
+                exports = dest
+            else:
+                from .classify.text import load_ipc_titles
+
+                tp = params["train"]
+                t = io.read_tables(root / params["ingest"].out)
+                progress("graph")
+                citations = with_forward_citations(t["citations"], t.get("forward_citations"))
+                graph = from_tables(t["patents"], citations, t["parties"], level=npar.level)
+                titles = load_ipc_titles(root / tp.ipc_titles_zh, root / tp.ipc_titles_en)
+                tables = net.analyse(graph, npar, patents=t["patents"], classifications=t["classifications"],
+                                     parties=t["parties"], ipc_titles=titles, progress=progress)
+                dest, exports = root / npar.out, root / npar.exports
+            progress("exports")
+            written = net.write_exports(tables, exports, top=npar.export_top, lang=npar.lang)
+            progress("")
+        except PatNavError as exc:
+            _fail(exc)
+    for w in seen:  # the cap's warning in the CLI's words; any other warning as Python shows it
+        if issubclass(w.category, LeidenNotStableWarning):
+            console.print(_styled("warning:", "yellow", str(w.message)), soft_wrap=True, highlight=False)
+        else:
+            warnings.showwarning(w.message, w.category, w.filename, w.lineno)
     dest.mkdir(parents=True, exist_ok=True)
     for name, df in tables.items():
         df.to_parquet(dest / f"{name}.parquet", index=False)
