@@ -8,28 +8,37 @@ from __future__ import annotations
 
 import sys
 import time
+import warnings
 from pathlib import Path
 from typing import Annotated
 
 import pandas as pd
 import typer
 from rich.console import Console
-from rich.markup import escape
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
+from rich.text import Text
 
 from . import io
 from .config import find_root, load_params, project_dir
 from .errors import PatNavError
 
 app = typer.Typer(add_completion=False, help="PatNav — patent navigation (专利导航) pipeline.", no_args_is_help=True)
-console = Console(stderr=True)
+# Markup off everywhere: paths, cell values and error texts are printed as they are (a file
+# named "evil[/b].xml" would otherwise crash Rich, "b[bold red]x.xml" print as "bx.xml");
+# the few styled words are Text spans (_styled).
+console = Console(stderr=True, markup=False)
 # Piped output (CI logs, `| tee`) would otherwise wrap the summary at 80 columns.
-out_console = Console(width=None if sys.stdout.isatty() else 160)
+out_console = Console(width=None if sys.stdout.isatty() else 160, markup=False)
+
+
+def _styled(label: str, style: str, rest: str = "") -> Text:
+    """``label`` in ``style`` followed by ``rest``, both literal (no markup parsed)."""
+    return Text.assemble((label, style), " " + rest if rest else "")
 
 
 def _fail(exc: Exception) -> None:
-    console.print(f"[bold red]error:[/] {exc}", soft_wrap=True, highlight=False)
+    console.print(_styled("error:", "bold red", str(exc)), soft_wrap=True, highlight=False)
     raise typer.Exit(code=2)
 
 
@@ -82,11 +91,11 @@ def ingest(
     report_path = report or (root / params.report if out is None else out / "ingest_report.json")
     out = out or root / params.out
     progress = Progress(
-        TextColumn("[bold]ingest[/]"),
-        TextColumn("{task.fields[source]}", style="cyan"),
+        TextColumn("ingest", style="bold", markup=False),
+        TextColumn("{task.fields[source]}", style="cyan", markup=False),
         BarColumn(bar_width=None),
         MofNCompleteColumn(),
-        TextColumn("records"),
+        TextColumn("records", markup=False),
         TimeElapsedColumn(),
         console=console,
         transient=True,
@@ -121,11 +130,11 @@ def ingest(
         out_console.print(f"metrics → {metrics_note}")
     failed = False
     for f in result.report.get("failures", []):
-        level = "[yellow]warning:[/]" if (allow_empty or params.allow_empty) else "[bold red]error:[/]"
-        console.print(f"{level} {escape(f['file'])}: {escape(f['reason'])}", soft_wrap=True, highlight=False)
+        level = ("warning:", "yellow") if (allow_empty or params.allow_empty) else ("error:", "bold red")
+        console.print(_styled(*level, f"{f['file']}: {f['reason']}"), soft_wrap=True, highlight=False)
         failed = failed or not (allow_empty or params.allow_empty)
     if not result.report["reconciles"]:
-        console.print("[bold red]error:[/] counts do not reconcile for some file (see report)")
+        console.print(_styled("error:", "bold red", "counts do not reconcile for some file (see report)"))
         failed = True
     if failed:
         raise typer.Exit(code=1)
@@ -142,7 +151,7 @@ def _print_summary(report: dict, written: dict, report_path: Path) -> None:
         table.add_column(col, justify=just, overflow="fold")
     for f in report["files"]:
         reasons = "; ".join(f"{_short(r)} ×{n}" for r, n in list(f["top_reject_reasons"].items())[:3])
-        table.add_row(escape(f["file"]), f["format"], str(f["records"]), str(f["accepted"]), str(f["merged_duplicates"]),
+        table.add_row(f["file"], f["format"], str(f["records"]), str(f["accepted"]), str(f["merged_duplicates"]),
                       str(f["rejected"]), reasons)
     out_console.print(table)
     t = report["totals"]
@@ -156,9 +165,9 @@ def _print_summary(report: dict, written: dict, report_path: Path) -> None:
         routes = ", ".join(f"{k} {v}" for k, v in located["by_route"].items())
         out_console.print(f"applicant groups located ({located['groups']}): {routes} (routes: docs/data-model.md, parties.located_by)")
     for s in report["skipped"]:
-        out_console.print(f"[yellow]skipped[/] {escape(s['file'])}: {escape(s['reason'])}", highlight=False)
-    out_console.print(f"tables → {escape(str(Path(next(iter(written.values()))).parent)) if written else '-'}", highlight=False)
-    out_console.print(f"report → {escape(str(report_path))}", highlight=False)
+        out_console.print(_styled("skipped", "yellow", f"{s['file']}: {s['reason']}"), highlight=False)
+    out_console.print(f"tables → {Path(next(iter(written.values()))).parent if written else '-'}", highlight=False)
+    out_console.print(f"report → {report_path}", highlight=False)
 
 
 @app.command()
@@ -192,7 +201,7 @@ def train(params_file: ParamsOpt = None) -> None:
     path = save_model(model, root / cp.model)
     mpath = io.write_json(metrics, root / tp.metrics)
     cpath = root / tp.confusion
-    confusion.to_csv(cpath, index=False, lineterminator="\n")
+    io.write_export(confusion, cpath, bom=False)
     if tp.predictions:
         (root / tp.predictions).parent.mkdir(parents=True, exist_ok=True)
         predictions.to_parquet(root / tp.predictions, index=False)
@@ -303,31 +312,40 @@ def network(
             console.print(f"  {last['step']}: {now - last['t']:.1f} s", highlight=False)
         last.update(step=step, t=now)
 
-    try:
-        if edges is not None:
-            node_attrs = net.read_node_list(nodes_file) if nodes_file else None
-            progress("graph")
-            graph, regions = net.graph_from_user_files(net.read_edge_list(edges), node_attrs)
-            tables = net.analyse(graph, npar, node_regions=regions, progress=progress)
-            dest = out or edges.with_name(f"{edges.stem}.network")
-            exports = dest
-        else:
-            from .classify.text import load_ipc_titles
+    from .network.clusters import LeidenNotStableWarning
 
-            tp = params["train"]
-            t = io.read_tables(root / params["ingest"].out)
-            progress("graph")
-            citations = with_forward_citations(t["citations"], t.get("forward_citations"))
-            graph = from_tables(t["patents"], citations, t["parties"], level=npar.level)
-            titles = load_ipc_titles(root / tp.ipc_titles_zh, root / tp.ipc_titles_en)
-            tables = net.analyse(graph, npar, patents=t["patents"], classifications=t["classifications"],
-                                 parties=t["parties"], ipc_titles=titles, progress=progress)
-            dest, exports = root / npar.out, root / npar.exports
-        progress("exports")
-        written = net.write_exports(tables, exports, top=npar.export_top, lang=npar.lang)
-        progress("")
-    except PatNavError as exc:
-        _fail(exc)
+    with warnings.catch_warnings(record=True) as seen:
+        warnings.simplefilter("always", LeidenNotStableWarning)
+        try:
+            if edges is not None:
+                node_attrs = net.read_node_list(nodes_file) if nodes_file else None
+                progress("graph")
+                graph, regions = net.graph_from_user_files(net.read_edge_list(edges), node_attrs)
+                tables = net.analyse(graph, npar, node_regions=regions, progress=progress)
+                dest = out or edges.with_name(f"{edges.stem}.network")
+                exports = dest
+            else:
+                from .classify.text import load_ipc_titles
+
+                tp = params["train"]
+                t = io.read_tables(root / params["ingest"].out)
+                progress("graph")
+                citations = with_forward_citations(t["citations"], t.get("forward_citations"))
+                graph = from_tables(t["patents"], citations, t["parties"], level=npar.level)
+                titles = load_ipc_titles(root / tp.ipc_titles_zh, root / tp.ipc_titles_en)
+                tables = net.analyse(graph, npar, patents=t["patents"], classifications=t["classifications"],
+                                     parties=t["parties"], ipc_titles=titles, progress=progress)
+                dest, exports = root / npar.out, root / npar.exports
+            progress("exports")
+            written = net.write_exports(tables, exports, top=npar.export_top, lang=npar.lang)
+            progress("")
+        except PatNavError as exc:
+            _fail(exc)
+    for w in seen:  # the cap's warning in the CLI's words; any other warning as Python shows it
+        if issubclass(w.category, LeidenNotStableWarning):
+            console.print(_styled("warning:", "yellow", str(w.message)), soft_wrap=True, highlight=False)
+        else:
+            warnings.showwarning(w.message, w.category, w.filename, w.lineno)
     dest.mkdir(parents=True, exist_ok=True)
     for name, df in tables.items():
         df.to_parquet(dest / f"{name}.parquet", index=False)
@@ -360,7 +378,7 @@ def score(
         labels = pd.read_parquet(root / params["classify"].out)
         nodes = root / params["network"].out / "nodes.parquet"
         forward = pd.read_parquet(nodes, columns=["node", "forward", "forward_window"]) if nodes.exists() else None
-        with console.status("scoring patents, portfolios, regions and inventors …"):
+        with console.status(Text("scoring patents, portfolios, regions and inventors …")):
             result = sc.score(tables, labels, spar, forward=forward, root=root)
     except (PatNavError, OSError) as exc:
         _fail(exc)
@@ -402,7 +420,7 @@ def report(
         _fail(PatNavError(f"no project {name!r} in {root / 'params.yaml'}; known: {', '.join(params['projects'])}"))
     start = time.perf_counter()
     try:
-        with console.status(f"writing the reports of {name} …"):
+        with console.status(Text(f"writing the reports of {name} …")):
             written = write_report(root, params, name, network_exports=root / params["network"].exports)
     except (PatNavError, duckdb_error(), OSError) as exc:
         _fail(exc)
@@ -428,7 +446,8 @@ app.add_typer(db_app, name="db")
 
 @db_app.command("build")
 def db_build(params_file: ParamsOpt = None) -> None:
-    """(Re)build the database from the canonical tables."""
+    """(Re)build the database from the canonical tables (readers keep the old file until the
+    new one is swapped in; a content fingerprint is written beside it)."""
     from . import db
 
     params = _params(params_file)
@@ -450,6 +469,7 @@ def db_build(params_file: ParamsOpt = None) -> None:
     mpath = io.write_json(metrics, root / params["database"].metrics)
     out_console.print(", ".join(f"{t} {n}" for t, n in counts.items()))
     out_console.print(f"database → {root / params['database'].path}")
+    out_console.print(f"contents → {db.manifest_path(root / params['database'].path)}")
     out_console.print(f"metrics → {mpath}")
 
 
@@ -462,7 +482,10 @@ def sql(
     db_path: Annotated[Path | None, typer.Option("--db", help="Database file (default: database.path).")] = None,
     params_file: ParamsOpt = None,
 ) -> None:
-    """Query the industry patent database (read-only) and print or export the result.
+    """Query the industry patent database and print or export the result.
+
+    The query runs sandboxed: it reads the database only (no file, extension or setting);
+    --csv / --xlsx are the only files written.
 
     Tables: patents, parties, classifications, citations, npl, events, rejects.
     Views: patent_overview, yearly_counts, region_counts, top_applicants.

@@ -12,15 +12,19 @@ views join them into the shapes analysts ask for most (see :data:`VIEWS`).
 
 from __future__ import annotations
 
+import glob
+import hashlib
+import json
+import os
 from pathlib import Path
 
 import duckdb
 import pandas as pd
 
 from . import schema
-from .errors import PatNavError
+from .errors import PatNavError, QueryRefusedError
 
-__all__ = ["build", "connect", "query", "VIEWS", "default_path"]
+__all__ = ["build", "connect", "sandbox", "query", "fingerprint", "manifest_path", "VIEWS", "default_path"]
 
 
 def default_path() -> Path:
@@ -119,8 +123,13 @@ def build(canonical_dir: str | Path, db_path: str | Path, extra: dict[str, str |
     ``extra`` adds stage outputs as tables (name → Parquet file), e.g. ``labels`` from
     the classify stage; the ``patent_industries`` view needs it.
 
-    The file is written next to its final place and moved over it, so a reader never
-    sees a half-built database.
+    Readers never miss the database: the new file is built beside the old one
+    (``<name>.building-<pid>``) and moved over it with :func:`os.replace`; what a killed
+    build left behind (its file and WAL) is removed first. When the new database holds
+    exactly what the old one holds (:func:`fingerprint`), the old file is kept, bytes
+    and all. Either way :func:`manifest_path` receives the content fingerprint: DuckDB
+    writes a random database id into every new file, so downstream stages depend on the
+    fingerprint, not on the file's bytes.
 
     Returns
     -------
@@ -132,24 +141,104 @@ def build(canonical_dir: str | Path, db_path: str | Path, extra: dict[str, str |
     if missing:
         raise PatNavError(f"{canonical_dir}: canonical table(s) missing: {', '.join(missing)}; run `patnav ingest` first")
     db_path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = db_path.with_suffix(".building")
-    tmp.unlink(missing_ok=True)
-    counts = {}
-    with duckdb.connect(str(tmp)) as con:
-        for t in schema.TABLES:
-            src = (canonical_dir / f"{t}.parquet").as_posix().replace("'", "''")
-            con.execute(f"CREATE TABLE {t} AS SELECT * FROM read_parquet('{src}')")
-            counts[t] = con.execute(f"SELECT count(*) FROM {t}").fetchall()[0][0]
-        for name, src in (extra or {}).items():
-            src = Path(src).as_posix().replace("'", "''")
-            con.execute(f"CREATE TABLE {name} AS SELECT * FROM read_parquet('{src}')")
-            counts[name] = con.execute(f"SELECT count(*) FROM {name}").fetchall()[0][0]
-        for name, sql in VIEWS.items():
-            if name in EXTRA_VIEWS and EXTRA_VIEWS[name] not in (extra or {}):
-                continue
-            con.execute(f"CREATE VIEW {name} AS {sql}")
-    tmp.replace(db_path)
+    _remove_leftovers(db_path)
+    tmp = db_path.with_name(f"{db_path.name}{_BUILDING}{os.getpid()}")
+    try:
+        with duckdb.connect(str(tmp)) as con:
+            counts = _fill(con, canonical_dir, extra or {})
+            content = fingerprint(con)
+        if content != _fingerprint_of(db_path):
+            os.replace(tmp, db_path)
+    finally:
+        for leftover in (tmp, _wal(tmp)):
+            leftover.unlink(missing_ok=True)
+    from .io import write_bytes_atomic
+
+    text = json.dumps(content, ensure_ascii=False, indent=2, sort_keys=True) + "\n"
+    write_bytes_atomic(text.encode("utf-8"), manifest_path(db_path))
     return counts
+
+
+# A build's file is <database>.building-<pid>; older versions used <stem>.building.
+_BUILDING = ".building-"
+
+
+def manifest_path(db_path: str | Path) -> Path:
+    """Where :func:`build` writes the database's content fingerprint (``<file>.contents.json``)."""
+    db_path = Path(db_path)
+    return db_path.with_name(db_path.name + ".contents.json")
+
+
+def _wal(path: Path) -> Path:
+    return path.with_name(path.name + ".wal")
+
+
+def _remove_leftovers(db_path: Path) -> None:
+    """Delete the files of builds of ``db_path`` that were killed (their process is gone)."""
+    old = db_path.with_suffix(".building")
+    for path in (old, _wal(old)):
+        path.unlink(missing_ok=True)
+    for path in db_path.parent.glob(f"{glob.escape(db_path.name)}{_BUILDING}*"):
+        pid = path.name[len(db_path.name) + len(_BUILDING):].removesuffix(".wal")
+        if pid.isdigit() and not _alive(int(pid)):
+            path.unlink(missing_ok=True)
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:  # someone else's process
+        return True
+    return True
+
+
+def _fill(con: duckdb.DuckDBPyConnection, canonical_dir: Path, extra: dict) -> dict[str, int]:
+    """Create the tables and views in ``con``; row count per table."""
+    counts = {}
+    sources = {t: canonical_dir / f"{t}.parquet" for t in schema.TABLES} | {k: Path(v) for k, v in extra.items()}
+    for name, src in sources.items():
+        con.execute(f"CREATE TABLE {name} AS SELECT * FROM read_parquet({_literal(src.as_posix())})")
+        counts[name] = con.execute(f"SELECT count(*) FROM {name}").fetchall()[0][0]
+    for name, sql in VIEWS.items():
+        if name in EXTRA_VIEWS and EXTRA_VIEWS[name] not in extra:
+            continue
+        con.execute(f"CREATE VIEW {name} AS {sql}")
+    return counts
+
+
+def fingerprint(con: duckdb.DuckDBPyConnection) -> dict:
+    """What a database holds, independent of how its file is laid out.
+
+    Per table its columns (name, type), row count and the sum of its rows' DuckDB hashes
+    (order-free; stable for the same DuckDB version); per view the SHA-256 of its SQL;
+    ``sha256`` over all of it.
+    """
+    tables, views = {}, {}
+    names = con.execute("SELECT table_name FROM duckdb_tables() WHERE database_name = current_database() "
+                        "AND schema_name = 'main' ORDER BY table_name").fetchall()
+    for (name,) in names:
+        cols = con.execute("SELECT column_name, data_type FROM duckdb_columns() WHERE database_name = current_database() "
+                           "AND schema_name = 'main' AND table_name = ? ORDER BY column_index", [name]).fetchall()
+        rows, total = con.execute(f"SELECT count(*), coalesce(sum(hash(t)::HUGEINT), 0) FROM {_ident(name)} AS t").fetchall()[0]
+        tables[name] = {"columns": [f"{c} {t}" for c, t in cols], "rows": int(rows), "hash": format(int(total) % 2**64, "016x")}
+    for name, sql in con.execute("SELECT view_name, sql FROM duckdb_views() WHERE database_name = current_database() "
+                                 "AND schema_name = 'main' AND NOT internal ORDER BY view_name").fetchall():
+        views[name] = hashlib.sha256(sql.encode("utf-8")).hexdigest()
+    body = {"tables": tables, "views": views}
+    return {**body, "sha256": hashlib.sha256(json.dumps(body, sort_keys=True).encode("utf-8")).hexdigest()}
+
+
+def _fingerprint_of(db_path: Path) -> dict | None:
+    """:func:`fingerprint` of an existing database file; None if there is none or it is unreadable."""
+    if not db_path.exists():
+        return None
+    try:
+        with sandbox(db_path) as con:
+            return fingerprint(con)
+    except (PatNavError, duckdb.Error):
+        return None
 
 
 def connect(db_path: str | Path | None = None, read_only: bool = True) -> duckdb.DuckDBPyConnection:
@@ -168,17 +257,76 @@ def connect(db_path: str | Path | None = None, read_only: bool = True) -> duckdb
     return duckdb.connect(str(db_path), read_only=read_only)
 
 
-def query(sql: str, db_path: str | Path | None = None) -> pd.DataFrame:
-    """Run one query on a read-only connection and return a DataFrame.
+# Set before the database is attached (they only take effect on a fresh instance) ...
+_SANDBOX_START = {"autoinstall_known_extensions": False, "autoload_known_extensions": False,
+                  "allow_community_extensions": False, "allow_unsigned_extensions": False}
+# ... and after it, in this order: the last one freezes every setting.
+_SANDBOX_LOCK = ("SET enable_external_access = false", "SET lock_configuration = true")
+# Catalog names DuckDB keeps for itself.
+_RESERVED_CATALOGS = {"memory", "system", "temp", "main"}
+
+
+def sandbox(db_path: str | Path | None = None) -> duckdb.DuckDBPyConnection:
+    """A connection on which untrusted SQL can only read the database.
+
+    An in-memory DuckDB attaches the database file read-only (as its default catalog,
+    named after the file), then turns external access off — no file read or written
+    (``COPY … TO``, ``read_csv``, ``ATTACH``, ``EXPORT``), no extension installed or
+    loaded, no Python variable scanned — and locks the configuration so that no
+    statement can turn it back on. Attaching, rather than opening the file with these
+    settings, also works while the same process holds an ordinary connection to it.
 
     Raises
     ------
     PatNavError
-        With DuckDB's message when the query fails.
+        If the database has not been built yet.
     """
-    with connect(db_path) as con:
+    db_path = Path(db_path) if db_path else default_path()
+    if not db_path.exists():
+        raise PatNavError(f"{db_path}: no database yet; run `dvc repro` (or `patnav db build`)")
+    name = db_path.stem if db_path.stem.lower() not in _RESERVED_CATALOGS else "patnav"
+    con = duckdb.connect(":memory:", config=_SANDBOX_START)
+    try:
+        con.execute(f"ATTACH {_literal(db_path)} AS {_ident(name)} (READ_ONLY)")
+        con.execute(f"USE {_ident(name)}")
+        for statement in _SANDBOX_LOCK:
+            con.execute(statement)
+    except duckdb.Error as exc:
+        con.close()
+        raise PatNavError(f"{db_path}: cannot open the database: {exc}") from None
+    return con
+
+
+def _literal(path: Path) -> str:
+    return "'" + str(path).replace("'", "''") + "'"
+
+
+def _ident(name: str) -> str:
+    return '"' + name.replace('"', '""') + '"'
+
+
+def query(sql: str, db_path: str | Path | None = None) -> pd.DataFrame:
+    """Run an analyst's SQL on a :func:`sandbox` connection and return a DataFrame.
+
+    The SQL can read every table and view of the database and nothing else; only the
+    caller writes files (``patnav sql --csv / --xlsx``).
+
+    Raises
+    ------
+    QueryRefusedError
+        The SQL tried to reach the file system, an extension or a setting.
+    PatNavError
+        With DuckDB's message when the query fails otherwise.
+    """
+    with sandbox(db_path) as con:
         try:
             rel = con.sql(sql)
             return rel.df() if rel is not None else pd.DataFrame()
+        except (duckdb.PermissionException, duckdb.InvalidInputException) as exc:
+            if isinstance(exc, duckdb.InvalidInputException) and "configuration has been locked" not in str(exc):
+                raise PatNavError(f"query failed: {exc}") from None
+            raise QueryRefusedError(
+                f"query refused: {exc} — `patnav sql` reads the database only (no files, extensions or "
+                "settings); write a result with --csv / --xlsx") from None
         except duckdb.Error as exc:
             raise PatNavError(f"query failed: {exc}") from None

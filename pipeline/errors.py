@@ -56,3 +56,14 @@ class LocateInputError(PatNavError, ValueError):
 class ProjectDataError(PatNavError):
     """The data cannot support the project as defined (e.g. an enterprise with too few
     patents for an enterprise report); the message gives the count and what to change."""
+
+
+# --- outputs and safety (database, analyst SQL, network caps) ---------------------------
+
+
+class QueryRefusedError(PatNavError):
+    """The analyst's SQL tried to leave the database (a file, an extension, a setting);
+    ``patnav sql`` only reads the database and writes results with --csv / --xlsx."""
+
+
+__all__ += ["QueryRefusedError"]

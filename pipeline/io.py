@@ -6,6 +6,11 @@ The only module of the ingest path that touches the disk for outputs.
 from __future__ import annotations
 
 import json
+import os
+import re
+import secrets
+import zipfile
+from io import BytesIO
 from pathlib import Path
 
 import pandas as pd
@@ -14,7 +19,8 @@ import pyarrow.parquet as pq
 
 from . import schema
 
-__all__ = ["write_tables", "read_tables", "read_table", "write_json"]
+__all__ = ["write_tables", "read_tables", "read_table", "write_json", "write_export", "write_workbook",
+           "neutralise", "safe_text", "write_bytes_atomic", "zip_bytes"]
 
 
 def write_tables(tables: dict[str, pd.DataFrame], out_dir: str | Path) -> dict[str, Path]:
@@ -51,32 +57,152 @@ def write_json(obj, path: str | Path) -> Path:
     return path
 
 
-def neutralise(df: pd.DataFrame) -> pd.DataFrame:
-    """A copy whose text cells a spreadsheet would run as a formula (``=``, ``+``,
-    ``-``, ``@``) start with ``'`` instead."""
-    from .ingest.normalize import neutralize_formula
+# --------------------------------------------------------------------------- files for people
+#
+# Every CSV / XLSX the project writes for people goes through write_export / write_workbook:
+# a spreadsheet must not run a cell as a formula (OWASP "CSV injection": a leading = + - @,
+# tab or CR), openpyxl must not meet a character XML 1.0 forbids (it raises
+# IllegalCharacterError half-way through a workbook), a failed write must not leave a
+# truncated file, and the same table must give the same bytes on every run.
 
+_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+# XML 1.0 forbids these (openpyxl's ILLEGAL_CHARACTERS_RE plus U+FFFE/U+FFFF); lone
+# surrogates cannot be encoded as UTF-8 at all. Each becomes U+FFFD, visibly.
+_ILLEGAL = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]")
+_RISKY = re.compile("^[=+\\-@\t\r]|[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]")
+# ZIP's earliest date: every entry of a workbook or model file carries it, and the workbook's
+# created / modified properties too, so that no clock reaches the bytes.
+FIXED_TIME = (1980, 1, 1, 0, 0, 0)
+_INVALID_SHEET = re.compile(r"[\\/*?:\[\]]")
+
+
+def safe_text(value):
+    r"""One cell or header as a spreadsheet may show it: text starting with ``= + - @``,
+    tab or CR gets a leading ``'``, characters XML forbids become U+FFFD; anything that is
+    not text (numbers, dates, missing values) is returned unchanged.
+
+    Examples
+    --------
+    >>> safe_text("=1+1"), safe_text("-2"), safe_text(-2), safe_text("a" + chr(0) + "b"), safe_text("ok")
+    ("'=1+1", "'-2", -2, 'a�b', 'ok')
+    """
+    if not isinstance(value, str):
+        return value
+    value = _ILLEGAL.sub("\ufffd", value)
+    return "'" + value if value.startswith(_FORMULA_START) else value
+
+
+def neutralise(df: pd.DataFrame) -> pd.DataFrame:
+    """A copy of ``df`` whose text cells and column names are passed through :func:`safe_text`.
+
+    Numeric, boolean and date columns are left as they are (numbers stay numbers).
+    """
     safe = df.copy()
     for col in safe.columns:
-        if safe[col].dtype == object or pd.api.types.is_string_dtype(safe[col]):
-            safe[col] = neutralize_formula(safe[col].astype("string"))
+        s = safe[col]
+        if isinstance(s.dtype, pd.CategoricalDtype):
+            s = s.astype(object)
+        elif not (s.dtype == object or pd.api.types.is_string_dtype(s)):
+            continue
+        s = s.astype(object)  # Python's re: Arrow's RE2 cannot take a surrogate in the pattern
+        try:  # vectorised test first: most cells need nothing
+            risky = s.str.contains(_RISKY, regex=True).astype("boolean").fillna(False).to_numpy(dtype=bool)
+        except (AttributeError, TypeError):  # an object column without text (lists, bytes …)
+            risky = s.map(lambda v: isinstance(v, str) and bool(_RISKY.search(v))).to_numpy(dtype=bool)
+        if risky.any():
+            s[risky] = s[risky].map(safe_text)
+            safe[col] = s
+    safe.columns = [safe_text(c) for c in safe.columns]
     return safe
 
 
-def write_export(df: pd.DataFrame, path: str | Path) -> Path:
-    """Write a query result as CSV (UTF-8 with BOM, for Excel) or XLSX, by suffix.
-
-    Text cells that a spreadsheet would run as a formula (``=``, ``+``, ``-``, ``@``)
-    are neutralised with a leading ``'``.
-    """
+def write_bytes_atomic(data: bytes, path: str | Path) -> Path:
+    """Write ``data`` to ``path`` through a temporary file beside it and :func:`os.replace`:
+    readers see the old file or the new one, never a part; a failure leaves the old one."""
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
-    safe = neutralise(df)
-    if path.suffix.lower() == ".xlsx":
-        safe.to_excel(path, index=False, engine="openpyxl")
-    else:
-        safe.to_csv(path, index=False, encoding="utf-8-sig")
+    tmp = path.with_name(f".{path.name}.{os.getpid()}.{secrets.token_hex(4)}.tmp")
+    try:
+        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666)  # umask applies, as for open()
+        with os.fdopen(fd, "wb") as fh:
+            fh.write(data)
+        os.replace(tmp, path)
+    except BaseException:
+        tmp.unlink(missing_ok=True)
+        raise
     return path
+
+
+def zip_bytes(entries, compression: int = zipfile.ZIP_DEFLATED) -> bytes:
+    """A ZIP archive of ``(name, bytes)`` entries, in the order given, that depends on
+    nothing but them: every entry dated :data:`FIXED_TIME`, Unix permissions 0644."""
+    buf = BytesIO()
+    with zipfile.ZipFile(buf, "w", compression=compression) as z:
+        for name, data in entries:
+            info = zipfile.ZipInfo(name, date_time=FIXED_TIME)
+            info.compress_type = compression
+            info.create_system = 3  # Unix on every machine (ZipInfo defaults to the host's)
+            info.external_attr = 0o644 << 16
+            z.writestr(info, data)
+    return buf.getvalue()
+
+
+def _stable_xlsx(data: bytes) -> bytes:
+    """An openpyxl workbook without its clocks: entries re-dated, core properties'
+    created / modified set to :data:`FIXED_TIME`."""
+    stamp = "%04d-%02d-%02dT%02d:%02d:%02dZ" % FIXED_TIME
+    entries = []
+    with zipfile.ZipFile(BytesIO(data)) as z:
+        for info in z.infolist():
+            body = z.read(info)
+            if info.filename == "docProps/core.xml":
+                body = re.sub(rb"(<dcterms:(created|modified)\b[^>]*>)[^<]*(</dcterms:\2>)",
+                              rb"\g<1>" + stamp.encode() + rb"\g<3>", body)
+            entries.append((info.filename, body))
+    return zip_bytes(entries)
+
+
+def _sheet_names(names) -> list[str]:
+    """Sheet names Excel accepts: no ``[]:*?/\\``, at most 31 characters, unique."""
+    used: list[str] = []
+    for name in names:
+        sheet = _INVALID_SHEET.sub("_", str(name)).strip("'")[:31] or "sheet"
+        while sheet in used:
+            sheet = sheet[:29] + f"_{len(used)}"
+        used.append(sheet)
+    return used
+
+
+def write_workbook(sheets: dict[str, pd.DataFrame], path: str | Path) -> Path:
+    """Write tables as one XLSX workbook, a sheet each (names made valid for Excel).
+
+    Cells and headers are neutralised (:func:`neutralise`), the file is byte-identical for
+    identical tables (no clock inside) and written atomically (:func:`write_bytes_atomic`).
+    """
+    safe = {sheet: neutralise(df) for sheet, df in zip(_sheet_names(sheets), sheets.values(), strict=True)}
+    buf = BytesIO()
+    with pd.ExcelWriter(buf, engine="openpyxl") as writer:
+        for sheet, df in safe.items():
+            df.to_excel(writer, sheet_name=sheet, index=False)
+    return write_bytes_atomic(_stable_xlsx(buf.getvalue()), path)
+
+
+def write_export(df: pd.DataFrame, path: str | Path, *, bom: bool = True) -> Path:
+    """Write a table for people as CSV (UTF-8, with a BOM for Excel unless ``bom=False``;
+    CRLF line ends as RFC 4180 has them) or XLSX, by the suffix of ``path``.
+
+    The one writer of such files: text cells and headers a spreadsheet would run as a
+    formula are neutralised with a leading ``'``, characters XML forbids become U+FFFD,
+    numbers stay numbers; the same table gives the same bytes; a failed write leaves
+    any earlier file untouched.
+    """
+    path = Path(path)
+    if path.suffix.lower() == ".xlsx":
+        return write_workbook({"Sheet1": df}, path)
+    # CRLF, not LF: Python's csv quotes a cell holding a CR only when CR ends its lines;
+    # an unquoted CR inside a cell would start a new row in Excel.
+    text = neutralise(df).to_csv(index=False, lineterminator="\r\n")
+    return write_bytes_atomic(text.encode("utf-8-sig" if bom else "utf-8"), path)
 
 
 PROJECT_FILES = {
@@ -104,8 +230,8 @@ def write_project_outputs(result: dict, out_dir: str | Path) -> list[Path]:
         obj = result[key]
         if name.endswith(".parquet"):
             obj.to_parquet(path, index=False)
-        elif name.endswith(".csv"):
-            obj.to_csv(path, index=False, encoding="utf-8", lineterminator="\n")
+        elif name.endswith(".csv"):  # no BOM: DVC plots read filing_trend.csv's header
+            write_export(obj, path, bom=False)
         else:
             write_json(obj, path)
         written.append(path)

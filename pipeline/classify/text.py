@@ -1023,18 +1023,58 @@ def build_training_set(
 
 
 def save_model(model: TextClassifier, path: str | Path) -> Path:
-    """Write a fitted :class:`TextClassifier` in the skops format (no pickle)."""
-    import zipfile
+    """Write a fitted :class:`TextClassifier` in the skops format (no pickle).
 
+    The same model gives the same bytes on every run and machine (:func:`_stable_skops`),
+    so its MD5 in ``dvc.lock`` and the reports changes only with its content; the file is
+    swapped in whole (:func:`pipeline.io.write_bytes_atomic`).
+    """
     import skops.io as sio
+
+    from ..io import write_bytes_atomic, zip_bytes
 
     if not isinstance(model, TextClassifier):
         raise TypeError(f"save_model expects a TextClassifier, got {type(model).__name__}")
     model._check_fitted()
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    sio.dump(model, path, compression=zipfile.ZIP_DEFLATED)
-    return path
+    return write_bytes_atomic(zip_bytes(_stable_skops(sio.dumps(model))), path)
+
+
+def _stable_skops(data: bytes) -> list[tuple[str, bytes]]:
+    """The entries of a skops file without what varies between runs.
+
+    skops names objects by their Python ``id()`` (``"__id__"`` in ``schema.json`` and the
+    array files ``<id>.npy``), which differs on every run, and dates each ZIP entry with
+    the clock. Here ids are renumbered 1, 2, … in the schema's own (deterministic) order —
+    equal ids stay equal, so shared objects are still loaded once — array files are
+    renamed to match, and :func:`pipeline.io.zip_bytes` writes the entries undated.
+    """
+    import io as _io
+    import json
+    import zipfile
+
+    with zipfile.ZipFile(_io.BytesIO(data)) as z:
+        blobs = {name: z.read(name) for name in z.namelist()}
+    schema = json.loads(blobs.pop("schema.json"))
+    ids: dict[int, int] = {}
+    files: dict[str, str] = {}
+
+    def walk(node):
+        if isinstance(node, dict):
+            for key, value in node.items():
+                if key == "__id__" and isinstance(value, int):
+                    node[key] = ids.setdefault(value, len(ids) + 1)
+                elif key == "file" and isinstance(value, str) and value in blobs:
+                    node[key] = files.setdefault(value, f"{len(files) + 1}{Path(value).suffix}")
+                else:
+                    walk(value)
+        elif isinstance(node, list):
+            for value in node:
+                walk(value)
+
+    walk(schema)
+    # Entries the schema does not name are never loaded: they are left out.
+    entries = [(new, blobs[old]) for old, new in files.items()]
+    return entries + [("schema.json", json.dumps(schema, indent=2).encode("utf-8"))]
 
 
 def _types_in_file(path: Path) -> set[str]:

@@ -33,15 +33,21 @@ class ConvergenceError(PatNavError):
 
     Attributes
     ----------
+    what : str
+        ``"PageRank"`` or ``"HITS"``.
     result : PageRankResult or HitsResult
         The last iterate, with ``converged=False``, its ``iterations`` and ``error``.
+
+    The message ends with ``hint``: what to change (the network stage names its
+    params.yaml settings).
     """
 
-    def __init__(self, what: str, result):
+    def __init__(self, what: str, result, hint: str = "raise max_iter or tol"):
+        self.what = what
         self.result = result
         super().__init__(
             f"{what} did not converge: L1 change {result.error:.3g} after {result.iterations} iterations "
-            f"is above tol; raise max_iter or tol (the last iterate is in this error's .result)"
+            f"is above tol; {hint} (the last iterate is in this error's .result)"
         )
 
 

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Mapping
+from io import BytesIO
 from itertools import compress
 from pathlib import Path
 
@@ -166,13 +167,19 @@ def write_gexf(n: int, src, dst, nodes: pd.DataFrame, path, edge_attrs=None, *, 
                directed: bool = True) -> Path:
     """Write the graph as GEXF 1.2 (Gephi) to ``path``; see :func:`to_networkx`.
 
-    Returns the path written. The ``label`` attribute is GEXF's node label.
+    Returns the path written. The ``label`` attribute is GEXF's node label. The file
+    carries no date (no ``lastmodifieddate``): the same graph gives the same bytes.
     """
     import networkx as nx
 
-    path = Path(path)
-    nx.write_gexf(to_networkx(n, src, dst, nodes, edge_attrs, lang=lang, directed=directed), path, encoding="utf-8")
-    return path
+    from ..io import write_bytes_atomic
+
+    buf = BytesIO()
+    nx.write_gexf(to_networkx(n, src, dst, nodes, edge_attrs, lang=lang, directed=directed), buf, encoding="utf-8")
+    # networkx stamps <meta lastmodifieddate> with today: the attribute is optional in
+    # GEXF 1.2, and without it the same graph gives the same bytes on every day.
+    data = re.sub(rb'(<meta\b[^>]*?) lastmodifieddate="[^"]*"', rb"\1", buf.getvalue(), count=1)
+    return write_bytes_atomic(data, path)
 
 
 def write_graphml(n: int, src, dst, nodes: pd.DataFrame, path, edge_attrs=None, *, lang: str = "zh",
@@ -183,10 +190,12 @@ def write_graphml(n: int, src, dst, nodes: pd.DataFrame, path, edge_attrs=None, 
     """
     import networkx as nx
 
-    path = Path(path)
-    nx.write_graphml(to_networkx(n, src, dst, nodes, edge_attrs, lang=lang, directed=directed), path,
+    from ..io import write_bytes_atomic
+
+    buf = BytesIO()
+    nx.write_graphml(to_networkx(n, src, dst, nodes, edge_attrs, lang=lang, directed=directed), buf,
                      encoding="utf-8")
-    return path
+    return write_bytes_atomic(buf.getvalue(), path)
 
 
 def _vos_text(values: pd.Series) -> pd.Series:

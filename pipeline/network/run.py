@@ -30,7 +30,9 @@ Tables
 
 from __future__ import annotations
 
+import warnings
 from collections.abc import Callable
+from contextlib import contextmanager
 from dataclasses import dataclass, field, fields
 from pathlib import Path
 
@@ -71,7 +73,8 @@ class NetworkParams:
     pagerank: dict = field(default_factory=lambda: {"alpha": 0.85, "tol": 1e-10, "max_iter": 200})
     hits: dict = field(default_factory=lambda: {"tol": 1e-10, "max_iter": 500})
     clusters: dict = field(default_factory=lambda: {"similarity": "coupling", "method": "leiden", "resolution": 1.0,
-                                                    "min_shared": 1, "min_size": 3, "seed": 0})
+                                                    "min_shared": 1, "min_size": 3, "seed": 0,
+                                                    "max_iterations": 10})
     cooccurrence: dict = field(default_factory=lambda: {"level": "subclass", "period_years": 5})
     export_top: int = 2000
     lang: str = "zh"
@@ -99,6 +102,13 @@ class NetworkParams:
             raise ConfigError(f"network.lang must be 'zh' or 'en', not {p.lang!r}")
         if p.clusters["similarity"] not in ("coupling", "cocitation"):
             raise ConfigError("network.clusters.similarity must be 'coupling' or 'cocitation'")
+        mi = p.clusters["max_iterations"]
+        if isinstance(mi, bool) or not isinstance(mi, int) or mi == 0:
+            raise ConfigError(f"network.clusters.max_iterations must be a whole number ≥ 1 (or -1: until the "
+                              f"partition is stable), not {mi!r}")
+        for key in ("pagerank", "hits"):
+            if not (isinstance(getattr(p, key)["max_iter"], int) and getattr(p, key)["max_iter"] >= 1):
+                raise ConfigError(f"network.{key}.max_iter must be a whole number ≥ 1")
         if p.window_years < 1 or p.key_routes < 1 or p.export_top < 0:
             raise ConfigError("network: window_years and key_routes must be ≥ 1, export_top ≥ 0")
         return p
@@ -158,10 +168,12 @@ def analyse(
 
     progress("PageRank")
     dag = mainpath.build_dag(n, src, dst)  # levelled once for PageRank and the main paths
-    pr = centrality.pagerank(n, src, dst, dag=dag, **params.pagerank)
+    with _names_the_params("pagerank", params.pagerank):
+        pr = centrality.pagerank(n, src, dst, dag=dag, **params.pagerank)
     nodes["pagerank"] = pr.scores
     progress("HITS")
-    hi = centrality.hits(n, src, dst, **params.hits)
+    with _names_the_params("hits", params.hits):
+        hi = centrality.hits(n, src, dst, **params.hits)
     nodes["hits_authority"], nodes["hits_hub"] = hi.authorities, hi.hubs
 
     progress("main paths")
@@ -195,7 +207,13 @@ def analyse(
     cp = params.clusters
     matrix = clusters.coupling_matrix if cp["similarity"] == "coupling" else clusters.cocitation_matrix
     sim = matrix(n, src, dst, min_shared=cp["min_shared"])
-    labels = clusters.detect_communities(sim, method=cp["method"], resolution=cp["resolution"], seed=cp["seed"])
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always", clusters.LeidenNotStableWarning)
+        labels = clusters.detect_communities(sim, method=cp["method"], resolution=cp["resolution"], seed=cp["seed"],
+                                             max_iterations=cp["max_iterations"])
+    unstable = [w for w in caught if issubclass(w.category, clusters.LeidenNotStableWarning)]
+    for w in caught:  # passed on (the CLI prints them); recorded for the stage metrics too
+        warnings.warn_explicit(w.message, w.category, w.filename, w.lineno)
     labels = _drop_small(labels, cp["min_size"])
     nodes["cluster"] = labels
     if patents is not None and classifications is not None:
@@ -234,11 +252,24 @@ def analyse(
         if "sources" in p:
             nodes["source"] = ids.map(primary_source(p["sources"])).astype("string")
     nodes.attrs["pagerank"] = {"iterations": pr.iterations, "error": pr.error}
+    nodes.attrs["clusters_stable"] = not unstable
     edges.attrs["weights_normalized"] = normalized
     out["nodes"] = nodes
     out["edges"] = edges
     out["removed"] = graph.removed.copy()
     return {k: out[k].reset_index(drop=True) for k in TABLES}
+
+
+@contextmanager
+def _names_the_params(key: str, values: dict):
+    """Re-raise a :class:`~pipeline.network.centrality.ConvergenceError` with the
+    params.yaml settings that decide it (``network.<key>``) and their current values."""
+    try:
+        yield
+    except centrality.ConvergenceError as exc:
+        hint = (f"raise network.{key}.max_iter (now {values['max_iter']}) or network.{key}.tol "
+                f"(now {values['tol']}) in params.yaml")
+        raise centrality.ConvergenceError(exc.what, exc.result, hint=hint) from None
 
 
 def _path_rows(mp: mainpath.MainPathResult) -> pd.DataFrame:
@@ -316,7 +347,8 @@ def subset_clusters(edges: pd.DataFrame, keep, cluster_params: dict, classificat
     matrix = clusters.coupling_matrix if cp["similarity"] == "coupling" else clusters.cocitation_matrix
     sim = matrix(n, codes[:m], codes[m:], min_shared=cp["min_shared"])
     labels = _drop_small(clusters.detect_communities(sim, method=cp["method"], resolution=cp["resolution"],
-                                                     seed=cp["seed"]), cp["min_size"])
+                                                     seed=cp["seed"], max_iterations=cp.get("max_iterations", 10)),
+                         cp["min_size"])
     if not (labels >= 0).any():
         return empty
     nodes = pd.DataFrame({"node": pd.Series(uniq, dtype=object)})
@@ -400,6 +432,7 @@ def summary(graph: CitationGraph, tables: dict[str, pd.DataFrame]) -> dict:
         "main_path_edges": {k: int((mp["path"] == k).sum()) for k in PATH_KINDS},
         "weights_normalized": bool(edges.attrs.get("weights_normalized", False)),
         "clusters": int(len(tables["clusters"])),
+        "clusters_stable": bool(nodes.attrs.get("clusters_stable", True)),
         "clustered_nodes": int((nodes["cluster"] >= 0).sum()),
     }
 

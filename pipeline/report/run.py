@@ -406,14 +406,5 @@ def write_report(root: Path, params: dict, name: str, *, network_exports: Path |
 
 
 def _write_workbook(tables: dict[str, pd.DataFrame], path: Path) -> Path:
-    """Every table of the report, one sheet each (formula-like cells neutralised)."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    used: set[str] = set()
-    with pd.ExcelWriter(path, engine="openpyxl") as writer:
-        for name, df in tables.items():
-            sheet = name[:31]  # Excel's limit
-            while sheet in used:
-                sheet = sheet[:29] + f"_{len(used)}"
-            used.add(sheet)
-            io.neutralise(df).to_excel(writer, sheet_name=sheet, index=False)
-    return path
+    """Every table of the report, one sheet each, through the project's one safe writer."""
+    return io.write_workbook(tables, path)

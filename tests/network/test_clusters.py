@@ -243,3 +243,44 @@ def test_label_clusters_empty_and_bad_input():
         label_clusters([0, 1], NODES, CLASSIFICATIONS, PATENTS)
     with pytest.raises(ClusterInputError, match="lang"):
         label_clusters(LABELS, NODES, CLASSIFICATIONS, PATENTS, lang="de")
+
+
+# ---------------------------------------------------------------------------------------
+# Leiden's iteration cap
+
+
+def test_leiden_cap_warns_names_the_param_and_keeps_a_valid_partition():
+    from pipeline.network.clusters import LeidenNotStableWarning
+
+    # The first iteration already finds the two cliques, but only a second one that changes
+    # nothing shows the partition is stable: a cap of 1 warns, a cap of 2 does not.
+    with pytest.warns(LeidenNotStableWarning, match=r"after 1 iterations.*network\.clusters\.max_iterations"):
+        capped = detect_communities(_two_cliques(), max_iterations=1)
+    assert capped.tolist() == [0, 0, 0, 0, 1, 1, 1, 1, -1]
+    import warnings
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", LeidenNotStableWarning)
+        assert detect_communities(_two_cliques(), max_iterations=2).tolist() == capped.tolist()
+    with pytest.raises(ClusterInputError, match="max_iterations"):
+        detect_communities(_two_cliques(), max_iterations=0)
+
+
+def test_leiden_cap_on_a_random_graph_stops_where_until_stable_goes_on():
+    import warnings
+
+    from pipeline.network.clusters import LeidenNotStableWarning
+
+    # Random citations (no community structure): 2,000 patents, 6,000 references.
+    rng = np.random.default_rng(5)
+    src, dst = rng.integers(0, 2000, 6000), rng.integers(0, 2000, 6000)
+    keep = src != dst
+    s = coupling_matrix(2000, src[keep], dst[keep])
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", LeidenNotStableWarning)
+        stable = detect_communities(s, max_iterations=-1)  # until stable: more than 3 iterations here
+        assert np.array_equal(detect_communities(s, max_iterations=1000), stable)  # a cap not reached changes nothing
+    with pytest.warns(LeidenNotStableWarning, match="after 3 iterations"):
+        capped = detect_communities(s, max_iterations=3)
+    assert len(capped) == 2000 and capped.min() >= -1 and capped.max() >= 1
+    assert ((capped == -1) == (stable == -1)).all()  # the same nodes are linked either way

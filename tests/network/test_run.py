@@ -179,3 +179,58 @@ def test_path_counts_beyond_float64_fall_back_to_normalised_weights():
     # Every edge carries half of the paths between its two levels: 1/4 of all paths each.
     assert t["edges"]["spc"].to_numpy() == pytest.approx(0.25)
     assert (t["main_paths"]["path"] == "global").sum() == levels - 1
+
+
+# ----------------------------------------------------------------------------- caps and their messages
+
+
+def test_hits_not_converging_names_the_params_to_change():
+    from pipeline.network.centrality import ConvergenceError
+
+    params = NetworkParams(hits={"tol": 1e-10, "max_iter": 1})
+    with pytest.raises(ConvergenceError, match=r"HITS did not converge.*raise network\.hits\.max_iter \(now 1\) "
+                                               r"or network\.hits\.tol \(now 1e-10\) in params\.yaml"):
+        analyse(from_edges(HAND), params)
+
+
+def test_leiden_cap_is_recorded_in_the_metrics():
+    from pipeline.network.clusters import LeidenNotStableWarning
+
+    graph = from_edges(HAND)
+    capped = NetworkParams(clusters={**NetworkParams().clusters, "min_size": 1, "max_iterations": 1})
+    with pytest.warns(LeidenNotStableWarning):
+        tables = analyse(graph, capped)
+    assert summary(graph, tables)["clusters_stable"] is False
+    tables = analyse(graph, NetworkParams(clusters={**NetworkParams().clusters, "min_size": 1}))
+    assert summary(graph, tables)["clusters_stable"] is True
+
+
+def test_cluster_cap_param_is_validated():
+    for bad in (0, 2.5, "10", True):
+        with pytest.raises(ConfigError, match="network.clusters.max_iterations"):
+            NetworkParams.from_dict({"clusters": {"max_iterations": bad}})
+    assert NetworkParams.from_dict({}).clusters["max_iterations"] == 10
+    assert NetworkParams.from_dict({"clusters": {"max_iterations": -1}}).clusters["max_iterations"] == -1
+
+
+def _params_with(tmp_path, **network):
+    import yaml
+
+    raw = yaml.safe_load((ROOT / "params.yaml").read_text(encoding="utf-8"))
+    for key, value in network.items():
+        raw["network"][key] = {**raw["network"][key], **value}
+    path = tmp_path / "params.yaml"
+    path.write_text(yaml.safe_dump(raw, allow_unicode=True), encoding="utf-8")
+    return path
+
+
+def test_cli_says_which_param_to_change(tmp_path):
+    edges = tmp_path / "edges.csv"
+    HAND.to_csv(edges, index=False)
+    proc = _cli(edges, "--params", _params_with(tmp_path, hits={"max_iter": 1}))
+    assert proc.returncode == 2
+    assert "raise network.hits.max_iter (now 1) or network.hits.tol" in " ".join(proc.stderr.split())
+    proc = _cli(edges, "--params", _params_with(tmp_path, clusters={"max_iterations": 1, "min_size": 1}))
+    assert proc.returncode == 0, proc.stderr
+    text = " ".join(proc.stderr.split())
+    assert "warning: Leiden clustering stopped after 1 iterations" in text and "network.clusters.max_iterations" in text
