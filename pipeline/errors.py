@@ -13,6 +13,7 @@ __all__ = [
     "ConfigError",
     "RegisterFileError",
     "LocateInputError",
+    "InputLimitError",
 ]
 
 
@@ -56,3 +57,15 @@ class LocateInputError(PatNavError, ValueError):
 class ProjectDataError(PatNavError):
     """The data cannot support the project as defined (e.g. an enterprise with too few
     patents for an enterprise report); the message gives the count and what to change."""
+
+
+class InputLimitError(InputError):
+    """An input exceeds a limit of ``ingest.limits`` (a workbook that expands too far, a
+    sheet of too many rows or cells); the message names the file, the limit and the
+    param to raise if the file is genuine."""
+
+    def __init__(self, path, what: str, limit: str, value):
+        self.limit = limit
+        self.value = value
+        super().__init__(path, f"{what}, over the limit ingest.limits.{limit} = {value} in params.yaml "
+                               "(the file is not read; raise the limit if the file is genuine)")

@@ -22,10 +22,11 @@ from scipy.sparse.csgraph import connected_components
 from .. import schema
 from ..frames import isin
 
-__all__ = ["merge_sources", "assign_families", "resolve_citations", "primary_source", "LONGEST_WINS"]
+__all__ = ["merge_sources", "assign_families", "resolve_citations", "primary_source", "LONGEST_WINS", "CHILD_GROUPS"]
 
 LONGEST_WINS = ("title", "abstract")
-_CHILD_GROUPS = {
+# Child rows are taken whole per group: one source's (and one occurrence's) inventors, never a mixture.
+CHILD_GROUPS = {
     "parties": ["pub_id", "role"],
     "classifications": ["pub_id", "scheme"],
     "citations": ["pub_id"],
@@ -88,7 +89,7 @@ def take_children(df: pd.DataFrame, table: str) -> pd.DataFrame:
     """Keep, per publication (and role / scheme), the rows of the best-ranked source."""
     if df.empty:
         return schema.conform(df, table)
-    keys = _CHILD_GROUPS[table]
+    keys = CHILD_GROUPS[table]
     best = df.groupby(keys, sort=False)["_rank"].transform("min")
     df = df[df["_rank"] == best]
     if "_batch" in df.columns:
@@ -176,7 +177,7 @@ def merge_sources(parts: list[dict[str, pd.DataFrame]]) -> tuple[dict[str, pd.Da
     links = pd.concat(tagged["links"], ignore_index=True) if tagged["links"] else pd.DataFrame(columns=["pub_id", "key"])
     merged["family_id"] = merged["family_id"].fillna(assign_families(merged, links.drop_duplicates()))
     tables = {"patents": schema.validate(schema.conform(merged, "patents"), "patents")}
-    for name in _CHILD_GROUPS:
+    for name in CHILD_GROUPS:
         frames = tagged[name]
         df = pd.concat(frames, ignore_index=True) if frames else schema.empty(name).assign(_rank=0)
         tables[name] = take_children(df, name)

@@ -17,8 +17,9 @@ import pandas as pd
 
 from .. import schema
 from ..errors import InputError
-from .canonical import Limits, canonicalize
-from .detect import detect
+from .base import Limits
+from .canonical import canonicalize
+from .detect import detect, not_regular
 from .merge import merge_sources
 from .tabular import TabularAdapter
 
@@ -53,16 +54,18 @@ def _skip_reason(path: Path, skip: Mapping[str, str]) -> str | None:
     return None
 
 
-def find_sources(paths: Iterable[str | Path], skip: Mapping[str, str] | None = None
+def find_sources(paths: Iterable[str | Path], skip: Mapping[str, str] | None = None, limits: Limits = Limits()
                  ) -> tuple[list[tuple[Path, object]], list[dict], list[dict]]:
     """Resolve input paths to (source, adapter) pairs.
 
     Files named on the command line must be readable (else :class:`InputError`).
     Files found by walking a folder that are not patent data by their name (README,
     LICENSE, ``.md``) are passed over; those listed in ``skip`` (glob → reason) are
-    listed as skipped with that reason. Any other file of a folder that cannot be read
-    is a failure (a file of unknown format in the input is a mistake to report, not
-    to pass over). A folder holding PatentsView tables is one source.
+    listed as skipped with that reason, and so are named pipes, sockets and devices,
+    which are never opened (a pipe would block the run). Any other file of a folder
+    that cannot be read is a failure (a file of unknown format in the input is a
+    mistake to report, not to pass over). A folder holding PatentsView tables is one
+    source. ``limits`` go to the adapters (:func:`pipeline.ingest.detect.detect`).
 
     Returns
     -------
@@ -77,18 +80,22 @@ def find_sources(paths: Iterable[str | Path], skip: Mapping[str, str] | None = N
             if reason := _skip_reason(path, skip):
                 skipped.append({"file": str(path), "reason": reason})
                 continue
-            sources.append((path, detect(path)))
+            sources.append((path, detect(path, limits)))
             continue
         inside = []
         for p in sorted(path.rglob("*")):
             if p.is_symlink():
                 # A link inside an input folder may point anywhere (../../etc): not followed.
                 skipped.append({"file": str(p), "reason": "symbolic link not followed"})
-            elif not _via_symlink(p, path):
+            elif _via_symlink(p, path):
+                continue
+            elif what := not_regular(p):
+                skipped.append({"file": str(p), "reason": f"not a regular file but a {what}; not read"})
+            else:
                 inside.append(p)
         for sub in sorted([path, *[p for p in inside if p.is_dir()]]):
             try:
-                adapter = detect(sub)
+                adapter = detect(sub, limits)
             except InputError:
                 continue
             sources.append((sub, adapter))
@@ -102,7 +109,7 @@ def find_sources(paths: Iterable[str | Path], skip: Mapping[str, str] | None = N
                 skipped.append({"file": str(f), "reason": reason})
                 continue
             try:
-                sources.append((f, detect(f)))
+                sources.append((f, detect(f, limits)))
             except InputError as exc:
                 failures.append({"file": str(f), "reason": exc.cause})
     return sources, skipped, failures
@@ -148,7 +155,7 @@ def ingest(
     paths : iterable of path-like
         Files and folders; formats are detected from content.
     limits : Limits
-        Longest accepted text per field.
+        Longest accepted text per field, and bounds on workbooks and sheets.
     batch_size : int
         Records per batch read from streaming sources.
     table_batch_size : int, optional
@@ -168,7 +175,7 @@ def ingest(
         none at all) and the unreadable files found in input folders, each with the
         reason; the caller decides whether that fails the run.
     """
-    sources, skipped, failures = find_sources(paths, skip)
+    sources, skipped, failures = find_sources(paths, skip, limits)
     sources.sort(key=_precedence)
     parts, file_reports = [], []
     for path, adapter in sources:
