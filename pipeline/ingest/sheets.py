@@ -39,7 +39,7 @@ from ..errors import InputLimitError, UnreadableInputError
 from .base import Limits
 
 __all__ = ["Sheet", "container", "container_of", "read_sheets", "xlsx_links", "unwrap_hyperlink", "OLE2_MAGIC",
-           "check_archive"]
+           "check_archive", "export_date"]
 
 OLE2_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
 _HTML_START = re.compile(rb"^\s*(?:<!--.*?-->\s*)*<(?:!doctype\s+html|html|table|head|meta|body)\b", re.I | re.S)
@@ -156,6 +156,34 @@ def check_archive(path: Path, limits: Limits = Limits()) -> None:
             raise InputLimitError(path, f"member {info.filename} expands {ratio:,.0f}-fold ({info.compress_size:,} "
                                         f"to {info.file_size:,} bytes), as a ZIP bomb does", "workbook_ratio",
                                   limits.workbook_ratio)
+
+
+_CREATED = re.compile(rb"<dcterms:created\b[^>]*>\s*(\d{4}-\d{2}-\d{2})|<meta:creation-date>\s*(\d{4}-\d{2}-\d{2})")
+
+
+def export_date(path: Path) -> str | None:
+    """The day a workbook was written, from its own document properties, or None.
+
+    Database exports are written by the vendor's server at export time (incoPat and
+    PatSnap: Apache POI), so the creation date (``docProps/core.xml``; ODS ``meta.xml``)
+    dates the export; the modification date may be a later edit by hand. CSV files and
+    workbooks without the property give None.
+    """
+    try:
+        with zipfile.ZipFile(path) as zf:
+            for name in ("docProps/core.xml", "meta.xml"):
+                try:
+                    info = zf.getinfo(name)
+                except KeyError:
+                    continue
+                if info.file_size > 1 << 20:  # a property file is a few hundred bytes
+                    return None
+                m = _CREATED.search(zf.read(name))
+                if m:
+                    return (m.group(1) or m.group(2)).decode()
+    except (zipfile.BadZipFile, OSError, ValueError, EOFError):
+        return None
+    return None
 
 
 def check_extent(path: Path, sheet: str, rows: int, cols: int, limits: Limits) -> None:
