@@ -222,26 +222,25 @@ def canonicalize(batch: RawBatch, source_file: str, source_format: str, limits: 
     p["patent_type"] = nz.patent_types(p["country"], p["kind"], p["pub_number"], p["app_id"], p["patent_type_hint"])
 
     # --- priorities -> canonical numbers and earliest date
-    rec_to_pub = dict(zip(p["rec"], p["pub_id"]))
-    rec_row, rec_offset = dict(zip(p["rec"], p["row"])), dict(zip(p["rec"], p["offset"]))
-
-    def located(df: pd.DataFrame, prefix: str) -> pd.DataFrame:
-        """Child rows of accepted records with controls removed; rejects point at the record's row."""
-        ids = pd.DataFrame({"row": df["rec"].map(rec_row), "offset": df["rec"].map(rec_offset),
-                            "record_id": df["rec"].map(rec_to_pub)})
-        return _clean_text(df, prefix, rej, ids, limits.field)
-
+    records = _Records(p)
     # A publication repeated within the batch: its child rows come from its first
     # occurrence (per role / scheme), as merging does across batches, so that batch
     # boundaries never change the result.
-    first_pos = dict(zip(p["rec"], range(len(p)))) if p["pub_id"].duplicated().any() else None
-    pr = batch.get("priorities")
-    pr = located(pr[pr["rec"].isin(rec_to_pub)].reset_index(drop=True), "priorities.")
+    repeated = bool(p["pub_id"].duplicated().any())
+
+    def child(table: str, raw: str | None = None, first_only: bool = True) -> pd.DataFrame:
+        """Rows of a raw child table whose record was accepted, located at their record's
+        row (for rejects), text cleaned (control characters, ``Limits.field``)."""
+        df, pos = records.attach(batch.get(raw or table))
+        if repeated and first_only:
+            df = _first_occurrence(df, pos, CHILD_GROUPS[table])
+        return _clean_text(df, f"{table}.", rej, df[["row", "offset", "record_id"]], limits.field)
+
+    pr = child("priorities", first_only=False)
     if not pr.empty:
-        pr_ids = pd.DataFrame({"row": None, "offset": None, "record_id": pr["rec"].map(rec_to_pub)})
         num = nz.normalize_app_numbers(pr["number_raw"], pr["country"])
         pr["number"] = num["app_id"]
-        pr["date"] = _dates(pr, "date_raw", rej, pr_ids)
+        pr["date"] = _dates(pr, "date_raw", rej, pr)
         agg = pr.dropna(subset=["number"]).groupby("rec", sort=False).agg(
             priority_numbers=("number", lambda s: ";".join(dict.fromkeys(s))),
         )
@@ -269,32 +268,25 @@ def canonicalize(batch: RawBatch, source_file: str, source_format: str, limits: 
         pd.DataFrame({"pub_id": p["pub_id"], "key": "P:" + wo["doc_key"]}),  # joins the WO publication itself
     ]
     if not pr.empty:
-        link_parts.append(pd.DataFrame({"pub_id": pr["rec"].map(rec_to_pub), "key": "A:" + pr["number"]}))
-    fl = batch.get("family_links")
-    fl = located(fl[fl["rec"].isin(rec_to_pub)].reset_index(drop=True), "family_members.")
+        link_parts.append(pd.DataFrame({"pub_id": pr["pub_id"], "key": "A:" + pr["number"]}))
+    # Every occurrence's family members join families (as across batches); the table lists the first's.
+    fl = child("family_members", "family_links", first_only=False)
     members = nz.normalize_pub_numbers(fl["member_raw"])
     if not fl.empty:
-        # Every occurrence's members join families (as across batches); the table lists the first's.
-        link_parts.append(pd.DataFrame({"pub_id": fl["rec"].map(rec_to_pub).values, "key": "P:" + members["doc_key"].values}))
-        if first_pos is not None:
-            keep = _first_occurrence(fl.assign(pub_id=fl["rec"].map(rec_to_pub), _i=range(len(fl))), first_pos,
+        link_parts.append(pd.DataFrame({"pub_id": fl["pub_id"].values, "key": "P:" + members["doc_key"].values}))
+        if repeated:
+            keep = _first_occurrence(fl.assign(_i=range(len(fl))), records.positions(fl["rec"]),
                                      CHILD_GROUPS["family_members"])["_i"].to_numpy()
             fl, members = fl.iloc[keep].reset_index(drop=True), members.iloc[keep].reset_index(drop=True)
     link_parts.append(pd.DataFrame({"pub_id": p["pub_id"], "key": "P:" + p["doc_key"]}))
     links = pd.concat(link_parts, ignore_index=True).dropna().drop_duplicates()
 
     out = {"patents": patents, "links": links}
-
-    def child(table: str) -> pd.DataFrame:
-        df = located(_child(batch.get(table), rec_to_pub, first_pos, CHILD_GROUPS[table]), f"{table}.")
-        # Rejects of child rows point at their record's row in the file.
-        return df.assign(row=df["rec"].map(rec_row), offset=df["rec"].map(rec_offset))
-
     out["parties"] = _parties(child("parties"), source_file, limits, rej)
     out["classifications"] = _classifications(child("classifications"), source_file, rej)
     out["citations"] = _citations(child("citations"), source_file, rej)
     out["forward_citations"] = _forward(child("forward_citations"), source_file)
-    fam = pd.DataFrame({"pub_id": fl["rec"].map(rec_to_pub).astype("string"), "member_raw": fl["member_raw"].astype("string"),
+    fam = pd.DataFrame({"pub_id": fl["pub_id"].astype("string"), "member_raw": fl["member_raw"].astype("string"),
                         "member_pub_id": members["pub_id"], "member_country": members["country"]})
     fam["seq"] = fam.groupby("pub_id").cumcount()
     fam = fam[fam["member_raw"].notna()].assign(source=source_file)
@@ -306,25 +298,40 @@ def canonicalize(batch: RawBatch, source_file: str, source_format: str, limits: 
     return out
 
 
-def _child(df: pd.DataFrame, rec_to_pub: dict, first_pos: dict | None = None, keys=("pub_id",)) -> pd.DataFrame:
-    """Rows of a child table whose record was accepted, with its pub_id.
+class _Records:
+    """The accepted records of a batch, for attaching child rows to them by ``rec``."""
 
-    With ``first_pos`` (record → position in the batch, given when a publication is
-    repeated), only the rows of the first record having any per group of ``keys``.
-    """
-    df = df[df["rec"].isin(rec_to_pub)].reset_index(drop=True)
-    df["pub_id"] = df["rec"].map(rec_to_pub).astype("string")
-    df["record_id"] = df["pub_id"]
-    if first_pos is not None:
-        df = _first_occurrence(df, first_pos, keys)
-    return df
+    def __init__(self, p: pd.DataFrame):
+        # One hash lookup per child row gives its record's position, and through it
+        # pub_id, row and offset (a dict .map per column costs three times as much).
+        self.index = pd.Index(p["rec"])
+        self.pub_id = p["pub_id"].astype("string").to_numpy()
+        self.row = p["row"].to_numpy()
+        self.offset = p["offset"].to_numpy()
+
+    def positions(self, rec: pd.Series) -> np.ndarray:
+        """Position of each ``rec`` among the records (-1: not an accepted record)."""
+        return self.index.get_indexer(rec)
+
+    def attach(self, df: pd.DataFrame) -> tuple[pd.DataFrame, np.ndarray]:
+        """Rows of ``df`` whose record was accepted, with pub_id (also as record_id), the
+        record's row and offset; and each row's record position."""
+        pos = self.positions(df["rec"])
+        keep = pos >= 0
+        if not keep.all():
+            df, pos = df[keep], pos[keep]
+        df = df.reset_index(drop=True)
+        df["pub_id"] = pd.array(self.pub_id[pos], dtype="string")
+        df["record_id"] = df["pub_id"]
+        df["row"], df["offset"] = self.row[pos], self.offset[pos]
+        return df, pos
 
 
-def _first_occurrence(df: pd.DataFrame, first_pos: dict, keys) -> pd.DataFrame:
-    """Rows of the earliest record (by ``first_pos``) among those with rows in each group of ``keys``."""
+def _first_occurrence(df: pd.DataFrame, pos: np.ndarray, keys) -> pd.DataFrame:
+    """Rows of the earliest record (by record position ``pos``) among those with rows in each group of ``keys``."""
     if df.empty:
         return df
-    pos = df["rec"].map(first_pos)
+    pos = pd.Series(pos, index=df.index)
     first = pos.groupby([df[k] for k in keys], sort=False, dropna=False).transform("min")
     return df[(pos == first).to_numpy()].reset_index(drop=True)
 
