@@ -13,6 +13,8 @@ __all__ = [
     "ConfigError",
     "RegisterFileError",
     "LocateInputError",
+    "InputLimitError",
+    "QueryRefusedError",
 ]
 
 
@@ -58,6 +60,18 @@ class ProjectDataError(PatNavError):
     patents for an enterprise report); the message gives the count and what to change."""
 
 
+class InputLimitError(InputError):
+    """An input exceeds a limit of ``ingest.limits`` (a workbook that expands too far, a
+    sheet of too many rows or cells); the message names the file, the limit and the
+    param to raise if the file is genuine."""
+
+    def __init__(self, path, what: str, limit: str, value):
+        self.limit = limit
+        self.value = value
+        super().__init__(path, f"{what}, over the limit ingest.limits.{limit} = {value} in params.yaml "
+                               "(the file is not read; raise the limit if the file is genuine)")
+
+
 # --- outputs and safety (database, analyst SQL, network caps) ---------------------------
 
 
@@ -65,5 +79,3 @@ class QueryRefusedError(PatNavError):
     """The analyst's SQL tried to leave the database (a file, an extension, a setting);
     ``patnav sql`` only reads the database and writes results with --csv / --xlsx."""
 
-
-__all__ += ["QueryRefusedError"]

@@ -24,6 +24,7 @@ __all__ = [
     "CITATION_CATEGORIES",
     "EVENT_TYPES",
     "STATUSES",
+    "CONFLICT_RULES",
     "empty",
     "conform",
     "validate",
@@ -52,6 +53,9 @@ STATUSES = (
     "pending", "granted", "rejected", "withdrawn", "abandoned", "lapsed", "expired",
     "invalidated", "pct_international", "pct_expired",
 )
+
+# Why a merged publication kept the value it kept (conflicts.rule; pipeline/ingest/merge.py).
+CONFLICT_RULES = ("source precedence", "earlier record of the file", "longest text")
 
 
 @dataclass(frozen=True)
@@ -198,6 +202,17 @@ TABLES: dict[str, dict[str, Col]] = {
         "note": Col(S),
         "n_patents": Col(I),
     },
+    # Values of a repeated publication that differ from the value kept (one row per
+    # differing record and field); rule: why the kept one won.
+    "conflicts": {
+        "pub_id": Col(S, False),
+        "field": Col(S, False),
+        "kept_value": Col(S),
+        "other_value": Col(S),
+        "kept_source": Col(S, False),
+        "other_source": Col(S, False),
+        "rule": Col(S, False),
+    },
     "rejects": {
         "source_file": Col(S, False),
         "row": Col(I),
@@ -221,6 +236,7 @@ _DOMAINS = {
     ("events", "event_type"): EVENT_TYPES,
     ("patents", "status"): STATUSES,
     ("rejects", "level"): ("file", "record", "row", "field"),
+    ("conflicts", "rule"): CONFLICT_RULES,
 }
 
 # Primary keys: validation fails on duplicates.

@@ -8,26 +8,16 @@ over-long field); a record without a usable publication number is rejected whole
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
+import numpy as np
 import pandas as pd
 
 from .. import schema
 from . import legal
 from . import normalize as nz
-from .base import RawBatch
+from .base import Limits, RawBatch
+from .merge import CHILD_GROUPS
 
 __all__ = ["Limits", "canonicalize", "CITATION_CATEGORY_MAP", "EVENT_TYPE_MAP"]
-
-
-@dataclass(frozen=True)
-class Limits:
-    """Longest text accepted per field; longer values are rejected (field level)."""
-
-    title: int = 2_000
-    abstract: int = 20_000
-    name: int = 500
-    other: int = 2_000
 
 
 CITATION_CATEGORY_MAP = {
@@ -92,7 +82,57 @@ class _Rejects:
         df = pd.concat(parts, ignore_index=True) if parts else pd.DataFrame(columns=schema.TABLES["rejects"])
         df["source_file"] = self.source_file
         df["raw_value"] = df["raw_value"].astype("string").str.slice(0, 500)
+        # The reject table is read in spreadsheets too: controls it quotes are shown escaped.
+        for col in ("raw_value", "record_id", "field", "reason"):
+            text = df[col].astype("string")
+            has = text.str.contains(nz.CONTROL_CHARS, regex=True).fillna(False).to_numpy(dtype=bool)
+            if has.any():
+                text[has] = [nz.show_controls(v) for v in text[has]]
+                df[col] = text
         return schema.conform(df, "rejects")
+
+
+# Raw columns that hold no text of the source's own.
+_NOT_TEXT = frozenset({"rec", "row", "offset", "seq", "is_main", "pub_id", "record_id"})
+# Text columns with a limit of their own (Limits.title …), applied where they are canonicalised.
+_OWN_LIMIT = frozenset({"title", "abstract", "title_en", "abstract_en", "legal_status", "validity", "pct_app",
+                        "wo_pub", "language", "link", "parties.name_raw", "npl.text"})
+
+
+def _longer_than(s: pd.Series, n: int) -> np.ndarray:
+    """Which values are text of more than ``n`` characters (dates and numbers are not)."""
+    if isinstance(s.dtype, pd.StringDtype):
+        return (s.str.len() > n).fillna(False).to_numpy(dtype=bool)
+    if s.dtype != object:
+        return np.zeros(len(s), dtype=bool)
+    return np.fromiter((isinstance(v, str) and len(v) > n for v in s.to_numpy()), dtype=bool, count=len(s))
+
+
+def _clean_text(df: pd.DataFrame, prefix: str, rej: _Rejects, ids: pd.DataFrame, max_chars: int) -> pd.DataFrame:
+    """Every text column of a raw table made safe, one field-level reject per value changed.
+
+    Control characters are removed; a value longer than ``max_chars`` (``Limits.field``)
+    is cut to it, unless its column has a limit of its own. ``ids`` (row, offset,
+    record_id) locates each row of ``df`` in its file. The record is always kept.
+    """
+    for col in df.columns:
+        if col in _NOT_TEXT:
+            continue
+        cleaned, changed = nz.strip_controls(df[col])
+        if changed.any():
+            rej.add(ids[changed], field=prefix + col, reason="control characters removed", level="field",
+                    raw_value=df[col][changed].astype("string").str.slice(0, 200))
+            df[col] = cleaned
+        if prefix + col in _OWN_LIMIT:
+            continue
+        long = _longer_than(df[col], max_chars)
+        if long.any():
+            text = df[col][long].astype("string")
+            rej.add(ids[long], field=prefix + col, level="field", raw_value=text.str.slice(0, 200),
+                    reason=text.str.len().map(lambda n: f"{n:,} characters, longer than {max_chars:,}; "
+                                                         "cut (ingest.limits.field)").astype("string"))
+            df[col] = df[col].where(~long, text.str.slice(0, max_chars)).astype(df[col].dtype)
+    return df
 
 
 def _clip_text(df: pd.DataFrame, col: str, limit: int, rej: _Rejects, ids: pd.DataFrame) -> None:
@@ -141,6 +181,9 @@ def canonicalize(batch: RawBatch, source_file: str, source_format: str, limits: 
     """
     rej = _Rejects(source_file)
     p = batch.get("patents").reset_index(drop=True)
+    # A NUL or other control character is removed, an absurdly long value cut (the record is kept).
+    ids = pd.DataFrame({"row": p["row"], "offset": p["offset"], "record_id": p["pub_raw"]})
+    p = _clean_text(p, "", rej, ids, limits.field)
 
     # --- publication number: no number, no record
     p["country"] = nz.country_codes(p["country"])  # 中国 / 世界知识产权组织 / US -> codes
@@ -179,14 +222,25 @@ def canonicalize(batch: RawBatch, source_file: str, source_format: str, limits: 
     p["patent_type"] = nz.patent_types(p["country"], p["kind"], p["pub_number"], p["app_id"], p["patent_type_hint"])
 
     # --- priorities -> canonical numbers and earliest date
-    rec_to_pub = dict(zip(p["rec"], p["pub_id"]))
-    pr = batch.get("priorities")
-    pr = pr[pr["rec"].isin(rec_to_pub)].reset_index(drop=True)
+    records = _Records(p)
+    # A publication repeated within the batch: its child rows come from its first
+    # occurrence (per role / scheme), as merging does across batches, so that batch
+    # boundaries never change the result.
+    repeated = bool(p["pub_id"].duplicated().any())
+
+    def child(table: str, raw: str | None = None, first_only: bool = True) -> pd.DataFrame:
+        """Rows of a raw child table whose record was accepted, located at their record's
+        row (for rejects), text cleaned (control characters, ``Limits.field``)."""
+        df, pos = records.attach(batch.get(raw or table))
+        if repeated and first_only:
+            df = _first_occurrence(df, pos, CHILD_GROUPS[table])
+        return _clean_text(df, f"{table}.", rej, df[["row", "offset", "record_id"]], limits.field)
+
+    pr = child("priorities", first_only=False)
     if not pr.empty:
-        pr_ids = pd.DataFrame({"row": None, "offset": None, "record_id": pr["rec"].map(rec_to_pub)})
         num = nz.normalize_app_numbers(pr["number_raw"], pr["country"])
         pr["number"] = num["app_id"]
-        pr["date"] = _dates(pr, "date_raw", rej, pr_ids)
+        pr["date"] = _dates(pr, "date_raw", rej, pr)
         agg = pr.dropna(subset=["number"]).groupby("rec", sort=False).agg(
             priority_numbers=("number", lambda s: ";".join(dict.fromkeys(s))),
         )
@@ -214,42 +268,75 @@ def canonicalize(batch: RawBatch, source_file: str, source_format: str, limits: 
         pd.DataFrame({"pub_id": p["pub_id"], "key": "P:" + wo["doc_key"]}),  # joins the WO publication itself
     ]
     if not pr.empty:
-        link_parts.append(pd.DataFrame({"pub_id": pr["rec"].map(rec_to_pub), "key": "A:" + pr["number"]}))
-    fl = batch.get("family_links")
-    fl = fl[fl["rec"].isin(rec_to_pub)].reset_index(drop=True)
+        link_parts.append(pd.DataFrame({"pub_id": pr["pub_id"], "key": "A:" + pr["number"]}))
+    # Every occurrence's family members join families (as across batches); the table lists the first's.
+    fl = child("family_members", "family_links", first_only=False)
     members = nz.normalize_pub_numbers(fl["member_raw"])
     if not fl.empty:
-        link_parts.append(pd.DataFrame({"pub_id": fl["rec"].map(rec_to_pub).values, "key": "P:" + members["doc_key"].values}))
+        link_parts.append(pd.DataFrame({"pub_id": fl["pub_id"].values, "key": "P:" + members["doc_key"].values}))
+        if repeated:
+            keep = _first_occurrence(fl.assign(_i=range(len(fl))), records.positions(fl["rec"]),
+                                     CHILD_GROUPS["family_members"])["_i"].to_numpy()
+            fl, members = fl.iloc[keep].reset_index(drop=True), members.iloc[keep].reset_index(drop=True)
     link_parts.append(pd.DataFrame({"pub_id": p["pub_id"], "key": "P:" + p["doc_key"]}))
     links = pd.concat(link_parts, ignore_index=True).dropna().drop_duplicates()
 
     out = {"patents": patents, "links": links}
-    out["parties"] = _parties(batch.get("parties"), rec_to_pub, source_file, limits, rej)
-    out["classifications"] = _classifications(batch.get("classifications"), rec_to_pub, source_file, rej)
-    out["citations"] = _citations(batch.get("citations"), rec_to_pub, source_file, rej)
-    out["forward_citations"] = _forward(batch.get("forward_citations"), rec_to_pub, source_file)
-    fam = pd.DataFrame({"pub_id": fl["rec"].map(rec_to_pub).astype("string"), "member_raw": fl["member_raw"].astype("string"),
+    out["parties"] = _parties(child("parties"), source_file, limits, rej)
+    out["classifications"] = _classifications(child("classifications"), source_file, rej)
+    out["citations"] = _citations(child("citations"), source_file, rej)
+    out["forward_citations"] = _forward(child("forward_citations"), source_file)
+    fam = pd.DataFrame({"pub_id": fl["pub_id"].astype("string"), "member_raw": fl["member_raw"].astype("string"),
                         "member_pub_id": members["pub_id"], "member_country": members["country"]})
     fam["seq"] = fam.groupby("pub_id").cumcount()
     fam = fam[fam["member_raw"].notna()].assign(source=source_file)
     out["family_members"] = schema.conform(fam, "family_members")
-    out["source_labels"] = _labels(batch.get("source_labels"), rec_to_pub, source_file)
-    out["npl"] = _npl(batch.get("npl"), rec_to_pub, source_file, limits)
-    out["events"] = _events(batch.get("events"), rec_to_pub, source_file, rej)
+    out["source_labels"] = _labels(child("source_labels"), source_file)
+    out["npl"] = _npl(child("npl"), source_file, limits, rej)
+    out["events"] = _events(child("events"), source_file, rej)
     out["rejects"] = rej.frame(batch.get("rejects"))
     return out
 
 
-def _child(df: pd.DataFrame, rec_to_pub: dict) -> pd.DataFrame:
-    """Rows of a child table whose record was accepted, with its pub_id."""
-    df = df[df["rec"].isin(rec_to_pub)].reset_index(drop=True)
-    df["pub_id"] = df["rec"].map(rec_to_pub).astype("string")
-    df["record_id"] = df["pub_id"]
-    return df
+class _Records:
+    """The accepted records of a batch, for attaching child rows to them by ``rec``."""
+
+    def __init__(self, p: pd.DataFrame):
+        # One hash lookup per child row gives its record's position, and through it
+        # pub_id, row and offset (a dict .map per column costs three times as much).
+        self.index = pd.Index(p["rec"])
+        self.pub_id = p["pub_id"].astype("string").to_numpy()
+        self.row = p["row"].to_numpy()
+        self.offset = p["offset"].to_numpy()
+
+    def positions(self, rec: pd.Series) -> np.ndarray:
+        """Position of each ``rec`` among the records (-1: not an accepted record)."""
+        return self.index.get_indexer(rec)
+
+    def attach(self, df: pd.DataFrame) -> tuple[pd.DataFrame, np.ndarray]:
+        """Rows of ``df`` whose record was accepted, with pub_id (also as record_id), the
+        record's row and offset; and each row's record position."""
+        pos = self.positions(df["rec"])
+        keep = pos >= 0
+        if not keep.all():
+            df, pos = df[keep], pos[keep]
+        df = df.reset_index(drop=True)
+        df["pub_id"] = pd.array(self.pub_id[pos], dtype="string")
+        df["record_id"] = df["pub_id"]
+        df["row"], df["offset"] = self.row[pos], self.offset[pos]
+        return df, pos
 
 
-def _parties(df, rec_to_pub, source_file, limits, rej) -> pd.DataFrame:
-    df = _child(df, rec_to_pub)
+def _first_occurrence(df: pd.DataFrame, pos: np.ndarray, keys) -> pd.DataFrame:
+    """Rows of the earliest record (by record position ``pos``) among those with rows in each group of ``keys``."""
+    if df.empty:
+        return df
+    pos = pd.Series(pos, index=df.index)
+    first = pos.groupby([df[k] for k in keys], sort=False, dropna=False).transform("min")
+    return df[(pos == first).to_numpy()].reset_index(drop=True)
+
+
+def _parties(df, source_file, limits, rej) -> pd.DataFrame:
     df["name_raw"] = nz.map_unique(df["name_raw"], nz.to_halfwidth)
     # incoPat marks a standardised company group with "-C" (长安汽车-C): the marker is not a name.
     df["name_std"] = nz.map_unique(df["name_std"].astype("string").replace("", pd.NA), nz.to_halfwidth) \
@@ -276,8 +363,7 @@ def _parties(df, rec_to_pub, source_file, limits, rej) -> pd.DataFrame:
     return schema.conform(df, "parties")
 
 
-def _classifications(df, rec_to_pub, source_file, rej) -> pd.DataFrame:
-    df = _child(df, rec_to_pub)
+def _classifications(df, source_file, rej) -> pd.DataFrame:
     df["symbol"] = nz.normalize_ipc(df["symbol_raw"])
     bad = df["symbol"].isna() & df["symbol_raw"].notna() & (df["symbol_raw"].astype("string").str.strip() != "")
     rej.add(df[bad], field="classifications.symbol", reason="not an IPC/CPC symbol", level="field",
@@ -294,8 +380,7 @@ def _classifications(df, rec_to_pub, source_file, rej) -> pd.DataFrame:
     return schema.conform(df, "classifications")
 
 
-def _citations(df, rec_to_pub, source_file, rej) -> pd.DataFrame:
-    df = _child(df, rec_to_pub)
+def _citations(df, source_file, rej) -> pd.DataFrame:
     cited = nz.normalize_pub_numbers(df["cited_raw"], df["cited_country"], df["cited_kind"])
     df["cited_pub_id"] = cited["pub_id"]
     df["cited_doc_key"] = cited["doc_key"]
@@ -316,9 +401,8 @@ def _citations(df, rec_to_pub, source_file, rej) -> pd.DataFrame:
     return schema.conform(df, "citations")
 
 
-def _forward(df, rec_to_pub, source_file) -> pd.DataFrame:
+def _forward(df, source_file) -> pd.DataFrame:
     """Documents listed as citing the record (被引用); resolved to the data after merging."""
-    df = _child(df, rec_to_pub)
     citing = nz.normalize_pub_numbers(df["citing_raw"])
     df["citing_pub_id"] = citing["pub_id"]
     df["citing_doc_key"] = citing["doc_key"]
@@ -328,9 +412,8 @@ def _forward(df, rec_to_pub, source_file) -> pd.DataFrame:
     return schema.conform(df, "forward_citations")
 
 
-def _labels(df, rec_to_pub, source_file) -> pd.DataFrame:
+def _labels(df, source_file) -> pd.DataFrame:
     """A vendor's own labels of the record (incoPat 新兴产业分类), kept as written."""
-    df = _child(df, rec_to_pub)
     df["label"] = df["label"].astype("string").str.strip()
     df = df[df["label"].notna() & (df["label"] != "")].reset_index(drop=True)
     df["seq"] = _int(df["seq"]).fillna(df.groupby(["pub_id", "scheme"]).cumcount().astype("Int64"))
@@ -339,9 +422,13 @@ def _labels(df, rec_to_pub, source_file) -> pd.DataFrame:
     return schema.conform(df, "source_labels")
 
 
-def _npl(df, rec_to_pub, source_file, limits) -> pd.DataFrame:
-    df = _child(df, rec_to_pub)
-    df["text"] = nz.collapse_whitespace(df["text"]).fillna("").str.slice(0, limits.other)
+def _npl(df, source_file, limits, rej) -> pd.DataFrame:
+    text = nz.collapse_whitespace(df["text"]).fillna("")
+    long = (text.str.len() > limits.other).to_numpy(dtype=bool)
+    if long.any():
+        rej.add(df[long], field="npl.text", reason=f"longer than {limits.other} characters; cut", level="field",
+                raw_value=text[long].str.slice(0, 200))
+    df["text"] = text.str.slice(0, limits.other)
     df = df[df["text"].notna() & (df["text"] != "")].reset_index(drop=True)
     cat = df["category_raw"].astype("string").str.strip().str.lower()
     df["category"] = cat.map(CITATION_CATEGORY_MAP).fillna("other").astype("string")
@@ -351,8 +438,7 @@ def _npl(df, rec_to_pub, source_file, limits) -> pd.DataFrame:
     return schema.conform(df, "npl")
 
 
-def _events(df, rec_to_pub, source_file, rej) -> pd.DataFrame:
-    df = _child(df, rec_to_pub)
+def _events(df, source_file, rej) -> pd.DataFrame:
     raw_type = df["event_type_raw"].astype("string").str.strip()
     df["event_type"] = raw_type.str.lower().map(EVENT_TYPE_MAP).fillna("other").astype("string")
     df["detail"] = df["detail"].astype("string").fillna(raw_type.where(df["event_type"] == "other"))

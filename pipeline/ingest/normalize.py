@@ -34,6 +34,8 @@ __all__ = [
     "map_unique",
     "to_halfwidth",
     "collapse_whitespace",
+    "strip_controls",
+    "show_controls",
     "normalize_pub_numbers",
     "normalize_app_numbers",
     "cn_check_digit",
@@ -86,6 +88,66 @@ def collapse_whitespace(s: pd.Series) -> pd.Series:
         idx = need.nonzero()[0]
         out.iloc[idx] = [" ".join(v.split()) for v in text.iloc[idx].tolist()]
     return out.where(out != "").astype("string")
+
+
+# Control characters other than tab, line feed and carriage return: C0, DEL and C1. XML 1.0
+# forbids most of them, so a NUL in a title breaks every XLSX / XML writer downstream.
+# Written with \\x escapes, which Python's re and RE2 (pyarrow) read alike.
+CONTROL_CHARS = r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]"
+# Those that Python counts as whitespace become a space (a unit separator between two
+# words must not glue them); the others are removed.
+_CONTROL_SPACES = r"[\x0b\x0c\x1c-\x1f\x85]"
+_CONTROL_RE = re.compile(CONTROL_CHARS)
+
+
+def strip_controls(s: pd.Series) -> tuple[pd.Series, np.ndarray]:
+    """Control characters out of text values; non-text values (dates, numbers) untouched.
+
+    Returns
+    -------
+    cleaned : Series
+        ``s`` with :data:`CONTROL_CHARS` removed (whitespace-like ones as a space).
+    changed : ndarray of bool
+        Which values held one.
+
+    Examples
+    --------
+    >>> out, changed = strip_controls(pd.Series(["a\\x00b", "c\\x1fd", "ok", None, 5], dtype=object))
+    >>> out.tolist(), changed.tolist()
+    (['ab', 'c d', 'ok', None, 5], [True, True, False, False, False])
+    """
+    s = pd.Series(s, copy=False)
+    if isinstance(s.dtype, pd.StringDtype):
+        found = s.str.contains(CONTROL_CHARS, regex=True)
+        changed = found.fillna(False).to_numpy(dtype=bool)
+        if not changed.any():
+            return s, changed
+        out = s.copy()
+        fixed = s[changed].str.replace(_CONTROL_SPACES, " ", regex=True).str.replace(CONTROL_CHARS, "", regex=True)
+        out[changed] = fixed
+        return out, changed
+    if s.dtype != object:
+        return s, np.zeros(len(s), dtype=bool)
+    texts = [v for v in s.to_numpy() if isinstance(v, str)]
+    # One C-speed search over the whole column first: most columns hold no control at all.
+    if not texts or not _CONTROL_RE.search("\n".join(texts)):
+        return s, np.zeros(len(s), dtype=bool)
+    changed = np.fromiter((isinstance(v, str) and _CONTROL_RE.search(v) is not None for v in s.to_numpy()),
+                          dtype=bool, count=len(s))
+    out = s.copy()
+    out[changed] = [_CONTROL_RE.sub("", re.sub(_CONTROL_SPACES, " ", v)) for v in s[changed]]
+    return out, changed
+
+
+def show_controls(text: str) -> str:
+    """``text`` with each control character written as an escape (``\\x00``), for reports.
+
+    Examples
+    --------
+    >>> show_controls("a\\x00b")
+    'a\\\\x00b'
+    """
+    return _CONTROL_RE.sub(lambda m: f"\\x{ord(m.group()):02x}", text)
 
 
 def to_halfwidth(text: str) -> str:

@@ -17,12 +17,14 @@ import pandas as pd
 
 from .. import schema
 from ..errors import InputError
-from .canonical import Limits, canonicalize
-from .detect import detect
+from .base import Limits
+from .canonical import canonicalize
+from .detect import detect, not_regular
+from .sheets import export_date
 from .merge import merge_sources
 from .tabular import TabularAdapter
 
-__all__ = ["ingest", "IngestResult", "find_sources", "FORMAT_PRECEDENCE"]
+__all__ = ["ingest", "IngestResult", "find_sources", "order_sources", "FORMAT_PRECEDENCE"]
 
 # Richer sources first: their values win when the same publication appears twice.
 FORMAT_PRECEDENCE = ("uspto_xml", "patentsview", "cn_export", "lens", "lens_cleaned")
@@ -53,16 +55,18 @@ def _skip_reason(path: Path, skip: Mapping[str, str]) -> str | None:
     return None
 
 
-def find_sources(paths: Iterable[str | Path], skip: Mapping[str, str] | None = None
+def find_sources(paths: Iterable[str | Path], skip: Mapping[str, str] | None = None, limits: Limits = Limits()
                  ) -> tuple[list[tuple[Path, object]], list[dict], list[dict]]:
     """Resolve input paths to (source, adapter) pairs.
 
     Files named on the command line must be readable (else :class:`InputError`).
     Files found by walking a folder that are not patent data by their name (README,
     LICENSE, ``.md``) are passed over; those listed in ``skip`` (glob → reason) are
-    listed as skipped with that reason. Any other file of a folder that cannot be read
-    is a failure (a file of unknown format in the input is a mistake to report, not
-    to pass over). A folder holding PatentsView tables is one source.
+    listed as skipped with that reason, and so are named pipes, sockets and devices,
+    which are never opened (a pipe would block the run). Any other file of a folder
+    that cannot be read is a failure (a file of unknown format in the input is a
+    mistake to report, not to pass over). A folder holding PatentsView tables is one
+    source. ``limits`` go to the adapters (:func:`pipeline.ingest.detect.detect`).
 
     Returns
     -------
@@ -77,18 +81,22 @@ def find_sources(paths: Iterable[str | Path], skip: Mapping[str, str] | None = N
             if reason := _skip_reason(path, skip):
                 skipped.append({"file": str(path), "reason": reason})
                 continue
-            sources.append((path, detect(path)))
+            sources.append((path, detect(path, limits)))
             continue
         inside = []
         for p in sorted(path.rglob("*")):
             if p.is_symlink():
                 # A link inside an input folder may point anywhere (../../etc): not followed.
                 skipped.append({"file": str(p), "reason": "symbolic link not followed"})
-            elif not _via_symlink(p, path):
+            elif _via_symlink(p, path):
+                continue
+            elif what := not_regular(p):
+                skipped.append({"file": str(p), "reason": f"not a regular file but a {what}; not read"})
+            else:
                 inside.append(p)
         for sub in sorted([path, *[p for p in inside if p.is_dir()]]):
             try:
-                adapter = detect(sub)
+                adapter = detect(sub, limits)
             except InputError:
                 continue
             sources.append((sub, adapter))
@@ -102,7 +110,7 @@ def find_sources(paths: Iterable[str | Path], skip: Mapping[str, str] | None = N
                 skipped.append({"file": str(f), "reason": reason})
                 continue
             try:
-                sources.append((f, detect(f)))
+                sources.append((f, detect(f, limits)))
             except InputError as exc:
                 failures.append({"file": str(f), "reason": exc.cause})
     return sources, skipped, failures
@@ -117,11 +125,25 @@ def _via_symlink(p: Path, root: Path) -> bool:
     return False
 
 
-def _precedence(item):
-    path, adapter = item
+def _format_rank(adapter) -> int:
     name = getattr(adapter, "name", "")
-    rank = FORMAT_PRECEDENCE.index(name) if name in FORMAT_PRECEDENCE else len(FORMAT_PRECEDENCE)
-    return rank, str(path)
+    return FORMAT_PRECEDENCE.index(name) if name in FORMAT_PRECEDENCE else len(FORMAT_PRECEDENCE)
+
+
+def order_sources(sources: list[tuple[Path, object]]) -> list[tuple[Path, object, str | None]]:
+    """Sources in precedence order, each with its export date (or None).
+
+    The order decides which value a repeated publication keeps (:mod:`pipeline.ingest.merge`):
+    the richer format first (:data:`FORMAT_PRECEDENCE`), then the newer export of the
+    same format (a workbook's creation date, :func:`pipeline.ingest.sheets.export_date`;
+    undated files after dated ones), then the file path.
+    """
+    dated = [(path, adapter, export_date(path) if isinstance(adapter, TabularAdapter) and path.is_file() else None)
+             for path, adapter in sources]
+    dated.sort(key=lambda t: str(t[0]))
+    dated.sort(key=lambda t: t[2] or "", reverse=True)  # stable: newest first, undated ("") last
+    dated.sort(key=lambda t: _format_rank(t[1]))
+    return dated
 
 
 def _concat(frames: list[pd.DataFrame], table: str) -> pd.DataFrame:
@@ -148,7 +170,7 @@ def ingest(
     paths : iterable of path-like
         Files and folders; formats are detected from content.
     limits : Limits
-        Longest accepted text per field.
+        Longest accepted text per field, and bounds on workbooks and sheets.
     batch_size : int
         Records per batch read from streaming sources.
     table_batch_size : int, optional
@@ -168,10 +190,9 @@ def ingest(
         none at all) and the unreadable files found in input folders, each with the
         reason; the caller decides whether that fails the run.
     """
-    sources, skipped, failures = find_sources(paths, skip)
-    sources.sort(key=_precedence)
+    sources, skipped, failures = find_sources(paths, skip, limits)
     parts, file_reports = [], []
-    for path, adapter in sources:
+    for path, adapter, exported in order_sources(sources):
         label = str(path.relative_to(relative_to)) if relative_to and path.is_relative_to(relative_to) else str(path)
         acc: dict[str, list[pd.DataFrame]] = {}
         n_records = 0
@@ -184,7 +205,10 @@ def ingest(
                 acc.setdefault(name, []).append(df)
             if on_batch:
                 on_batch(label, batch.n_records)
-        part = {name: _concat(acc.get(name, []), name) for name in [*schema.TABLES, "links"] if name != "locations"}
+        # locations (per applicant group) and conflicts (between records) come after merging.
+        part = {name: _concat(acc.get(name, []), name) for name in [*schema.TABLES, "links"]
+                if name not in ("locations", "conflicts")}
+        del acc  # the per-batch frames, now concatenated
         sheets = list(getattr(adapter, "sheets", []) or [])
         skipped_sheets = list(getattr(adapter, "skipped_sheets", []) or [])
         parts.append(part)
@@ -198,6 +222,7 @@ def ingest(
                 "rejected": int(len(rec_rej)),
                 "field_rejects": int((rej["level"] == "field").sum()),
                 "top_reject_reasons": rej["reason"].value_counts().head(5).to_dict(),
+                **({"exported": exported} if exported else {}),
                 **({"sheets": sheets} if len(sheets) > 1 or (sheets and sheets[0]["sheet"]) else {}),
                 **({"sheets_without_header": skipped_sheets} if skipped_sheets else {}),
             }
@@ -206,6 +231,7 @@ def ingest(
     for rank, rep in enumerate(file_reports):
         rep["accepted"] = int(counts["accepted"].get(rank, 0))
         rep["merged_duplicates"] = int(counts["merged"].get(rank, 0))
+        rep["conflicts"] = int(counts["conflicts"].get(rank, 0))  # its values not kept (table conflicts)
         rep["reconciles"] = rep["records"] == rep["accepted"] + rep["merged_duplicates"] + rep["rejected"]
         if rep["accepted"] + rep["merged_duplicates"] == 0:
             top = next(iter(rep["top_reject_reasons"]), None)
@@ -247,6 +273,7 @@ def _report(tables: dict[str, pd.DataFrame], files: list[dict], skipped: list[di
             "source_labels": len(tables["source_labels"]),
             "status": pats["status"].value_counts().sort_index().to_dict(),
             "rejects": len(tables["rejects"]),
+            "conflicts": len(tables["conflicts"]),
         },
     }
 

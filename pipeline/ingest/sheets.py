@@ -35,14 +35,19 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from xml.sax.saxutils import unescape
 
-from ..errors import UnreadableInputError
+from ..errors import InputLimitError, UnreadableInputError
+from .base import Limits
 
-__all__ = ["Sheet", "container", "container_of", "read_sheets", "xlsx_links", "unwrap_hyperlink", "OLE2_MAGIC"]
+__all__ = ["Sheet", "container", "container_of", "read_sheets", "xlsx_links", "unwrap_hyperlink", "OLE2_MAGIC",
+           "check_archive", "export_date"]
 
 OLE2_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
 _HTML_START = re.compile(rb"^\s*(?:<!--.*?-->\s*)*<(?:!doctype\s+html|html|table|head|meta|body)\b", re.I | re.S)
 _HYPERLINK = re.compile(r'^\s*=?\s*HYPERLINK\(\s*"((?:[^"]|"")*)"\s*(?:[,;]\s*"((?:[^"]|"")*)"\s*)?\)\s*$', re.I)
 _NS_REL = "http://schemas.openxmlformats.org/officeDocument/2006/relationships"
+# Members smaller than this are not held to the ratio limit: styles and empty sheets
+# compress a hundredfold and more, and cannot expand to much anyway.
+_RATIO_FLOOR = 1 << 20
 
 
 @dataclass
@@ -121,6 +126,80 @@ def container_of(path: Path, head: bytes) -> str | None:
     return container(head, has)
 
 
+def check_archive(path: Path, limits: Limits = Limits()) -> None:
+    """Refuse a ZIP workbook (XLSX, ODS) that would expand beyond ``limits``.
+
+    The sizes come from the archive's central directory, without decompressing
+    anything; both readers (zipfile, and calamine's zip crate) stop with an error where a
+    member holds more than its declared size, so the sizes cannot be understated.
+
+    Raises
+    ------
+    pipeline.errors.InputLimitError
+        All members together over ``limits.workbook_mb`` MiB, or one member (over 1 MiB)
+        over ``limits.workbook_ratio`` times its compressed size.
+    pipeline.errors.UnreadableInputError
+        Not a readable ZIP archive.
+    """
+    try:
+        with zipfile.ZipFile(path) as zf:
+            infos = zf.infolist()
+    except (zipfile.BadZipFile, OSError, ValueError) as exc:
+        raise UnreadableInputError(path, f"cannot open as a workbook (ZIP archive): {exc}") from None
+    total = sum(i.file_size for i in infos)
+    if total > limits.workbook_mb << 20:
+        raise InputLimitError(path, f"workbook expands to {total / 2**20:,.0f} MiB uncompressed", "workbook_mb",
+                              limits.workbook_mb)
+    for info in infos:
+        ratio = info.file_size / max(info.compress_size, 1)
+        if info.file_size > _RATIO_FLOOR and ratio > limits.workbook_ratio:
+            raise InputLimitError(path, f"member {info.filename} expands {ratio:,.0f}-fold ({info.compress_size:,} "
+                                        f"to {info.file_size:,} bytes), as a ZIP bomb does", "workbook_ratio",
+                                  limits.workbook_ratio)
+
+
+_CREATED = re.compile(rb"<dcterms:created\b[^>]*>\s*(\d{4}-\d{2}-\d{2})|<meta:creation-date>\s*(\d{4}-\d{2}-\d{2})")
+
+
+def export_date(path: Path) -> str | None:
+    """The day a workbook was written, from its own document properties, or None.
+
+    Database exports are written by the vendor's server at export time (incoPat and
+    PatSnap: Apache POI), so the creation date (``docProps/core.xml``; ODS ``meta.xml``)
+    dates the export; the modification date may be a later edit by hand. CSV files and
+    workbooks without the property give None.
+    """
+    try:
+        with zipfile.ZipFile(path) as zf:
+            for name in ("docProps/core.xml", "meta.xml"):
+                try:
+                    info = zf.getinfo(name)
+                except KeyError:
+                    continue
+                if info.file_size > 1 << 20:  # a property file is a few hundred bytes
+                    return None
+                m = _CREATED.search(zf.read(name))
+                if m:
+                    return (m.group(1) or m.group(2)).decode()
+    except (zipfile.BadZipFile, OSError, ValueError, EOFError):
+        return None
+    return None
+
+
+def check_extent(path: Path, sheet: str, rows: int, cols: int, limits: Limits) -> None:
+    """Refuse a sheet of more than ``limits.sheet_rows`` rows or ``limits.sheet_cells`` cells.
+
+    Raises
+    ------
+    pipeline.errors.InputLimitError
+    """
+    if rows > limits.sheet_rows:
+        raise InputLimitError(path, f"sheet {sheet!r} has {rows:,} rows or more", "sheet_rows", limits.sheet_rows)
+    if rows * cols > limits.sheet_cells:
+        raise InputLimitError(path, f"sheet {sheet!r} spans {rows:,} rows × {cols:,} columns = {rows * cols:,} cells",
+                              "sheet_cells", limits.sheet_cells)
+
+
 # --------------------------------------------------------------------------- cells
 def _cell(v):
     """A cell value as text (dates stay date objects; 5.0 typed as 5 reads '5')."""
@@ -190,8 +269,25 @@ def _col_index(letters: bytes) -> int:
     return n - 1
 
 
-def xlsx_links(path: Path, sheet_index: int, chunk: int = 1 << 22) -> tuple[dict[int, str], dict[tuple[int, int], str]]:
+_ROW_NUMBER = re.compile(rb'<row\b[^>]*?\sr="(\d+)"')
+_ROW_START = re.compile(rb"<row[\s>/]")
+_CELL_COLUMN = re.compile(rb'<c\b[^>]*?\sr="([A-Z]{1,3})\d')
+
+
+def xlsx_links(path: Path, sheet_index: int, chunk: int = 1 << 22, limits: Limits | None = None,
+               sheet_name: str = "") -> tuple[dict[int, str], dict[tuple[int, int], str]]:
     """Hyperlinks and formulas of one sheet of an XLSX, from a streamed pass over its XML.
+
+    With ``limits``, the same pass measures the rows and columns the sheet spans (row
+    numbers, column letters and counts of rows) and stops as soon as they exceed them,
+    before the workbook reader allocates the sheet.
+
+    Raises
+    ------
+    pipeline.errors.InputLimitError
+        The sheet spans more than ``limits.sheet_rows`` rows or ``limits.sheet_cells`` cells.
+    pipeline.errors.UnreadableInputError
+        The sheet's XML cannot be decompressed.
 
     Returns
     -------
@@ -223,16 +319,33 @@ def xlsx_links(path: Path, sheet_index: int, chunk: int = 1 << 22) -> tuple[dict
                 if attrs.get(b"Id"):
                     targets[attrs[b"Id"]] = _xml_text(attrs.get(b"Target", b""))
         elements: dict[int, str] = {}
-        with zf.open(member) as fh:
+        max_row = n_rows = max_col = 0
+        try:
+            fh = zf.open(member)
+        except (zipfile.BadZipFile, OSError, NotImplementedError) as exc:
+            raise UnreadableInputError(path, f"cannot read sheet {sheet_index + 1}: {exc}") from None
+        with fh:
             tail = b""
             while True:
-                block = fh.read(chunk)
+                try:
+                    block = fh.read(chunk)
+                except (zipfile.BadZipFile, OSError, EOFError, ValueError) as exc:
+                    raise UnreadableInputError(path, f"cannot read sheet {sheet_index + 1}: {exc}") from None
                 data = tail + block
                 # Scan up to the last complete row; the rest waits for the next block.
                 cut = len(data) if not block else data.rfind(b"</row>") + 6
                 if cut < 6 and block:
                     cut = max(0, len(data) - 65_536)
                 head, tail = data[:cut], data[cut:]
+                if limits is not None:
+                    # Rows count by number where they carry one, else by position; columns by letter.
+                    numbers = _ROW_NUMBER.findall(head)
+                    n_rows += len(_ROW_START.findall(head))
+                    max_row = max(max_row, n_rows, *map(int, numbers))
+                    letters = set(_CELL_COLUMN.findall(head))
+                    if letters:
+                        max_col = max(max_col, max(_col_index(c) + 1 for c in letters))
+                    check_extent(path, sheet_name or f"sheet {sheet_index + 1}", max_row, max(max_col, 1), limits)
                 # Most sheets hold neither formulas nor links: a byte search (C speed)
                 # spares the regular expressions a pass over every cell.
                 for m in _CELL_FORMULA.finditer(head) if b"<f" in head else ():
@@ -272,30 +385,35 @@ def _with_formulas(rows: Iterator[tuple[int, list]], formulas: dict) -> Iterator
 
 
 # --------------------------------------------------------------------------- readers
-def _calamine_sheets(path: Path, kind: str) -> Iterator[Sheet]:
+def _calamine_sheets(path: Path, kind: str, limits: Limits) -> Iterator[Sheet]:
     from python_calamine import CalamineWorkbook
 
+    if kind in ("xlsx", "ods"):
+        check_archive(path, limits)
     try:
         book = CalamineWorkbook.from_path(str(path))
     except Exception as exc:  # calamine raises its own error types for damaged files
         raise UnreadableInputError(path, f"cannot open as a {kind.upper()} workbook: {exc}") from None
     for index, name in enumerate(book.sheet_names):
+        # XLSX: the extent is measured on the sheet's XML before calamine allocates it.
+        links, formulas = xlsx_links(path, index, limits=limits, sheet_name=name) if kind == "xlsx" else ({}, {})
         try:
             sheet = book.get_sheet_by_index(index)
         except Exception as exc:
             raise UnreadableInputError(path, f"cannot read sheet {name!r}: {exc}") from None
+        # Other kinds (and an XLSX the scan misjudged): before a row is read, at least.
+        check_extent(path, name, sheet.height, sheet.width, limits)
         first = sheet.start[0] + 1 if sheet.start else 1
         # calamine's rows start at the sheet's first used cell: pad to column A.
         pad = [""] * (sheet.start[1] if sheet.start else 0)
         rows = ((first + i, [*pad, *(v if type(v) is str else _cell(v) for v in row)])
                 for i, row in enumerate(sheet.iter_rows()))
-        links, formulas = xlsx_links(path, index) if kind == "xlsx" else ({}, {})
         if formulas:
             rows = _with_formulas(rows, formulas)
         yield Sheet(name=name, rows=rows, links=links)
 
 
-def _html_sheets(path: Path, encoding: str) -> Iterator[Sheet]:
+def _html_sheets(path: Path, encoding: str, limits: Limits) -> Iterator[Sheet]:
     import lxml.html
 
     parser = lxml.html.HTMLParser(encoding=encoding, no_network=True, remove_comments=True)
@@ -308,6 +426,8 @@ def _html_sheets(path: Path, encoding: str) -> Iterator[Sheet]:
             continue  # nested tables are part of their outer table's cells
         body, links = [], {}
         for n, tr in enumerate(table.iter("tr"), start=1):
+            if n > limits.sheet_rows:
+                check_extent(path, f"table {k + 1}", n, 1, limits)
             cells = []
             for td in tr:
                 if td.tag not in ("td", "th"):
@@ -322,24 +442,26 @@ def _html_sheets(path: Path, encoding: str) -> Iterator[Sheet]:
         yield Sheet(name=f"table {k + 1}", rows=iter(body), links=links)
 
 
-def read_sheets(path: Path, kind: str, encoding: str = "utf-8") -> Iterator[Sheet]:
+def read_sheets(path: Path, kind: str, encoding: str = "utf-8", limits: Limits = Limits()) -> Iterator[Sheet]:
     """Sheets of a workbook of the given :func:`container` kind.
 
     Raises
     ------
     pipeline.errors.UnreadableInputError
         A damaged workbook (the message names the reader's complaint).
+    pipeline.errors.InputLimitError
+        A workbook or sheet beyond ``limits`` (see :class:`pipeline.ingest.base.Limits`).
     """
     if kind == "html":
-        yield from _html_sheets(path, encoding)
+        yield from _html_sheets(path, encoding, limits)
     else:
-        yield from _calamine_sheets(path, kind)
+        yield from _calamine_sheets(path, kind, limits)
 
 
 _NS_MAIN = "{http://schemas.openxmlformats.org/spreadsheetml/2006/main}"
 
 
-def xlsx_head_rows(path: Path, n: int = 10) -> list[list[list]]:
+def xlsx_head_rows(path: Path, n: int = 10, limits: Limits = Limits()) -> list[list[list]]:
     """The first ``n`` rows of every sheet of an XLSX, read by streaming its XML.
 
     Recognising a file needs only its header rows: this reads the start of each sheet
@@ -351,12 +473,15 @@ def xlsx_head_rows(path: Path, n: int = 10) -> list[list[list]]:
     ------
     pipeline.errors.UnreadableInputError
         A damaged archive.
+    pipeline.errors.InputLimitError
+        A workbook beyond ``limits`` (:func:`check_archive`): refused before any XML is read.
     """
     from lxml import etree
 
     def text_of(el) -> str:
         return "".join(t.text or "" for t in el.iter(f"{_NS_MAIN}t"))
 
+    check_archive(path, limits)
     try:
         zf = zipfile.ZipFile(path)
     except (zipfile.BadZipFile, OSError) as exc:

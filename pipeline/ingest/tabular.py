@@ -44,7 +44,7 @@ import yaml
 
 from ..errors import ConfigError, UnreadableInputError, UnsupportedFormatError
 from ..frames import isin
-from .base import RAW_COLUMNS, RawBatch, raw_frame
+from .base import RAW_COLUMNS, Limits, RawBatch, raw_frame
 from .normalize import map_unique, province_from_code
 from .sheets import Sheet, container_of, read_sheets, unwrap_hyperlink, xlsx_head_rows
 
@@ -357,8 +357,8 @@ def _sheet_table(sheet: Sheet, profiles: list[Profile]) -> _Table | None:
                   header_row=first[i][0], links=sheet.links)
 
 
-def _open_tables(path: Path, profiles: list[Profile], stack: ExitStack, *, sniffing: bool = False
-                 ) -> tuple[list[_Table], list[str]]:
+def _open_tables(path: Path, profiles: list[Profile], stack: ExitStack, *, sniffing: bool = False,
+                 limits: Limits = Limits()) -> tuple[list[_Table], list[str]]:
     """The tables of a CSV file or a workbook, and the names of sheets without a header.
 
     Every sheet with a recognised header row is a table (a workbook may hold several
@@ -370,7 +370,7 @@ def _open_tables(path: Path, profiles: list[Profile], stack: ExitStack, *, sniff
     kind = container_of(path, head)
     if kind == "xlsx" and sniffing:
         # The header rows only, streamed: a workbook is parsed whole once, when read.
-        heads = xlsx_head_rows(path, HEADER_SCAN_ROWS)
+        heads = xlsx_head_rows(path, HEADER_SCAN_ROWS, limits)
         for rows in heads:
             found = _find_header(rows, profiles)
             if found:
@@ -383,7 +383,7 @@ def _open_tables(path: Path, profiles: list[Profile], stack: ExitStack, *, sniff
         if kind == "html":
             encoding = _bom_encoding(head) or ("utf-8-sig" if sniffing else _file_encoding(path, head))
         tables, skipped = [], []
-        for sheet in read_sheets(path, kind, encoding=encoding.replace("-sig", "")):
+        for sheet in read_sheets(path, kind, encoding=encoding.replace("-sig", ""), limits=limits):
             table = _sheet_table(sheet, profiles)
             if table is None:
                 skipped.append(sheet.name)
@@ -414,7 +414,7 @@ def _open_tables(path: Path, profiles: list[Profile], stack: ExitStack, *, sniff
     return [_Table(profile, header, rows, len(header), strict_width=True, header_row=i + 1)], []
 
 
-def sniff(path: str | Path, aliases_path: str | Path | None = None) -> str | None:
+def sniff(path: str | Path, aliases_path: str | Path | None = None, limits: Limits = Limits()) -> str | None:
     """The profile of a table export, decided from the file's content.
 
     Parameters
@@ -424,6 +424,8 @@ def sniff(path: str | Path, aliases_path: str | Path | None = None) -> str | Non
         HTML table saved as ``.xls``.
     aliases_path : path-like, optional
         A copy of ``headers.yaml`` to use instead of the bundled one.
+    limits : Limits
+        A workbook beyond them is refused before its XML is read.
 
     Returns
     -------
@@ -431,12 +433,17 @@ def sniff(path: str | Path, aliases_path: str | Path | None = None) -> str | Non
         ``"lens"``, ``"lens_cleaned"``, ``"cn_export"`` (or a profile of the user's
         file) of the first table with a header of ≥ 3 known aliases in its first 10
         rows; None when there is none (binary content never shows one).
+
+    Raises
+    ------
+    pipeline.errors.InputLimitError
+        A workbook beyond ``limits``.
     """
     path = Path(path)
     profiles = list(load_profiles(aliases_path).values())
     with ExitStack() as stack:
         try:
-            tables, _ = _open_tables(path, profiles, stack, sniffing=True)
+            tables, _ = _open_tables(path, profiles, stack, sniffing=True, limits=limits)
         except (UnreadableInputError, UnsupportedFormatError):
             return None
         return tables[0].profile.name
@@ -853,6 +860,8 @@ class TabularAdapter:
         is found from its header row, and :attr:`name` is set to it.
     aliases_path : path-like, optional
         A copy of ``headers.yaml`` (e.g. with the user's own header spellings).
+    limits : Limits
+        Bounds on workbooks and sheets (see :class:`pipeline.ingest.base.Limits`).
 
     Notes
     -----
@@ -863,8 +872,9 @@ class TabularAdapter:
     whole.
     """
 
-    def __init__(self, profile: str | None = None, aliases_path: str | Path | None = None):
+    def __init__(self, profile: str | None = None, aliases_path: str | Path | None = None, limits: Limits = Limits()):
         self.aliases_path = aliases_path
+        self.limits = limits
         profiles = load_profiles(aliases_path)
         if profile is not None and profile not in profiles:
             raise ConfigError(f"unknown table profile {profile!r}; known: {', '.join(profiles)}")
@@ -885,6 +895,8 @@ class TabularAdapter:
             damaged workbook.
         pipeline.errors.UnsupportedFormatError
             No known header row in the first 10 rows of any sheet.
+        pipeline.errors.InputLimitError
+            A workbook or sheet beyond the adapter's limits.
         """
         path = Path(path)
         if not path.is_file():
@@ -893,7 +905,7 @@ class TabularAdapter:
         candidates = [profiles[self.profile]] if self.profile else list(profiles.values())
         self.sheets, self.skipped_sheets = [], []
         with ExitStack() as stack:
-            tables, self.skipped_sheets = _open_tables(path, candidates, stack)
+            tables, self.skipped_sheets = _open_tables(path, candidates, stack, limits=self.limits)
             self.name = tables[0].profile.name
             start = 0
             for table in tables:

@@ -26,12 +26,13 @@ import re
 from collections.abc import Iterator
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 from lxml import etree
 
 from ..errors import UnreadableInputError
-from .base import RAW_COLUMNS, RawBatch, raw_frame
-from .normalize import uspto_ipc7_symbol
+from .base import RAW_COLUMNS, Limits, RawBatch, raw_frame
+from .normalize import show_controls, uspto_ipc7_symbol
 
 __all__ = ["UsptoXmlAdapter", "sniff"]
 
@@ -49,6 +50,16 @@ _PATENT_ROOTS = {
 }
 _TYPE_HINTS = {"design": "design", "plant": "plant", "utility": "invention", "reissue": "invention"}
 _CHILD_TABLES = ("priorities", "parties", "classifications", "citations", "npl")
+# libxml2 refuses a longer text node unless told XML_PARSE_HUGE, which would also lift
+# its other guards: longer nodes are cut before parsing instead.
+_LXML_TEXT_MAX = 10_000_000
+# Control characters XML 1.0 forbids, as bytes or as character references: one makes the
+# whole document unparseable. Tab, line feed and carriage return are allowed.
+# (Two patterns: each is searched in C by its first byte or literal prefix.)
+_BAD_BYTES = re.compile(rb"[\x00-\x08\x0b\x0c\x0e-\x1f]")
+_BAD_REFS = re.compile(rb"&#(?:0*(?:[0-8]|1[124-9]|2\d|3[01])|[xX]0*(?:[0-8bcefBCEF]|1[\da-fA-F]));")
+_SPACE_LIKE = frozenset(b"\x0b\x0c\x1c\x1d\x1e\x1f")  # whitespace to Python: a space, not glued words
+_TAG = re.compile(rb"<(/?)([A-Za-z_][\w:.-]*)[^>]*?(/?)>")
 
 
 def sniff(head: bytes) -> str | None:
@@ -96,13 +107,17 @@ class UsptoXmlAdapter:
         default (256 MB).
     chunk_bytes : int
         Size of each binary read.
+    limits : Limits
+        ``limits.field``: a text node longer than libxml2 takes (10,000,000 bytes) is cut
+        to this many characters, with a field-level reject, and its record kept.
     """
 
     name = "uspto_xml"
 
-    def __init__(self, *, max_doc_bytes: int = 256 << 20, chunk_bytes: int = 1 << 20):
+    def __init__(self, *, max_doc_bytes: int = 256 << 20, chunk_bytes: int = 1 << 20, limits: Limits = Limits()):
         self.max_doc_bytes = max_doc_bytes
         self.chunk_bytes = chunk_bytes
+        self.limits = limits
 
     def read(self, path: Path, *, batch_size: int = 2000) -> Iterator[RawBatch]:
         """Yield a :class:`RawBatch` for every ``batch_size`` documents of ``path``.
@@ -111,6 +126,9 @@ class UsptoXmlAdapter:
         and ``row`` are its 0-based index in the file, ``offset`` the byte offset of
         its ``<?xml`` declaration); anything else becomes a record-level reject
         (malformed XML, sequence listing, unsupported document type, oversized).
+        Control characters XML forbids are removed and over-long text nodes cut
+        before parsing, each with a field-level reject naming the element, so that
+        neither costs the record.
 
         Raises
         ------
@@ -128,6 +146,7 @@ class UsptoXmlAdapter:
             if oversize:
                 rows.reject(n_docs, offset, data, f"document larger than {self.max_doc_bytes} bytes")
             else:
+                data = _sanitize(data, n_docs, offset, rows, self.limits.field)
                 _read_document(data, n_docs, offset, parser, rows)
             n_docs += 1
             if rows.n_records >= batch_size:
@@ -142,8 +161,9 @@ class UsptoXmlAdapter:
 
         Text before the first declaration counts as a document when it is not blank
         (so a file without declarations is still read, and rejected if it is not a
-        patent). An oversize document yields only its first bytes, with
-        ``oversize=True``; the rest of it is read and dropped.
+        patent). A declaration inside a comment or CDATA section of the current
+        document is no boundary (see :func:`_quoted`). An oversize document yields only
+        its first bytes, with ``oversize=True``; the rest of it is read and dropped.
         """
         try:
             fh = open(path, "rb")
@@ -157,7 +177,15 @@ class UsptoXmlAdapter:
             while True:
                 chunk = fh.read(self.chunk_bytes)
                 buf += chunk
+                waiting = False
                 while m := _DECL.search(buf, scan):
+                    quoted = False if skipping else _quoted(buf, m, at_end=not chunk)
+                    if quoted is None:  # cannot tell before more of the file is read
+                        scan, waiting = m.start(), True
+                        break
+                    if quoted:
+                        scan = m.end()
+                        continue
                     if not skipping and _not_blank(buf[: m.start()]):
                         yield base, bytes(buf[: m.start()]), False
                     del buf[: m.start()]
@@ -165,7 +193,8 @@ class UsptoXmlAdapter:
                     scan, skipping = 1, False
                 if not chunk:
                     break
-                scan = max(1, len(buf) - _DECL_LEN)
+                if not waiting:
+                    scan = max(scan, len(buf) - _DECL_LEN)
                 if not skipping and len(buf) > self.max_doc_bytes:
                     yield base, bytes(buf[:4096]), True
                     skipping = True
@@ -176,6 +205,80 @@ class UsptoXmlAdapter:
                     scan = 0
             if not skipping and _not_blank(buf):
                 yield base, bytes(buf), False
+
+
+def _element_path(data: bytes, pos: int) -> str:
+    """Path of the elements open at byte ``pos`` below the root (``abstract/p``), for rejects."""
+    stack: list[bytes] = []
+    for m in _TAG.finditer(data, 0, pos):
+        closing, name, empty = m.groups()
+        if closing:
+            while stack and stack.pop() != name:
+                pass
+        elif not empty:
+            stack.append(name)
+    return "/".join(n.decode("utf-8", "replace") for n in stack[1:]) or "document"
+
+
+def _sanitize(data: bytes, row: int, offset: int, rows: "_Rows", max_chars: int) -> bytes:
+    """``data`` without the characters XML forbids and with no text node too long to parse.
+
+    Each change is a field-level reject on ``rows`` naming the element where it was made.
+    """
+    found = [m for m in (_BAD_BYTES.search(data), _BAD_REFS.search(data) if b"&#" in data else None) if m]
+    if found:
+        first = min(found, key=lambda m: m.start())
+        field = _element_path(data, first.start())
+        around = data[max(0, first.start() - 60): first.end() + 60].decode("utf-8", "replace")
+        data = _BAD_BYTES.sub(lambda m: b" " if m.group()[0] in _SPACE_LIKE else b"", data)
+        data = _BAD_REFS.sub(b"", data)
+        rows.field_reject(row, offset, data, field, show_controls(around), "control characters removed")
+    if len(data) <= _LXML_TEXT_MAX:
+        return data
+    # Text runs are the gaps between markup: found on the bytes in C, cut from the last.
+    lt = np.flatnonzero(np.frombuffer(data, dtype=np.uint8) == ord("<"))
+    bounds = np.concatenate(([-1], lt, [len(data)]))
+    long = np.flatnonzero(np.diff(bounds) - 1 > _LXML_TEXT_MAX)
+    for k in long[::-1]:
+        start, end = int(bounds[k]) + 1, int(bounds[k + 1])
+        gt = data.find(b">", start, end)  # the text begins after the tag that opens the gap
+        if gt == -1 or end - gt - 1 <= _LXML_TEXT_MAX:
+            continue  # a huge tag, not text: the parser rejects the record, as before
+        start = gt + 1
+        text = data[start:end].decode("utf-8", "replace")[:max_chars]
+        amp = text.rfind("&", max(0, len(text) - 12))
+        if amp >= 0 and ";" not in text[amp:]:
+            text = text[:amp]  # no entity reference cut in half
+        cut = text.encode("utf-8")[:_LXML_TEXT_MAX].decode("utf-8", "ignore").encode("utf-8")
+        rows.field_reject(row, offset, data, _element_path(data, start), text[:200],
+                          f"text of {end - start:,} bytes, over what the XML parser takes; cut to "
+                          f"{len(cut.decode('utf-8')):,} characters (ingest.limits.field)")
+        data = data[:start] + cut + data[end:]
+    return data
+
+
+# Sections in which markup is text: a declaration there belongs to the document.
+_QUOTES = ((b"<!--", b"-->"), (b"<![CDATA[", b"]]>"))
+
+
+def _quoted(buf: bytearray, m: re.Match, at_end: bool) -> bool | None:
+    """Whether the declaration ``m`` sits inside a comment or CDATA section of ``buf``'s document.
+
+    It does when such a section opened before it is still open there and closes after
+    it, before the next declaration and before any section opening after it: an
+    unclosed ``<!--`` must not swallow the documents after it. None while neither the
+    close nor a next declaration has been read yet.
+    """
+    for opener, closer in _QUOTES:
+        if buf.rfind(opener, 0, m.start()) <= buf.rfind(closer, 0, m.start()):
+            continue  # none open here (rfind gives -1 for none)
+        close = buf.find(closer, m.end())
+        after = _DECL.search(buf, m.end())
+        if close != -1 and (after is None or close < after.start()):
+            return buf.find(opener, m.end(), close) == -1  # else the close ends a later section
+        if close == -1 and after is None and not at_end:
+            return None
+    return False
 
 
 def _not_blank(data: bytes | bytearray) -> bool:
@@ -211,6 +314,14 @@ class _Rows:
                 "level": "record",
             }
         )
+
+    def field_reject(self, row: int, offset: int, data: bytes, field: str, raw_value: str, reason: str):
+        """A value changed or cut on the way in; the record is kept."""
+        m = _DOC_NUMBER.search(data)
+        self.rejects.append({
+            "row": row, "offset": offset, "record_id": m.group(1).decode("utf-8", "replace") if m else None,
+            "field": field, "raw_value": raw_value, "reason": reason, "level": "field",
+        })
 
     def flush(self) -> RawBatch:
         tables = {

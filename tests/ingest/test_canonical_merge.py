@@ -50,7 +50,7 @@ def test_canonicalize_rejects_and_keeps_the_rest():
     assert r.loc["classifications.symbol", "raw_value"] == "rubbish"
     assert (out["rejects"].source_file == "f.csv").all()
     for name in schema.TABLES:
-        if name != "locations":  # per applicant group, made after merging (pipeline.locate)
+        if name not in ("locations", "conflicts"):  # made after merging (pipeline.locate, merge)
             schema.validate(out[name], name)
 
 
@@ -76,8 +76,12 @@ def test_merge_keeps_richer_values_both_provenances_and_best_children():
     parties = tables["parties"]
     assert parties[parties.role == "inventor"].name_raw.tolist() == ["Kim Ann"]  # best source only
     assert parties[parties.role == "applicant"].name_raw.tolist() == ["SAMSUNG ELECTRO-MECHANICS"]
-    # reconciliation: a.xml 1 accepted; b.csv 2 records both merged
-    assert counts.loc[0].tolist() == [1, 0] and counts.loc[1].tolist() == [0, 2]
+    # reconciliation: a.xml 1 accepted; b.csv 2 records both merged; one value of each not kept
+    assert counts.loc[0].tolist() == [1, 0, 1] and counts.loc[1].tolist() == [0, 2, 1]
+    assert tables["conflicts"].values.tolist() == [
+        ["US8418361B2", "title", "Method of manufacturing PCB", "Method of PCB", "b.csv#5", "a.xml#0", "longest text"],
+        ["US8418361B2", "claims_count", "20", "19", "a.xml#0", "b.csv#5", "source precedence"],
+    ]
 
 
 def test_families_from_shared_application_priority_and_members():
