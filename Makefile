@@ -3,7 +3,7 @@
 PYTHON ?= python3
 VENV   ?= .venv
 BIN     = $(VENV)/bin
-SYSTEM_PACKAGES = poppler-utils fonts-wqy-microhei
+SYSTEM_PACKAGES = poppler-utils fonts-wqy-microhei faketime
 
 .PHONY: install system venv run test clean
 
@@ -20,10 +20,10 @@ system:
 
 venv: $(BIN)/.installed
 
-$(BIN)/.installed: pyproject.toml
+$(BIN)/.installed: pyproject.toml constraints.txt
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install -q --upgrade pip
-	$(BIN)/pip install -q -e ".[dev]"
+	$(BIN)/pip install -q -c constraints.txt -e ".[dev]"
 	touch $@
 
 # The main job: the DVC pipeline over the bundled sample (ingest -> database -> projects).

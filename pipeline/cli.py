@@ -37,6 +37,12 @@ def _styled(label: str, style: str, rest: str = "") -> Text:
     return Text.assemble((label, style), " " + rest if rest else "")
 
 
+def _took(start: float) -> None:
+    """Print a command's wall time (a property of the run, so never in the metrics files,
+    whose bytes must not change when nothing else does)."""
+    out_console.print(f"done in {time.perf_counter() - start:.1f} s")
+
+
 def _fail(exc: Exception) -> None:
     console.print(_styled("error:", "bold red", str(exc)), soft_wrap=True, highlight=False)
     raise typer.Exit(code=2)
@@ -123,11 +129,11 @@ def ingest(
         t = result.report["totals"]
         metrics = {k: t[k] for k in ("records", "patents", "merged_duplicates", "rejected_records", "rejects",
                                      "families", "citations", "inventors", "assignees")}
-        metrics["seconds"] = round(time.perf_counter() - start, 2)
         metrics_note = str(io.write_json(metrics, root / params.metrics))
     _print_summary(result.report, written, report_path)
     if metrics_note:
         out_console.print(f"metrics → {metrics_note}")
+    _took(start)
     failed = False
     for f in result.report.get("failures", []):
         level = ("warning:", "yellow") if (allow_empty or params.allow_empty) else ("error:", "bold red")
@@ -278,7 +284,6 @@ def classify(
         "flags": labels["flag"].value_counts().sort_index().to_dict(),
         # PatNav's rule labels against incoPat's own SEI labels (新兴产业分类), the vendor as reference.
         "vendor_agreement": agreement,
-        "seconds": round(time.perf_counter() - start, 2),
     }
     mpath = io.write_json(metrics, root / cp.metrics)
     out_console.print(f"{len(labels)} labels on {metrics['publications_labelled']} publications: {metrics['by_industry']}")
@@ -287,6 +292,7 @@ def classify(
         out_console.print(f"rules vs incoPat SEI [{name}] n={block['n']}: macro-F1 {block['macro_f1']}, F1 {f1}", markup=False)
     out_console.print(f"labels → {path}")
     out_console.print(f"metrics → {mpath}")
+    _took(start)
 
 
 @app.command()
@@ -350,7 +356,6 @@ def network(
     for name, df in tables.items():
         df.to_parquet(dest / f"{name}.parquet", index=False)
     metrics = net.summary(graph, tables)
-    metrics["seconds"] = round(time.perf_counter() - start, 2)
     mpath = io.write_json(metrics, dest / "metrics.json" if edges is not None else root / npar.metrics)
     out_console.print(f"{metrics['nodes']} nodes ({metrics['nodes_in_data']} in the data), {metrics['edges']} edges, "
                       f"cycle edges removed {metrics['cycle_edges_removed']}, largest component "
@@ -358,6 +363,7 @@ def network(
     out_console.print(f"tables ({', '.join(tables)}) → {dest}")
     out_console.print(f"exports → {', '.join(str(p) for p in written)}")
     out_console.print(f"metrics → {mpath}")
+    _took(start)
 
 
 @app.command()
@@ -387,7 +393,6 @@ def score(
     for name, df in result.items():
         df.to_parquet(dest / f"{name}.parquet", index=False)
     metrics = sc.summary(result)
-    metrics["seconds"] = round(time.perf_counter() - start, 2)
     mpath = io.write_json(metrics, root / spar.metrics)
     if explain:
         shown = sc.explain(result, top)
@@ -404,6 +409,7 @@ def score(
                       f"test), {metrics['inventors']} inventors", highlight=False)
     out_console.print(f"tables ({', '.join(result)}) → {dest}")
     out_console.print(f"metrics → {mpath}")
+    _took(start)
 
 
 @app.command()
@@ -465,12 +471,13 @@ def db_build(params_file: ParamsOpt = None) -> None:
                           extra={k: v for k, v in extra.items() if v.exists()})
     except PatNavError as exc:
         _fail(exc)
-    metrics = {"rows": counts, "seconds": round(time.perf_counter() - start, 2)}
+    metrics = {"rows": counts}
     mpath = io.write_json(metrics, root / params["database"].metrics)
     out_console.print(", ".join(f"{t} {n}" for t, n in counts.items()))
     out_console.print(f"database → {root / params['database'].path}")
     out_console.print(f"contents → {db.manifest_path(root / params['database'].path)}")
     out_console.print(f"metrics → {mpath}")
+    _took(start)
 
 
 @app.command()
@@ -603,10 +610,10 @@ def project_run(name: Annotated[str, typer.Argument(help="Project name.")], para
 
         result["metrics"]["knowledge_dependence"] = project_dependence(
             net_edges, parties, overview["pub_id"], result["scope"]["pub_id"], project.region)
-    result["metrics"]["seconds"] = round(time.perf_counter() - start, 2)
     written = io.write_project_outputs(result, project_dir(name, root))
     for path in written:
         out_console.print(f"→ {path}")
+    _took(start)
 
 
 def run() -> None:  # pragma: no cover - console entry

@@ -121,6 +121,7 @@ def write_bytes_atomic(data: bytes, path: str | Path) -> Path:
     readers see the old file or the new one, never a part; a failure leaves the old one."""
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
+    _remove_stale_temps(path)
     tmp = path.with_name(f".{path.name}.{os.getpid()}.{secrets.token_hex(4)}.tmp")
     try:
         fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666)  # umask applies, as for open()
@@ -131,6 +132,19 @@ def write_bytes_atomic(data: bytes, path: str | Path) -> Path:
         tmp.unlink(missing_ok=True)
         raise
     return path
+
+
+def _remove_stale_temps(path: Path) -> None:
+    """Remove the temporary files a killed writer of ``path`` left (its process is gone)."""
+    for tmp in path.parent.glob(f".{glob_escape(path.name)}.*.tmp"):
+        pid = tmp.name[len(path.name) + 2:].split(".", 1)[0]
+        if pid.isdigit() and int(pid) != os.getpid() and not Path(f"/proc/{pid}").exists():
+            tmp.unlink(missing_ok=True)
+
+
+def glob_escape(name: str) -> str:
+    """``name`` with the characters :meth:`pathlib.Path.glob` treats as a pattern escaped."""
+    return re.sub(r"([*?\[])", r"[\1]", name)
 
 
 def zip_bytes(entries, compression: int = zipfile.ZIP_DEFLATED) -> bytes:
@@ -173,13 +187,32 @@ def _sheet_names(names) -> list[str]:
     return used
 
 
+# Excel holds at most 32,767 characters in a cell; a longer one makes it "repair" the file.
+XLSX_CELL_MAX = 32_767
+
+
+def _fit_cells(df: pd.DataFrame) -> pd.DataFrame:
+    """Text cells longer than :data:`XLSX_CELL_MAX` cut to it, ending in "…" (visibly cut);
+    ``df`` is changed in place (a copy made by :func:`neutralise`)."""
+    for col in df.columns:
+        s = df[col]
+        if not (s.dtype == object or pd.api.types.is_string_dtype(s)):
+            continue
+        s = s.astype(object)
+        long = s.map(lambda v: isinstance(v, str) and len(v) > XLSX_CELL_MAX).to_numpy(dtype=bool)
+        if long.any():
+            df[col] = s.where(~long, s[long].map(lambda v: v[:XLSX_CELL_MAX - 1] + "…"))
+    return df
+
+
 def write_workbook(sheets: dict[str, pd.DataFrame], path: str | Path) -> Path:
     """Write tables as one XLSX workbook, a sheet each (names made valid for Excel).
 
     Cells and headers are neutralised (:func:`neutralise`), the file is byte-identical for
     identical tables (no clock inside) and written atomically (:func:`write_bytes_atomic`).
     """
-    safe = {sheet: neutralise(df) for sheet, df in zip(_sheet_names(sheets), sheets.values(), strict=True)}
+    safe = {sheet: _fit_cells(neutralise(df))
+            for sheet, df in zip(_sheet_names(sheets), sheets.values(), strict=True)}
     buf = BytesIO()
     with pd.ExcelWriter(buf, engine="openpyxl") as writer:
         for sheet, df in safe.items():
@@ -319,6 +352,8 @@ def read_list(path: str | Path) -> tuple[pd.DataFrame, dict[str, str | None]]:
         head = text[:4096]
         delim = "\t" if head.count("\t") > head.count(",") else ","
         # csv.reader, not read_csv: a title row above the header has fewer cells (ragged).
+        # A cell may hold a whole description (over the csv module's 131,072 default).
+        csv.field_size_limit(max(csv.field_size_limit(), 2**31 - 1))
         rows = [r for r in csv.reader(_io.StringIO(text), delimiter=delim) if any(c.strip() for c in r)]
         if not rows:
             raise UnreadableInputError(path, "empty file")

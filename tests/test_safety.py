@@ -4,6 +4,7 @@ file-system access from the analyst's SQL.
 Every hostile file is generated in ``tmp_path`` at run time.
 """
 
+import os
 from io import StringIO
 from pathlib import Path
 
@@ -223,3 +224,32 @@ def test_sandboxed_query_still_reads_tables_and_views(tmp_path):
     assert db.query("CREATE TEMP TABLE t AS SELECT 1 AS x; SELECT x FROM t", path)["x"].tolist() == [1]
     with pytest.raises(db.PatNavError, match="read-only"):
         db.query("DELETE FROM patents", path)
+
+
+def test_a_list_with_a_cell_over_131072_characters_is_read(tmp_path):
+    # The csv module's default field limit made `patnav classify` crash (_csv.Error).
+    path = tmp_path / "long.csv"
+    path.write_text("标题,摘要\n" + '"' + "长" * 200_000 + '",x\n', encoding="utf-8")
+    df, found = io.read_list(path)
+    assert found["title"] == "标题" and len(df.iloc[0]["标题"]) == 200_000
+
+
+def test_xlsx_cells_over_excels_limit_are_cut_visibly(tmp_path):
+    import openpyxl
+
+    df = pd.DataFrame({"t": ["a" * 40_000, "short"], "n": [1, 2]})
+    ws = openpyxl.load_workbook(io.write_export(df, tmp_path / "x.xlsx")).active
+    assert len(ws["A2"].value) == io.XLSX_CELL_MAX and ws["A2"].value.endswith("…")
+    assert ws["A3"].value == "short" and ws["B2"].value == 1
+
+
+def test_a_killed_writers_temporary_file_is_removed_by_the_next_write(tmp_path):
+    # A SIGKILL between writing the temporary file and the swap leaves it; pid 2**22+1 is
+    # above Linux's pid_max, so that process is surely gone.
+    dead = tmp_path / f".r[1].csv.{2**22 + 1}.ab12cd34.tmp"
+    dead.write_text("half")
+    alive = tmp_path / f".r[1].csv.{os.getpid()}.ef56ab78.tmp"  # a writer still at work
+    alive.write_text("busy")
+    io.write_export(pd.DataFrame({"a": [1]}), tmp_path / "r[1].csv")
+    assert not dead.exists() and alive.exists()
+    assert sorted(p.name for p in tmp_path.iterdir()) == sorted([alive.name, "r[1].csv"])

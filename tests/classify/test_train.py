@@ -201,3 +201,15 @@ def test_committed_label_noise_judgements():
     assert judged["reason"].str.len().gt(10).all()
     counts = label_noise_counts(judged)
     assert counts["en"]["label_error"] + counts["en"]["model_error"] + counts["en"]["unclear"] == 100
+
+
+def test_the_documented_test_tables_are_those_of_the_committed_metrics():
+    # docs/classification.md's F1 tables are written from metrics/train.json, never by hand.
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    root = Path(__file__).resolve().parents[2]
+    proc = subprocess.run([sys.executable, str(root / "scripts" / "train_tables.py"), "--check"],
+                          capture_output=True, text=True)
+    assert proc.returncode == 0, proc.stderr
