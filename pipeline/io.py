@@ -296,8 +296,9 @@ _LIST_COLUMNS = {
 
 
 def decode_text(path: str | Path) -> str:
-    """A user's text file decoded as UTF-8 (with or without BOM), else GB18030 — the
-    encodings Chinese exports come in (a short GBK file fools detection, STACK.md).
+    """A user's text file decoded as UTF-16 when it starts with a UTF-16 BOM, else as UTF-8
+    (with or without BOM), else GB18030 — the encodings Chinese exports come in (a short
+    GBK file fools detection, STACK.md).
 
     Raises
     ------
@@ -311,12 +312,14 @@ def decode_text(path: str | Path) -> str:
         data = path.read_bytes()
     except OSError as exc:
         raise UnreadableInputError(path, exc.strerror or str(exc)) from None
-    for enc in ("utf-8-sig", "gb18030"):
+    # Excel's "Unicode text" is UTF-16 with a BOM; the BOM says so for certain.
+    encodings = ("utf-16",) if data[:2] in (b"\xff\xfe", b"\xfe\xff") else ("utf-8-sig", "gb18030")
+    for enc in encodings:
         try:
             return data.decode(enc)
         except UnicodeDecodeError:
             continue
-    raise UnreadableInputError(path, "cannot decode as UTF-8 or GB18030")
+    raise UnreadableInputError(path, f"cannot decode as {' or '.join(e.upper().replace('-SIG', '') for e in encodings)}")
 
 
 def read_list(path: str | Path) -> tuple[pd.DataFrame, dict[str, str | None]]:

@@ -30,6 +30,7 @@ from __future__ import annotations
 import datetime as dt
 import re
 import zipfile
+import zlib
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -486,44 +487,49 @@ def xlsx_head_rows(path: Path, n: int = 10, limits: Limits = Limits()) -> list[l
         zf = zipfile.ZipFile(path)
     except (zipfile.BadZipFile, OSError) as exc:
         raise UnreadableInputError(path, f"cannot open as a XLSX workbook: {exc}") from None
-    with zf:
-        names = set(zf.namelist())
-        sheets = []
-        for member in _sheet_members(zf):
-            if member not in names:
-                continue
-            rows: list[list] = []
-            with zf.open(member) as fh:
-                for _, row in etree.iterparse(fh, events=("end",), tag=f"{_NS_MAIN}row", resolve_entities=False,
-                                              no_network=True, huge_tree=False):
-                    cells = {}
-                    for c in row.iter(f"{_NS_MAIN}c"):
-                        ref = re.match(r"([A-Z]+)", c.get("r", "")) if c.get("r") else None
-                        col = _col_index(ref.group(1).encode()) if ref else len(cells)
-                        v = c.find(f"{_NS_MAIN}v")
-                        kind = c.get("t")
-                        if kind == "s" and v is not None and (v.text or "").isdigit():
-                            cells[col] = ("s", int(v.text))
-                        elif kind == "inlineStr":
-                            cells[col] = text_of(c)
-                        else:
-                            cells[col] = v.text if v is not None and v.text else ""
-                    width = max(cells) + 1 if cells else 0
-                    rows.append([cells.get(j, "") for j in range(width)])
-                    row.clear()
-                    if len(rows) >= n:
-                        break
-            sheets.append(rows)
-        wanted = {v[1] for rows in sheets for r in rows for v in r if isinstance(v, tuple)}
-        strings: dict[int, str] = {}
-        if wanted and "xl/sharedStrings.xml" in names:
-            last = max(wanted)
-            with zf.open("xl/sharedStrings.xml") as fh:
-                for k, (_, si) in enumerate(etree.iterparse(fh, events=("end",), tag=f"{_NS_MAIN}si",
-                                                            resolve_entities=False, no_network=True)):
-                    if k in wanted:
-                        strings[k] = text_of(si)
-                    si.clear()
-                    if k >= last:
-                        break
+    # A damaged member (a bad CRC, a corrupt deflate stream, a size that lies) surfaces
+    # only while it is read: the file is then unreadable, by name.
+    try:
+        with zf:
+            names = set(zf.namelist())
+            sheets = []
+            for member in _sheet_members(zf):
+                if member not in names:
+                    continue
+                rows: list[list] = []
+                with zf.open(member) as fh:
+                    for _, row in etree.iterparse(fh, events=("end",), tag=f"{_NS_MAIN}row", resolve_entities=False,
+                                                  no_network=True, huge_tree=False):
+                        cells = {}
+                        for c in row.iter(f"{_NS_MAIN}c"):
+                            ref = re.match(r"([A-Z]+)", c.get("r", "")) if c.get("r") else None
+                            col = _col_index(ref.group(1).encode()) if ref else len(cells)
+                            v = c.find(f"{_NS_MAIN}v")
+                            kind = c.get("t")
+                            if kind == "s" and v is not None and (v.text or "").isdigit():
+                                cells[col] = ("s", int(v.text))
+                            elif kind == "inlineStr":
+                                cells[col] = text_of(c)
+                            else:
+                                cells[col] = v.text if v is not None and v.text else ""
+                        width = max(cells) + 1 if cells else 0
+                        rows.append([cells.get(j, "") for j in range(width)])
+                        row.clear()
+                        if len(rows) >= n:
+                            break
+                sheets.append(rows)
+            wanted = {v[1] for rows in sheets for r in rows for v in r if isinstance(v, tuple)}
+            strings: dict[int, str] = {}
+            if wanted and "xl/sharedStrings.xml" in names:
+                last = max(wanted)
+                with zf.open("xl/sharedStrings.xml") as fh:
+                    for k, (_, si) in enumerate(etree.iterparse(fh, events=("end",), tag=f"{_NS_MAIN}si",
+                                                                resolve_entities=False, no_network=True)):
+                        if k in wanted:
+                            strings[k] = text_of(si)
+                        si.clear()
+                        if k >= last:
+                            break
+    except (zipfile.BadZipFile, zlib.error, EOFError, OSError, etree.XMLSyntaxError) as exc:
+        raise UnreadableInputError(path, f"damaged workbook: {exc}") from None
     return [[[strings.get(v[1], "") if isinstance(v, tuple) else v for v in r] for r in rows] for rows in sheets]

@@ -330,6 +330,7 @@ class _Table:
     sheet: str | None = None
     header_row: int = 1  # 1-based, as an editor shows it
     links: dict = field(default_factory=dict)
+    delimiter: str | None = None  # CSV
 
 
 def _no_header(path: Path) -> UnsupportedFormatError:
@@ -411,7 +412,7 @@ def _open_tables(path: Path, profiles: list[Profile], stack: ExitStack, *, sniff
     # Physical line numbers would need the csv module's line_num per row (multi-line
     # cells): records are numbered from 0 below the header instead, as everywhere.
     rows = ((0, r) for r in reader)
-    return [_Table(profile, header, rows, len(header), strict_width=True, header_row=i + 1)], []
+    return [_Table(profile, header, rows, len(header), strict_width=True, header_row=i + 1, delimiter=delim)], []
 
 
 def sniff(path: str | Path, aliases_path: str | Path | None = None, limits: Limits = Limits()) -> str | None:
@@ -438,15 +439,45 @@ def sniff(path: str | Path, aliases_path: str | Path | None = None, limits: Limi
     ------
     pipeline.errors.InputLimitError
         A workbook beyond ``limits``.
+    pipeline.errors.UnreadableInputError
+        An XLSX or ODS workbook that is damaged.
     """
     path = Path(path)
     profiles = list(load_profiles(aliases_path).values())
     with ExitStack() as stack:
         try:
             tables, _ = _open_tables(path, profiles, stack, sniffing=True, limits=limits)
-        except (UnreadableInputError, UnsupportedFormatError):
+        except UnsupportedFormatError:
+            return None
+        except UnreadableInputError:
+            # A workbook that cannot be read is damaged, not of another format: say so.
+            with open(path, "rb") as fh:
+                if container_of(path, fh.read(8)) in ("xlsx", "ods"):  # OLE2 may be a Word file
+                    raise
             return None
         return tables[0].profile.name
+
+
+def _joined_rows(chunk: list[list], delimiter: str | None, ncols: int) -> np.ndarray:
+    """Rows holding other rows: a quote left open makes the csv module join every line up
+    to the next quote into one cell, so a line inside a cell with (nearly) a whole row's
+    delimiters was a row of its own. Those records are rejected, the reason says why, and
+    the joined rows are in the reject's raw value, not silently inside a title.
+
+    Examples
+    --------
+    >>> _joined_rows([["a", "b\\nx,y,z", "c"], ["a", "b\\nc", "d"]], ",", 3).tolist()
+    [True, False]
+    """
+    out = np.zeros(len(chunk), dtype=bool)
+    if not delimiter or ncols < 3:
+        return out
+    for k, row in enumerate(chunk):
+        for cell in row:
+            if "\n" in cell and any(line.count(delimiter) >= ncols - 1 for line in cell.split("\n")[1:]):
+                out[k] = True
+                break
+    return out
 
 
 # --------------------------------------------------------------------------- values
@@ -931,11 +962,14 @@ class TabularAdapter:
         chunk = [r[1] for r in chunk]
         rejects = [raw_frame("rejects")]
         if table.strict_width:
-            ragged = np.fromiter(map(len, chunk), dtype=np.int64, count=n) != table.ncols
+            joined = _joined_rows(chunk, table.delimiter, table.ncols)
+            ragged = (np.fromiter(map(len, chunk), dtype=np.int64, count=n) != table.ncols) | joined
             if ragged.any():
                 bad = np.flatnonzero(ragged)
                 rejects.append(pd.DataFrame({
-                    "row": recs[bad], "level": "record", "reason": "malformed row",
+                    "row": recs[bad], "level": "record",
+                    "reason": ["malformed row (lines joined: an unclosed quote?)" if joined[k] else "malformed row"
+                               for k in bad],
                     "raw_value": [",".join(chunk[k])[:500] for k in bad],
                 }))
                 chunk = [r for r, b in zip(chunk, ragged) if not b]

@@ -291,3 +291,62 @@ def test_utf16_text_of_an_unknown_layout_is_not_called_binary(tmp_path):
     path.write_bytes(b"\xff\xfe" + "name,remark\r\n甲,乙\r\n".encode("utf-16-le"))
     with pytest.raises(UnsupportedFormatError, match="UTF-16 text without a known patent export header"):
         detect(path)
+
+
+def _damaged(src: Path, dest: Path, member: str, *, flip_at: int | None = None, declare: int | None = None) -> Path:
+    """A copy of a real workbook with one byte of ``member``'s compressed data inverted (a
+    damaged download), or with its uncompressed size understated in both ZIP headers."""
+    import struct
+
+    data = bytearray(src.read_bytes())
+    with zipfile.ZipFile(src) as zf:
+        info = zf.getinfo(member)
+    name_len, extra_len = struct.unpack_from("<HH", data, info.header_offset + 26)
+    if flip_at is not None:
+        data[info.header_offset + 30 + name_len + extra_len + flip_at] ^= 0xFF
+    if declare is not None:
+        struct.pack_into("<I", data, info.header_offset + 22, declare)
+        i = 0
+        while (i := data.find(b"PK\x01\x02", i)) != -1:
+            n = struct.unpack_from("<H", data, i + 28)[0]
+            if bytes(data[i + 46:i + 46 + n]) == member.encode():
+                struct.pack_into("<I", data, i + 24, declare)
+            i += 4
+    dest.write_bytes(data)
+    return dest
+
+
+@pytest.mark.parametrize("member, change", [
+    ("xl/sharedStrings.xml", {"flip_at": 100}),
+    ("xl/worksheets/sheet1.xml", {"flip_at": 100}),
+    ("xl/sharedStrings.xml", {"declare": 1024}),
+])
+def test_a_damaged_workbook_is_a_named_error_not_a_crash(tmp_path, member, change):
+    # zlib.error / BadZipFile escaped from the header sniffing as tracebacks.
+    from pipeline.errors import UnreadableInputError
+    from pipeline.ingest.run import ingest
+
+    real = shared_path("cn-exports", "patsnap_green_aviation_1999.xlsx")
+    path = _damaged(real, tmp_path / "damaged.xlsx", member, **change)
+    with pytest.raises(UnreadableInputError, match="damaged.xlsx"):
+        ingest([path])
+    # In a folder beside a good file: named as a failure, the good file still read.
+    folder = tmp_path / "in"
+    folder.mkdir()
+    path.rename(folder / "damaged.xlsx")
+    write_csv(folder / "ok.csv", [ROWS[1]])
+    result = ingest([folder])
+    assert [f["file"] for f in result.report["failures"]] == [str(folder / "damaged.xlsx")]
+    assert "damaged workbook" in result.report["failures"][0]["reason"]
+    assert result.tables["patents"]["pub_id"].tolist() == ["CN110298449A"]
+
+
+@pytest.mark.parametrize("encoding", ["utf-16", "utf-16-be"])
+def test_a_utf16_list_with_a_bom_is_read_by_patnav_classify(tmp_path, encoding):
+    from pipeline import io
+
+    path = tmp_path / "list.txt"
+    text = "标题\t摘要\n一种电池\t摘要\n"
+    path.write_bytes((b"\xfe\xff" + text.encode("utf-16-be")) if encoding == "utf-16-be" else text.encode("utf-16"))
+    df, found = io.read_list(path)
+    assert found["title"] == "标题" and df["标题"].tolist() == ["一种电池"]

@@ -583,3 +583,18 @@ def test_batches_continue_rec_numbers(cn, cn_exports):
     assert [b.n_records for b in batches] == [3, 3, 3, 1]
     for name in RAW_COLUMNS:
         pd.testing.assert_frame_equal(tables[name].astype("string"), whole[name].astype("string"), obj=name)
+
+
+def test_an_unclosed_quote_is_named_in_the_reject(tmp_path):
+    # The csv module joins every line up to the next quote into one cell: one record, whose
+    # reason says so (the joined rows are in its raw value, not lost silently).
+    path = tmp_path / "quote.csv"
+    lines = [",".join(CN_HEADER), "CN1A,t1,a1,2020-01-01,H01M", 'CN2A,"t2,a2,2020-01-01,H01M',
+             "CN3A,t3,a3,2020-01-01,H01M", 'CN4A,t4",a4,2020-01-01,H01M', "CN5A,t5,a5,2020-01-01,H01M"]
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    tables, batches, _ = read(path)
+    assert sum(b.n_records for b in batches) == 3
+    assert tables["patents"]["pub_raw"].tolist() == ["CN1A", "CN5A"]
+    (rej,) = tables["rejects"][["row", "reason"]].values.tolist()
+    assert rej == [1, "malformed row (lines joined: an unclosed quote?)"]
+    assert "CN3A" in tables["rejects"]["raw_value"].iloc[0]
