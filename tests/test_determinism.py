@@ -123,6 +123,23 @@ def test_model_file_is_byte_identical_across_runs_days_and_processes(tmp_path, l
     assert save_model(_fit(C=5), tmp_path / "d.skops").read_bytes() != first.read_bytes()
 
 
+def test_model_fitted_in_two_processes_gives_the_same_bytes(tmp_path):
+    # A forced `dvc repro` of train wrote another file: scikit-learn caches id(stop_words)
+    # on a vectorizer once it has been used, and that address differs between processes.
+    from pipeline.classify.text import save_model
+
+    code = ("import sys\nfrom tests.test_determinism import _fit\nfrom pipeline.classify.text import save_model\n"
+            "m = _fit()\nm.predict_proba(['electric vehicle battery', '工业机器人'])\nsave_model(m, sys.argv[1])\n")
+    for seed in ("1", "2"):
+        env = {**os.environ, "PYTHONPATH": str(ROOT), "PYTHONHASHSEED": seed}
+        subprocess.run([sys.executable, "-c", code, str(tmp_path / f"{seed}.skops")], check=True, env=env,
+                       cwd=ROOT, timeout=300)
+    model = _fit()
+    model.predict_proba(["electric vehicle battery"])
+    here = save_model(model, tmp_path / "here.skops").read_bytes()
+    assert (tmp_path / "1.skops").read_bytes() == (tmp_path / "2.skops").read_bytes() == here
+
+
 def test_model_file_loads_back_with_the_same_predictions(tmp_path):
     from pipeline.classify.text import load_model, save_model
 

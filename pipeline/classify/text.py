@@ -1036,6 +1036,12 @@ def save_model(model: TextClassifier, path: str | Path) -> Path:
     if not isinstance(model, TextClassifier):
         raise TypeError(f"save_model expects a TextClassifier, got {type(model).__name__}")
     model._check_fitted()
+    for vectorizers in model.vectorizers_.values():
+        for v in vectorizers:
+            # scikit-learn caches id(stop_words) on a vectorizer that has built its analyzer:
+            # a memory address, other in every process (the file would differ between runs).
+            if v is not None:
+                v.__dict__.pop("_stop_words_id", None)
     return write_bytes_atomic(zip_bytes(_stable_skops(sio.dumps(model))), path)
 
 
