@@ -153,6 +153,8 @@ def load_params(path: str | Path | None = None) -> dict:
         out["report"] = {"recommend": Rules.from_params((raw.get("report") or {}).get("recommend"))}
     except KeyError as exc:
         raise ConfigError(f"{path}: required field {exc.args[0]!r} is missing") from None
+    except ConfigError:  # already names the field (a ValueError too, not to be wrapped again)
+        raise
     except (TypeError, ValueError) as exc:
         raise ConfigError(f"{path}: {exc}") from None
     if out["ingest"].batch_size < 1:

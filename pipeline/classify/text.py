@@ -58,13 +58,12 @@ from sklearn.feature_extraction.text import TfidfVectorizer
 from sklearn.linear_model import LogisticRegression, SGDClassifier
 from sklearn.model_selection import KFold
 
-from ..errors import PatNavError
+from ..errors import ModelFileError
 from ..ingest.merge import primary_source
 
 __all__ = [
     "INDUSTRIES",
     "TRUSTED_TYPES",
-    "ModelFileError",
     "TextClassifier",
     "detect_language",
     "tokenize",
@@ -99,10 +98,6 @@ TRUSTED_TYPES = [
     "builtins.bool",
     "builtins.NoneType",
 ]
-
-
-class ModelFileError(PatNavError):
-    """A model file cannot be loaded safely (unexpected types, wrong object, unreadable)."""
 
 
 # ---------------------------------------------------------------------------------------

@@ -7,9 +7,10 @@ nodes / 10M edges is two orders of magnitude faster than networkx (``docs/STACK.
 the same ``DiGraph`` (tests check it to 1e-8).
 
 Convergence is the L1 change between two iterates, compared with ``tol`` itself. When the
-iteration does not converge within ``max_iter``, :class:`ConvergenceError` is raised; it
-carries the last iterate (``.result``), so a caller who accepts an approximate answer can
-still use it knowingly — a silently unconverged ranking is the error we want to avoid.
+iteration does not converge within ``max_iter``, :class:`~pipeline.errors.ConvergenceError`
+is raised; it carries the last iterate (``.result``), so a caller who accepts an approximate
+answer can still use it knowingly — a silently unconverged ranking is the error we want to
+avoid.
 """
 
 from __future__ import annotations
@@ -19,36 +20,9 @@ from dataclasses import dataclass
 import numpy as np
 import scipy.sparse as sp
 
-from ..errors import PatNavError
+from ..errors import CentralityInputError, ConvergenceError
 
-__all__ = ["ConvergenceError", "CentralityInputError", "PageRankResult", "HitsResult", "pagerank", "hits"]
-
-
-class CentralityInputError(PatNavError):
-    """Bad arguments to a centrality function (edge ids out of range, bad personalization, alpha)."""
-
-
-class ConvergenceError(PatNavError):
-    """A power iteration did not reach ``tol`` within ``max_iter`` iterations.
-
-    Attributes
-    ----------
-    what : str
-        ``"PageRank"`` or ``"HITS"``.
-    result : PageRankResult or HitsResult
-        The last iterate, with ``converged=False``, its ``iterations`` and ``error``.
-
-    The message ends with ``hint``: what to change (the network stage names its
-    params.yaml settings).
-    """
-
-    def __init__(self, what: str, result, hint: str = "raise max_iter or tol"):
-        self.what = what
-        self.result = result
-        super().__init__(
-            f"{what} did not converge: L1 change {result.error:.3g} after {result.iterations} iterations "
-            f"is above tol; {hint} (the last iterate is in this error's .result)"
-        )
+__all__ = ["PageRankResult", "HitsResult", "pagerank", "hits"]
 
 
 @dataclass(frozen=True, eq=False)

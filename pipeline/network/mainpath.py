@@ -6,7 +6,7 @@ A citation network is given as ``n`` (nodes are the integers ``0 .. n-1``) and t
 equal-length integer arrays ``src`` and ``dst``: edge ``e`` is one citation **from the
 citing patent** ``src[e]`` **to the cited (older) patent** ``dst[e]``. Edges are unique and
 the graph is acyclic (cycles are broken upstream); a cycle is detected while levelling the
-graph and raises :class:`NotADAGError`.
+graph and raises :class:`~pipeline.errors.NotADAGError`.
 
 Direction used for main paths
 -----------------------------
@@ -48,7 +48,7 @@ float64 (exact up to 2**53, then relative precision 1e-16). When an intermediate
 would leave the float64 range the counts are rescaled by an exact power of two and the
 scale is tracked; ``normalize=True`` then still returns finite weights (shares of all search
 paths), while unnormalised weights that do not fit in float64 raise
-:class:`PathCountOverflowError`.
+:class:`~pipeline.errors.PathCountOverflowError`.
 
 Everything is vectorised over *topological levels* (generations): levels are found by
 peeling the frontier of nodes whose cited nodes are all levelled, and path counts and
@@ -65,11 +65,9 @@ from dataclasses import dataclass
 import numpy as np
 import scipy.sparse as sp
 
-from pipeline.errors import PatNavError
+from pipeline.errors import NotADAGError, PathCountOverflowError
 
 __all__ = [
-    "NotADAGError",
-    "PathCountOverflowError",
     "MainPathResult",
     "build_dag",
     "topological_levels",
@@ -85,18 +83,6 @@ METHODS = ("spc", "splc", "spnp")
 # Rescale path counts once they pass 2**RESCALE_BITS; 2**900 leaves room for the sums of
 # one level and for the product N-(u) * N+(v) of two scaled counts to stay representable.
 RESCALE_BITS = 900
-
-
-class NotADAGError(PatNavError, ValueError):
-    """The citation graph has a cycle, so no topological order exists.
-
-    Break cycles upstream (e.g. drop the citation to the younger patent) before main path
-    analysis; the message says how many nodes could not be levelled.
-    """
-
-
-class PathCountOverflowError(PatNavError, OverflowError):
-    """Unnormalised traversal counts exceed the float64 range; use ``normalize=True``."""
 
 
 @dataclass(frozen=True)

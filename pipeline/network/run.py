@@ -40,7 +40,7 @@ import numpy as np
 import pandas as pd
 from scipy.sparse.csgraph import connected_components
 
-from ..errors import ConfigError, UnreadableInputError
+from ..errors import ConfigError, ConvergenceError, PathCountOverflowError, UnreadableInputError
 from . import centrality, clusters, flows, mainpath
 from .graph import CitationGraph, citation_counts, from_edges
 from ..ingest.merge import primary_source
@@ -182,7 +182,7 @@ def analyse(
     try:
         mp = mainpath.main_path_analysis(n, src, dst, method=params.main_path_weight, k=params.key_routes, dag=dag)
         normalized = False
-    except mainpath.PathCountOverflowError:
+    except PathCountOverflowError:
         mp = mainpath.main_path_analysis(n, src, dst, method=params.main_path_weight, k=params.key_routes,
                                          normalize=True, dag=dag)
         normalized = True
@@ -262,14 +262,14 @@ def analyse(
 
 @contextmanager
 def _names_the_params(key: str, values: dict):
-    """Re-raise a :class:`~pipeline.network.centrality.ConvergenceError` with the
+    """Re-raise a :class:`~pipeline.errors.ConvergenceError` with the
     params.yaml settings that decide it (``network.<key>``) and their current values."""
     try:
         yield
-    except centrality.ConvergenceError as exc:
+    except ConvergenceError as exc:
         hint = (f"raise network.{key}.max_iter (now {values['max_iter']}) or network.{key}.tol "
                 f"(now {values['tol']}) in params.yaml")
-        raise centrality.ConvergenceError(exc.what, exc.result, hint=hint) from None
+        raise ConvergenceError(exc.what, exc.result, hint=hint) from None
 
 
 def _path_rows(mp: mainpath.MainPathResult) -> pd.DataFrame:
@@ -316,7 +316,7 @@ def subset_main_paths(edges: pd.DataFrame, keep: pd.Series | np.ndarray, method:
     src, dst = codes[:m], codes[m:]
     try:
         mp = mainpath.main_path_analysis(len(uniq), src, dst, method=method, k=k)
-    except mainpath.PathCountOverflowError:
+    except PathCountOverflowError:
         mp = mainpath.main_path_analysis(len(uniq), src, dst, method=method, k=k, normalize=True)
     rows = _path_rows(mp)
     rows["citing"] = part["citing"].to_numpy()[rows["edge"].to_numpy()]

@@ -12,7 +12,6 @@ import pytest
 from pipeline.classify.text import (
     INDUSTRIES,
     TRUSTED_TYPES,
-    ModelFileError,
     TextClassifier,
     build_training_set,
     condition_terms,
@@ -24,6 +23,7 @@ from pipeline.classify.text import (
     taxonomy_texts,
     tokenize,
 )
+from pipeline.errors import ModelFileError
 from tests.shared_data import shared_path
 
 # The project's hand-labelled Chinese dev set (real KPPatent-ZH text), kept with the real data:

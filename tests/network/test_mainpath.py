@@ -10,9 +10,8 @@ import networkx as nx
 import numpy as np
 import pytest
 
+from pipeline.errors import NotADAGError, PathCountOverflowError
 from pipeline.network.mainpath import (
-    NotADAGError,
-    PathCountOverflowError,
     global_main_path,
     key_route_main_paths,
     local_forward_main_path,
