@@ -20,7 +20,7 @@ from dataclasses import dataclass
 import numpy as np
 import scipy.sparse as sp
 
-from ..errors import CentralityInputError, ConvergenceError
+from ..errors import CentralityInputError, ConvergenceError, MainPathInputError
 
 __all__ = ["PageRankResult", "HitsResult", "pagerank", "hits"]
 
@@ -173,12 +173,12 @@ def _pagerank_dag(n: int, src, dst, alpha: float, p: np.ndarray, weights=None, d
     One pass replaces the ~70-140 power iterations that tol 1e-10 needs. Returns ``None``
     (so the caller iterates) when the graph has a cycle or repeated edges.
     """
-    from .mainpath import NotADAGError, _build, _segment_sum
+    from .mainpath import _build, _segment_sum
 
     src, dst, w = _edges(n, src, dst, weights)
     try:
         d = dag if dag is not None else _build(n, src, dst)
-    except (NotADAGError, ValueError):
+    except MainPathInputError:  # a cycle (NotADAGError) or repeated edges
         return None
     out = np.bincount(src, weights=w, minlength=n)
     share = np.divide(alpha, out, out=np.zeros(n), where=out > 0)  # alpha / out-degree of the citer

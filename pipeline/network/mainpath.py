@@ -65,7 +65,7 @@ from dataclasses import dataclass
 import numpy as np
 import scipy.sparse as sp
 
-from pipeline.errors import NotADAGError, PathCountOverflowError
+from pipeline.errors import MainPathInputError, NotADAGError, PathCountOverflowError
 
 __all__ = [
     "MainPathResult",
@@ -147,24 +147,24 @@ def _check_edges(n, src, dst) -> tuple[int, np.ndarray, np.ndarray]:
     try:
         n = operator.index(n)
     except TypeError:
-        raise ValueError(f"n must be an integer number of nodes, got {n!r}") from None
+        raise MainPathInputError(f"n must be an integer number of nodes, got {n!r}") from None
     if n < 0:
-        raise ValueError(f"n must be >= 0, got {n}")
+        raise MainPathInputError(f"n must be >= 0, got {n}")
     src = np.asarray(src)
     dst = np.asarray(dst)
     if src.ndim != 1 or dst.ndim != 1 or src.size != dst.size:
-        raise ValueError(
+        raise MainPathInputError(
             "src and dst must be 1-D arrays of equal length, "
             f"got shapes {src.shape} and {dst.shape}"
         )
     for name, arr in (("src", src), ("dst", dst)):
         if arr.size and not np.issubdtype(arr.dtype, np.integer):
-            raise ValueError(f"{name} must hold integer node ids, got dtype {arr.dtype}")
+            raise MainPathInputError(f"{name} must hold integer node ids, got dtype {arr.dtype}")
     if src.size:
         lo = min(int(src.min()), int(dst.min()))
         hi = max(int(src.max()), int(dst.max()))
         if lo < 0 or hi >= n:
-            raise ValueError(f"node ids must lie in [0, n={n}), found ids in [{lo}, {hi}]")
+            raise MainPathInputError(f"node ids must lie in [0, n={n}), found ids in [{lo}, {hi}]")
     idx = np.int32 if max(n, src.size) < np.iinfo(np.int32).max else np.int64
     return n, src.astype(idx, copy=False), dst.astype(idx, copy=False)
 
@@ -213,7 +213,7 @@ def _build(n, src, dst) -> _Dag:
     # Flow out-adjacency in node order: row u (cited) -> its citing nodes.
     fout_nodes = _csr(dst, src, eid, n)
     if fout_nodes.nnz != m:
-        raise ValueError(
+        raise MainPathInputError(
             f"src/dst hold {m - fout_nodes.nnz} duplicate citation(s); pass each edge once"
         )
     indptr = fout_nodes.indptr
@@ -308,7 +308,7 @@ def _count_backward(d: _Dag, every: bool) -> tuple[np.ndarray, int]:
 def _weights(d: _Dag, method: str, normalize: bool) -> np.ndarray:
     method = str(method).lower()
     if method not in METHODS:
-        raise ValueError(f"method must be one of {METHODS}, got {method!r}")
+        raise MainPathInputError(f"method must be one of {METHODS}, got {method!r}")
     if d.m == 0:
         return np.zeros(0, dtype=np.float64)
     nminus, em = _count_forward(d, every=method in ("splc", "spnp"))
@@ -355,9 +355,9 @@ def _weights(d: _Dag, method: str, normalize: bool) -> np.ndarray:
 def _check_weights(d: _Dag, weights) -> np.ndarray:
     w = np.asarray(weights, dtype=np.float64)
     if w.shape != (d.m,):
-        raise ValueError(f"weights must have one value per edge, shape ({d.m},), got {w.shape}")
+        raise MainPathInputError(f"weights must have one value per edge, shape ({d.m},), got {w.shape}")
     if not np.isfinite(w).all():
-        raise ValueError("weights must be finite; normalise overflowing traversal counts")
+        raise MainPathInputError("weights must be finite; normalise overflowing traversal counts")
     return w
 
 
@@ -478,11 +478,11 @@ def _key_route(d: _Dag, w: np.ndarray, k: int, search: str) -> np.ndarray:
     try:
         k = operator.index(k)
     except TypeError:
-        raise ValueError(f"k must be an integer, got {k!r}") from None
+        raise MainPathInputError(f"k must be an integer, got {k!r}") from None
     if k < 1:
-        raise ValueError(f"k must be >= 1, got {k}")
+        raise MainPathInputError(f"k must be >= 1, got {k}")
     if search not in ("local", "global"):
-        raise ValueError(f"search must be 'local' or 'global', got {search!r}")
+        raise MainPathInputError(f"search must be 'local' or 'global', got {search!r}")
     if d.m == 0:
         return np.zeros(0, dtype=np.int64)
     keys = _top_k(w, k)

@@ -89,7 +89,14 @@ class NetworkParams:
             raise ConfigError(f"network: unknown key(s) {', '.join(sorted(unknown))}")
         defaults = cls()
         for key in ("pagerank", "hits", "clusters", "cooccurrence"):
-            raw[key] = {**getattr(defaults, key), **(raw.get(key) or {})}
+            given = raw.get(key) or {}
+            if not isinstance(given, dict):
+                raise ConfigError(f"network.{key} must be a mapping of {', '.join(getattr(defaults, key))}")
+            unknown = set(given) - set(getattr(defaults, key))
+            if unknown:
+                raise ConfigError(f"network.{key}: unknown key(s) {', '.join(sorted(map(str, unknown)))} "
+                                  f"(known: {', '.join(getattr(defaults, key))})")
+            raw[key] = {**getattr(defaults, key), **given}
         if "weights" in raw:
             raw["weights"] = tuple(raw["weights"])
         p = cls(**raw)
@@ -109,8 +116,10 @@ class NetworkParams:
         for key in ("pagerank", "hits"):
             if not (isinstance(getattr(p, key)["max_iter"], int) and getattr(p, key)["max_iter"] >= 1):
                 raise ConfigError(f"network.{key}.max_iter must be a whole number ≥ 1")
-        if p.window_years < 1 or p.key_routes < 1 or p.export_top < 0:
-            raise ConfigError("network: window_years and key_routes must be ≥ 1, export_top ≥ 0")
+        for key, least in (("window_years", 1), ("key_routes", 1), ("export_top", 0)):
+            value = getattr(p, key)
+            if isinstance(value, bool) or not isinstance(value, int) or value < least:
+                raise ConfigError(f"network.{key} must be a whole number ≥ {least}, not {value!r}")
         return p
 
 

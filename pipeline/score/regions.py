@@ -23,7 +23,7 @@ from collections.abc import Iterable, Sequence
 import numpy as np
 import pandas as pd
 
-from ..errors import RegionInputError
+from ..errors import RegionInputError, RegionNameError
 from ..project import Region, parse_region
 from .portfolio import filing_years
 
@@ -394,7 +394,7 @@ def _region(r) -> Region:
         return r
     try:
         return parse_region(r)
-    except ValueError as exc:
+    except RegionNameError as exc:
         raise RegionInputError(str(exc)) from None
 
 
