@@ -2,15 +2,20 @@
 
 The CLI is the I/O edge: it reads params, calls the pure stage functions, writes the
 outputs, shows progress and prints where everything went.
+
+A PatNav error (:mod:`pipeline.errors`) raised anywhere in a command is printed as one
+line, ``error: <message>``, and the command exits with the code of its kind
+(:data:`EXIT_CODES`). Any other exception is a bug: it keeps its traceback.
 """
 
 from __future__ import annotations
 
+import re
 import sys
 import time
 import warnings
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, NoReturn
 
 import pandas as pd
 import typer
@@ -18,12 +23,75 @@ from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 from rich.text import Text
+from typer.core import TyperGroup
 
 from . import io
 from .config import find_root, load_params, project_dir
-from .errors import PatNavError
+from .errors import (
+    ArgumentError,
+    ConfigError,
+    ConvergenceError,
+    DatabaseError,
+    InputError,
+    ModelFileError,
+    PathCountOverflowError,
+    PatNavError,
+    ProjectDataError,
+    QueryError,
+    ReportRenderError,
+    SchemaError,
+)
 
-app = typer.Typer(add_completion=False, help="PatNav — patent navigation (专利导航) pipeline.", no_args_is_help=True)
+#: Exit code of each kind of error, found along the error's class hierarchy (the most
+#: specific class listed wins). 1: the data cannot give what was asked (as ``ingest`` when a
+#: file yields no record); 2: something to fix in the params, the input or the command.
+EXIT_CODES: dict[type[BaseException], int] = {
+    ConfigError: 2,             # params.yaml, a project, the taxonomy, an option (names the field)
+    InputError: 2,              # an input file that cannot be used (names the file)
+    SchemaError: 2,             # a table that does not match its schema
+    ArgumentError: 2,           # a table or value a function cannot use (names the argument)
+    DatabaseError: 2,           # no database yet, or it cannot be opened
+    QueryError: 2,              # the SQL failed or was refused (QueryRefusedError): tests and scripts rely on 2
+    ModelFileError: 2,          # a model file that cannot be loaded safely
+    ReportRenderError: 2,       # a figure, font or block the report cannot render
+    ConvergenceError: 2,        # names the params to change
+    PathCountOverflowError: 2,
+    ProjectDataError: 1,        # the data cannot support the project as defined
+    PatNavError: 2,             # any other named error
+    OSError: 2,                 # a file the system cannot read or write, where a command expects it
+}
+
+EXIT_CODES_HELP = (
+    "Exit codes: 0 done; 1 the data cannot give what was asked (a file yields no record, counts do not "
+    "reconcile, a project the data cannot support); 2 something to fix (params, input, arguments, the query), "
+    "named in one 'error:' line. A traceback is a bug: please report it."
+)
+
+
+def exit_code(exc: BaseException) -> int:
+    """The exit code of ``exc`` (:data:`EXIT_CODES`); 2 for an outside error a command
+    catches where it is expected (a damaged database's ``duckdb.Error``)."""
+    return next((EXIT_CODES[c] for c in type(exc).__mro__ if c in EXIT_CODES), 2)
+
+
+def _one_line(exc: BaseException) -> str:
+    """The message of ``exc`` on one line (DuckDB's and some OS messages span several)."""
+    return re.sub(r"\s*\n\s*", " ", str(exc).strip()) or type(exc).__name__
+
+
+class _Commands(TyperGroup):
+    """The ``patnav`` command group: a PatNav error from any command (or subcommand) is
+    printed as one line and ends the run with its exit code; other exceptions pass."""
+
+    def invoke(self, ctx):
+        try:
+            return super().invoke(ctx)
+        except PatNavError as exc:
+            _fail(exc)
+
+
+app = typer.Typer(cls=_Commands, add_completion=False, help="PatNav — patent navigation (专利导航) pipeline.",
+                  epilog=EXIT_CODES_HELP, no_args_is_help=True)
 # Markup off everywhere: paths, cell values and error texts are printed as they are (a file
 # named "evil[/b].xml" would otherwise crash Rich, "b[bold red]x.xml" print as "bx.xml");
 # the few styled words are Text spans (_styled).
@@ -43,9 +111,10 @@ def _took(start: float) -> None:
     out_console.print(f"done in {time.perf_counter() - start:.1f} s")
 
 
-def _fail(exc: Exception) -> None:
-    console.print(_styled("error:", "bold red", str(exc)), soft_wrap=True, highlight=False)
-    raise typer.Exit(code=2)
+def _fail(exc: BaseException) -> NoReturn:
+    """Print ``exc`` as one literal line on stderr and exit with its code."""
+    console.print(_styled("error:", "bold red", _one_line(exc)), soft_wrap=True, highlight=False)
+    raise typer.Exit(code=exit_code(exc))
 
 
 @app.callback()
@@ -54,10 +123,7 @@ def main() -> None:
 
 
 def _params(params_file: Path | None) -> dict:
-    try:
-        return load_params(params_file or find_root() / "params.yaml")
-    except PatNavError as exc:
-        _fail(exc)
+    return load_params(params_file or find_root() / "params.yaml")
 
 
 def duckdb_error():
@@ -108,20 +174,17 @@ def ingest(
         disable=not console.is_terminal,
     )
     start = time.perf_counter()
-    try:
-        with progress:
-            task = progress.add_task("ingest", total=None, source="")
+    with progress:
+        task = progress.add_task("ingest", total=None, source="")
 
-            def on_batch(source: str, n: int) -> None:
-                progress.update(task, advance=n, source=source)
+        def on_batch(source: str, n: int) -> None:
+            progress.update(task, advance=n, source=source)
 
-            if paths:  # files named on the command line: no registers unless the stage runs
-                result = run_ingest(paths, limits=params.limits, batch_size=params.batch_size, relative_to=root,
-                                    table_batch_size=params.table_batch_size, on_batch=on_batch, skip=params.skip)
-            else:
-                result = run_stage(params, root, on_batch=on_batch)
-    except PatNavError as exc:
-        _fail(exc)
+        if paths:  # files named on the command line: no registers unless the stage runs
+            result = run_ingest(paths, limits=params.limits, batch_size=params.batch_size, relative_to=root,
+                                table_batch_size=params.table_batch_size, on_batch=on_batch, skip=params.skip)
+        else:
+            result = run_stage(params, root, on_batch=on_batch)
     written = io.write_tables(result.tables, out)
     io.write_json(result.report, report_path)
     metrics_note = ""
@@ -182,11 +245,13 @@ def train(params_file: ParamsOpt = None) -> None:
     from .classify.corpus import read_uspto_latam
     from .classify.rules import load_rules
     from .classify.text import load_ipc_titles, save_model
+    from .classify.train import check_train_params
     from .classify.train import train as run_train
 
     params = _params(params_file)
     root = _root(params_file)
     tp, cp = params["train"], params["classify"]
+    check_train_params(tp.model, tp.evaluation)  # a bad option fails now, not after the data is read
     try:
         tables = io.read_tables(root / params["ingest"].out)
         titles = load_ipc_titles(root / tp.ipc_titles_zh, root / tp.ipc_titles_en)
@@ -197,7 +262,7 @@ def train(params_file: ParamsOpt = None) -> None:
             latam=latam, source_labels=tables.get("source_labels"), random_state=tp.random_state,
             model_params=tp.model, evaluation=tp.evaluation, taxonomy=root / cp.taxonomy,
             progress=lambda msg: console.print(msg, highlight=False))
-    except (PatNavError, OSError) as exc:
+    except OSError as exc:  # a reference file missing or unreadable
         _fail(exc)
     if tp.label_noise:
         from .classify.evaluation import label_noise_counts
@@ -242,37 +307,34 @@ def classify(
     root = _root(params_file)
     cp = params["classify"]
     start = time.perf_counter()
-    try:
-        rules = load_rules(root / cp.taxonomy)
-        model = load_model(root / cp.model)
-        if file is not None:
-            df, cols = io.read_list(file)
-            out_df = classify_list(df, cols["title"], rules, model, cp.labels, cols["abstract"], cols["ipc"],
-                                   title_en_col=cols.get("title_en"), abstract_en_col=cols.get("abstract_en"),
-                                   code_cols=[c for c in (cols.get("ipc_main"), cols.get("cpc")) if c],
-                                   explain=explain)
-            dest = out or file.with_name(f"{file.stem}.classified{'.xlsx' if file.suffix.lower() == '.xlsx' else '.csv'}")
-            io.write_export(out_df, dest)
-            n = out_df["industry"].notna().sum()
-            out_console.print(f"{len(out_df)} rows, {n} placed in a focus industry (columns industry, branch, confidence, reason)")
-            out_console.print(f"classified list → {dest}")
-            return
-        tables = io.read_tables(root / params["ingest"].out)
-        from .classify.text import condition_terms, off_scope_terms
+    rules = load_rules(root / cp.taxonomy)
+    model = load_model(root / cp.model)
+    if file is not None:
+        df, cols = io.read_list(file)
+        out_df = classify_list(df, cols["title"], rules, model, cp.labels, cols["abstract"], cols["ipc"],
+                               title_en_col=cols.get("title_en"), abstract_en_col=cols.get("abstract_en"),
+                               code_cols=[c for c in (cols.get("ipc_main"), cols.get("cpc")) if c],
+                               explain=explain)
+        dest = out or file.with_name(f"{file.stem}.classified{'.xlsx' if file.suffix.lower() == '.xlsx' else '.csv'}")
+        io.write_export(out_df, dest)
+        n = out_df["industry"].notna().sum()
+        out_console.print(f"{len(out_df)} rows, {n} placed in a focus industry (columns industry, branch, confidence, reason)")
+        out_console.print(f"classified list → {dest}")
+        return
+    tables = io.read_tables(root / params["ingest"].out)
+    from .classify.text import condition_terms, off_scope_terms
 
-        labels = label_patents(tables["patents"], tables["classifications"], rules, model, cp.labels,
-                               condition_terms=condition_terms(rules, root / cp.taxonomy),
-                               off_scope=off_scope_terms(root / cp.taxonomy))
-        agreement = {}
-        if "source_labels" in tables:
-            import yaml
+    labels = label_patents(tables["patents"], tables["classifications"], rules, model, cp.labels,
+                           condition_terms=condition_terms(rules, root / cp.taxonomy),
+                           off_scope=off_scope_terms(root / cp.taxonomy))
+    agreement = {}
+    if "source_labels" in tables:
+        import yaml
 
-            from .classify.agreement import vendor_agreement
+        from .classify.agreement import vendor_agreement
 
-            agreement = vendor_agreement(tables["patents"], tables["classifications"], tables["source_labels"], rules,
-                                         yaml.safe_load((root / cp.taxonomy).read_text(encoding="utf-8")))
-    except PatNavError as exc:
-        _fail(exc)
+        agreement = vendor_agreement(tables["patents"], tables["classifications"], tables["source_labels"], rules,
+                                     yaml.safe_load((root / cp.taxonomy).read_text(encoding="utf-8")))
     path = root / cp.out
     path.parent.mkdir(parents=True, exist_ok=True)
     labels.to_parquet(path, index=False)
@@ -322,31 +384,28 @@ def network(
 
     with warnings.catch_warnings(record=True) as seen:
         warnings.simplefilter("always", LeidenNotStableWarning)
-        try:
-            if edges is not None:
-                node_attrs = net.read_node_list(nodes_file) if nodes_file else None
-                progress("graph")
-                graph, regions = net.graph_from_user_files(net.read_edge_list(edges), node_attrs)
-                tables = net.analyse(graph, npar, node_regions=regions, progress=progress)
-                dest = out or edges.with_name(f"{edges.stem}.network")
-                exports = dest
-            else:
-                from .classify.text import load_ipc_titles
+        if edges is not None:
+            node_attrs = net.read_node_list(nodes_file) if nodes_file else None
+            progress("graph")
+            graph, regions = net.graph_from_user_files(net.read_edge_list(edges), node_attrs)
+            tables = net.analyse(graph, npar, node_regions=regions, progress=progress)
+            dest = out or edges.with_name(f"{edges.stem}.network")
+            exports = dest
+        else:
+            from .classify.text import load_ipc_titles
 
-                tp = params["train"]
-                t = io.read_tables(root / params["ingest"].out)
-                progress("graph")
-                citations = with_forward_citations(t["citations"], t.get("forward_citations"))
-                graph = from_tables(t["patents"], citations, t["parties"], level=npar.level)
-                titles = load_ipc_titles(root / tp.ipc_titles_zh, root / tp.ipc_titles_en)
-                tables = net.analyse(graph, npar, patents=t["patents"], classifications=t["classifications"],
-                                     parties=t["parties"], ipc_titles=titles, progress=progress)
-                dest, exports = root / npar.out, root / npar.exports
-            progress("exports")
-            written = net.write_exports(tables, exports, top=npar.export_top, lang=npar.lang)
-            progress("")
-        except PatNavError as exc:
-            _fail(exc)
+            tp = params["train"]
+            t = io.read_tables(root / params["ingest"].out)
+            progress("graph")
+            citations = with_forward_citations(t["citations"], t.get("forward_citations"))
+            graph = from_tables(t["patents"], citations, t["parties"], level=npar.level)
+            titles = load_ipc_titles(root / tp.ipc_titles_zh, root / tp.ipc_titles_en)
+            tables = net.analyse(graph, npar, patents=t["patents"], classifications=t["classifications"],
+                                 parties=t["parties"], ipc_titles=titles, progress=progress)
+            dest, exports = root / npar.out, root / npar.exports
+        progress("exports")
+        written = net.write_exports(tables, exports, top=npar.export_top, lang=npar.lang)
+        progress("")
     for w in seen:  # the cap's warning in the CLI's words; any other warning as Python shows it
         if issubclass(w.category, LeidenNotStableWarning):
             console.print(_styled("warning:", "yellow", str(w.message)), soft_wrap=True, highlight=False)
@@ -386,7 +445,7 @@ def score(
         forward = pd.read_parquet(nodes, columns=["node", "forward", "forward_window"]) if nodes.exists() else None
         with console.status(Text("scoring patents, portfolios, regions and inventors …")):
             result = sc.score(tables, labels, spar, forward=forward, root=root)
-    except (PatNavError, OSError) as exc:
+    except OSError as exc:  # a stage output missing or unreadable
         _fail(exc)
     dest = root / spar.out
     dest.mkdir(parents=True, exist_ok=True)
@@ -423,12 +482,12 @@ def report(
     params = _params(params_file)
     root = _root(params_file)
     if name not in params["projects"]:
-        _fail(PatNavError(f"no project {name!r} in {root / 'params.yaml'}; known: {', '.join(params['projects'])}"))
+        raise ConfigError(f"no project {name!r} in {root / 'params.yaml'}; known: {', '.join(params['projects'])}")
     start = time.perf_counter()
     try:
         with console.status(Text(f"writing the reports of {name} …")):
             written = write_report(root, params, name, network_exports=root / params["network"].exports)
-    except (PatNavError, duckdb_error(), OSError) as exc:
+    except (duckdb_error(), OSError) as exc:  # a damaged database, a file missing or unreadable
         _fail(exc)
     for path in written:
         if path.suffix in (".pdf", ".xlsx"):
@@ -459,18 +518,15 @@ def db_build(params_file: ParamsOpt = None) -> None:
     params = _params(params_file)
     root = _root(params_file)
     start = time.perf_counter()
-    try:
-        extra = {"labels": root / params["classify"].out}
-        net_dir = root / params["network"].out
-        extra.update({f"network_{t}": net_dir / f"{t}.parquet" for t in NETWORK_DB_TABLES})
-        from .score.run import TABLES as SCORE_TABLES
+    extra = {"labels": root / params["classify"].out}
+    net_dir = root / params["network"].out
+    extra.update({f"network_{t}": net_dir / f"{t}.parquet" for t in NETWORK_DB_TABLES})
+    from .score.run import TABLES as SCORE_TABLES
 
-        score_dir = root / params["score"].out
-        extra.update({f"score_{t}": score_dir / f"{t}.parquet" for t in SCORE_TABLES})
-        counts = db.build(root / params["ingest"].out, root / params["database"].path,
-                          extra={k: v for k, v in extra.items() if v.exists()})
-    except PatNavError as exc:
-        _fail(exc)
+    score_dir = root / params["score"].out
+    extra.update({f"score_{t}": score_dir / f"{t}.parquet" for t in SCORE_TABLES})
+    counts = db.build(root / params["ingest"].out, root / params["database"].path,
+                      extra={k: v for k, v in extra.items() if v.exists()})
     metrics = {"rows": counts}
     mpath = io.write_json(metrics, root / params["database"].metrics)
     out_console.print(", ".join(f"{t} {n}" for t, n in counts.items()))
@@ -500,10 +556,7 @@ def sql(
     from . import db
 
     path = db_path or _root(params_file) / _params(params_file)["database"].path
-    try:
-        df = db.query(query, path)
-    except PatNavError as exc:
-        _fail(exc)
+    df = db.query(query, path)
     table = Table(show_lines=False)
     for col in df.columns:
         table.add_column(str(col), overflow="fold")
@@ -539,10 +592,7 @@ def project_new(
 
     spec = {"type": type_, "industry": industry, "region": region, "compare": list(compare or []),
             "years": [first_year, last_year], "enterprise": enterprise, "languages": list(languages or ["zh"])}
-    try:
-        config = add_project(_root(params_file) / "params.yaml", name, spec)
-    except PatNavError as exc:
-        _fail(exc)
+    config = add_project(_root(params_file) / "params.yaml", name, spec)
     out_console.print(f"project {config.name!r} ({config.type}, {config.industry}, {config.region.label}) added to {_root(params_file) / 'params.yaml'}")
     out_console.print(f"run it: dvc repro landscape@{config.name}   outputs → {project_dir(config.name, _root(params_file))}")
 
@@ -572,7 +622,7 @@ def project_run(name: Annotated[str, typer.Argument(help="Project name.")], para
     params = _params(params_file)
     root = _root(params_file)
     if name not in params["projects"]:
-        _fail(PatNavError(f"no project {name!r} in {_root(params_file) / 'params.yaml'}; known: {', '.join(params['projects'])}"))
+        raise ConfigError(f"no project {name!r} in {root / 'params.yaml'}; known: {', '.join(params['projects'])}")
     start = time.perf_counter()
     try:
         project = params["projects"][name]
@@ -598,7 +648,7 @@ def project_run(name: Annotated[str, typer.Argument(help="Project name.")], para
                     "tables": {"patents": overview[["pub_id", "filing_year"]], "parties": parties},
                     "labels": con.sql("SELECT * FROM labels").df(),
                 }
-    except (PatNavError, duckdb_error()) as exc:
+    except duckdb_error() as exc:  # a damaged database
         _fail(exc)
     result = landscape(overview, parties, project, params["landscape"], industries=industries, search_tables=search)
     if scored is not None:

@@ -153,6 +153,10 @@ def load_params(path: str | Path | None = None) -> dict:
         out["report"] = {"recommend": Rules.from_params((raw.get("report") or {}).get("recommend"))}
     except KeyError as exc:
         raise ConfigError(f"{path}: required field {exc.args[0]!r} is missing") from None
+    except ConfigError as exc:  # names the field; a ValueError too, so caught before the line below
+        if str(exc).startswith(f"{path}: "):
+            raise
+        raise ConfigError(f"{path}: {exc}") from None
     except (TypeError, ValueError) as exc:
         raise ConfigError(f"{path}: {exc}") from None
     if out["ingest"].batch_size < 1:

@@ -22,7 +22,7 @@ import duckdb
 import pandas as pd
 
 from . import schema
-from .errors import PatNavError, QueryRefusedError
+from .errors import DatabaseError, QueryError, QueryRefusedError
 
 __all__ = ["build", "connect", "sandbox", "query", "fingerprint", "manifest_path", "VIEWS", "default_path"]
 
@@ -135,11 +135,16 @@ def build(canonical_dir: str | Path, db_path: str | Path, extra: dict[str, str |
     -------
     dict
         Row count per table.
+
+    Raises
+    ------
+    DatabaseError
+        A canonical table is missing from ``canonical_dir`` (run ``patnav ingest``).
     """
     canonical_dir, db_path = Path(canonical_dir), Path(db_path)
     missing = [t for t in schema.TABLES if not (canonical_dir / f"{t}.parquet").exists()]
     if missing:
-        raise PatNavError(f"{canonical_dir}: canonical table(s) missing: {', '.join(missing)}; run `patnav ingest` first")
+        raise DatabaseError(f"{canonical_dir}: canonical table(s) missing: {', '.join(missing)}; run `patnav ingest` first")
     db_path.parent.mkdir(parents=True, exist_ok=True)
     _remove_leftovers(db_path)
     tmp = db_path.with_name(f"{db_path.name}{_BUILDING}{os.getpid()}")
@@ -237,7 +242,7 @@ def _fingerprint_of(db_path: Path) -> dict | None:
     try:
         with sandbox(db_path) as con:
             return fingerprint(con)
-    except (PatNavError, duckdb.Error):
+    except (DatabaseError, duckdb.Error):
         return None
 
 
@@ -248,12 +253,12 @@ def connect(db_path: str | Path | None = None, read_only: bool = True) -> duckdb
 
     Raises
     ------
-    PatNavError
+    DatabaseError
         If the database has not been built yet.
     """
     db_path = Path(db_path) if db_path else default_path()
     if not db_path.exists():
-        raise PatNavError(f"{db_path}: no database yet; run `dvc repro` (or `patnav db build`)")
+        raise DatabaseError(f"{db_path}: no database yet; run `dvc repro` (or `patnav db build`)")
     return duckdb.connect(str(db_path), read_only=read_only)
 
 
@@ -278,12 +283,12 @@ def sandbox(db_path: str | Path | None = None) -> duckdb.DuckDBPyConnection:
 
     Raises
     ------
-    PatNavError
+    DatabaseError
         If the database has not been built yet.
     """
     db_path = Path(db_path) if db_path else default_path()
     if not db_path.exists():
-        raise PatNavError(f"{db_path}: no database yet; run `dvc repro` (or `patnav db build`)")
+        raise DatabaseError(f"{db_path}: no database yet; run `dvc repro` (or `patnav db build`)")
     name = db_path.stem if db_path.stem.lower() not in _RESERVED_CATALOGS else "patnav"
     con = duckdb.connect(":memory:", config=_SANDBOX_START)
     try:
@@ -293,7 +298,7 @@ def sandbox(db_path: str | Path | None = None) -> duckdb.DuckDBPyConnection:
             con.execute(statement)
     except duckdb.Error as exc:
         con.close()
-        raise PatNavError(f"{db_path}: cannot open the database: {exc}") from None
+        raise DatabaseError(f"{db_path}: cannot open the database: {exc}") from None
     return con
 
 
@@ -315,8 +320,10 @@ def query(sql: str, db_path: str | Path | None = None) -> pd.DataFrame:
     ------
     QueryRefusedError
         The SQL tried to reach the file system, an extension or a setting.
-    PatNavError
+    QueryError
         With DuckDB's message when the query fails otherwise.
+    DatabaseError
+        The database file does not exist or cannot be opened.
     """
     with sandbox(db_path) as con:
         try:
@@ -324,9 +331,9 @@ def query(sql: str, db_path: str | Path | None = None) -> pd.DataFrame:
             return rel.df() if rel is not None else pd.DataFrame()
         except (duckdb.PermissionException, duckdb.InvalidInputException) as exc:
             if isinstance(exc, duckdb.InvalidInputException) and "configuration has been locked" not in str(exc):
-                raise PatNavError(f"query failed: {exc}") from None
+                raise QueryError(f"query failed: {exc}") from None
             raise QueryRefusedError(
                 f"query refused: {exc} — `patnav sql` reads the database only (no files, extensions or "
                 "settings); write a result with --csv / --xlsx") from None
         except duckdb.Error as exc:
-            raise PatNavError(f"query failed: {exc}") from None
+            raise QueryError(f"query failed: {exc}") from None

@@ -30,7 +30,7 @@ from pathlib import Path
 import yaml
 
 from .classify.expand import SearchStrategy
-from .errors import ConfigError
+from .errors import ConfigError, RegionNameError
 
 __all__ = ["Region", "ProjectConfig", "parse_region", "validate_project", "load_projects", "add_project",
            "taxonomy", "industry_ids", "PROJECT_TYPES", "LANGUAGES"]
@@ -78,8 +78,8 @@ def parse_region(text: str) -> Region:
 
     Raises
     ------
-    ValueError
-        With what could not be recognised.
+    RegionNameError
+        Quoting the name, with what could not be recognised and what to write instead.
 
     Examples
     --------
@@ -94,14 +94,14 @@ def parse_region(text: str) -> Region:
     if text in ("中国", "全国"):
         return Region(text, "country", "CN")
     if not re.search(r"[\u4e00-\u9fff]", text):
-        raise ValueError(f"unknown region {text!r}: use an ISO country code (CN, US …) or a Chinese place name")
+        raise RegionNameError(f"unknown region {text!r}: use an ISO country code (CN, US …) or a Chinese place name")
     from .ingest.normalize import parse_cn_addresses
     import pandas as pd
 
     parsed = parse_cn_addresses(pd.Series([text])).iloc[0]
     prov, city, dist = (None if pd.isna(v) else v for v in parsed)
     if not prov:
-        raise ValueError(f"unknown region {text!r}: no Chinese province recognised")
+        raise RegionNameError(f"unknown region {text!r}: no Chinese province recognised")
     # Every character of the input must be accounted for by the recognised names
     # (cpca silently ignores what it does not know: 重庆市火星区 would pass as 重庆市).
     rest = text
@@ -112,10 +112,10 @@ def parse_region(text: str) -> Region:
                     rest = rest[len(variant):]
                     break
     if rest:
-        raise ValueError(f"unknown region {text!r}: {rest!r} is not a recognised city or district")
+        raise RegionNameError(f"unknown region {text!r}: {rest!r} is not a recognised city or district")
     if dist and not any(p and (p in text or p.rstrip("省市") in text) for p in (prov, city)):
         # District names repeat across China (江北区 is in Chongqing and in Ningbo).
-        raise ValueError(f"ambiguous region {text!r}: name its province or city too, e.g. 重庆市{text}")
+        raise RegionNameError(f"ambiguous region {text!r}: name its province or city too, e.g. 重庆市{text}")
     named_city = city and (city in text or city.rstrip("市") in text) and city != prov
     level = "district" if dist else ("city" if named_city else "province")
     return Region(text, level, "CN", prov, city if level != "province" else None, dist)
@@ -169,13 +169,13 @@ def validate_project(name: str, spec: dict, existing: set[str] = frozenset()) ->
         bad("industry", f"unknown industry or branch {industry!r}; known: {', '.join(industry_ids())}")
     try:
         region = parse_region(spec.get("region"))
-    except ValueError as exc:
+    except RegionNameError as exc:
         bad("region", str(exc))
     compare = []
     for i, r in enumerate(spec.get("compare") or []):
         try:
             compare.append(parse_region(r))
-        except ValueError as exc:
+        except RegionNameError as exc:
             bad(f"compare[{i}]", str(exc))
     years = spec.get("years") or [1900, 2100]
     if not (isinstance(years, list | tuple) and len(years) == 2 and all(isinstance(y, int) for y in years)

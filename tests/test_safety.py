@@ -14,6 +14,7 @@ from typer.testing import CliRunner
 
 from pipeline import db, io, schema
 from pipeline.cli import app
+from pipeline.errors import QueryError
 
 ROOT_PARAMS = Path(__file__).resolve().parents[1] / "params.yaml"
 
@@ -222,7 +223,7 @@ def test_sandboxed_query_still_reads_tables_and_views(tmp_path):
     with duckdb.connect(str(path), read_only=True):  # an analyst's own connection in the same process
         assert db.query("SELECT count(*) AS n FROM patent_overview", path)["n"].tolist() == [1]
     assert db.query("CREATE TEMP TABLE t AS SELECT 1 AS x; SELECT x FROM t", path)["x"].tolist() == [1]
-    with pytest.raises(db.PatNavError, match="read-only"):
+    with pytest.raises(QueryError, match="read-only"):
         db.query("DELETE FROM patents", path)
 
 

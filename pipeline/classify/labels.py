@@ -23,6 +23,8 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
+from ..errors import ConfigError
+
 __all__ = ["ClassifyParams", "combine_labels", "LABEL_COLUMNS"]
 
 LABEL_COLUMNS = ["pub_id", "industry", "branch", "source", "confidence", "flag", "rule_id", "explanation"]
@@ -249,12 +251,7 @@ def label_patents(patents: pd.DataFrame, classifications: pd.DataFrame, rules, m
     """
     from .rules import rule_labels
 
-    if not isinstance(params.thresholds, Mapping) and params.thresholds != "model":
-        from ..errors import ConfigError
-
-        raise ConfigError(f"classify.thresholds: 'model' or a mapping of thresholds, not {params.thresholds!r}")
-    if isinstance(params.thresholds, Mapping):
-        model = copy.copy(model).set_params(thresholds=dict(params.thresholds))
+    model = _with_thresholds(model, params)
     texts = patent_texts(patents)
     has_text = texts.str.len() > 0
     proba, langs = model._proba(texts[has_text].tolist())
@@ -269,6 +266,27 @@ def label_patents(patents: pd.DataFrame, classifications: pd.DataFrame, rules, m
     # A concordance row that requires keywords holds only where the text has them.
     labels = mark_unmet_conditions(labels, texts, condition_terms or {})
     return mark_off_scope(labels, texts, off_scope or {})
+
+
+def _with_thresholds(model, params: ClassifyParams):
+    """``model`` with the thresholds of ``params`` (its own with ``"model"``).
+
+    Raises
+    ------
+    pipeline.errors.ConfigError
+        ``classify.thresholds`` is neither ``model`` nor a mapping, names an industry the
+        model does not know, or gives a value that is not a probability.
+    """
+    if isinstance(params.thresholds, str) and params.thresholds == "model":
+        return model
+    if not isinstance(params.thresholds, Mapping):
+        raise ConfigError(f"classify.thresholds: 'model' or a mapping of thresholds, not {params.thresholds!r}")
+    model = copy.copy(model).set_params(thresholds=dict(params.thresholds))
+    try:
+        model.check_params()
+    except ConfigError as exc:
+        raise ConfigError(f"classify.{exc}") from None
+    return model
 
 
 def classify_list(df: pd.DataFrame, title_col: str, rules, model, params: ClassifyParams = ClassifyParams(),
@@ -358,7 +376,7 @@ def classify_list(df: pd.DataFrame, title_col: str, rules, model, params: Classi
         out[col] = ids.map(joined[col]).values
     if explain:
         texts = patent_texts(patents)
-        m = model if params.thresholds == "model" else copy.copy(model).set_params(thresholds=dict(params.thresholds))
+        m = _with_thresholds(model, params)
         terms = pd.Series(_terms_text(m.explain(texts.tolist())), index=texts.index, dtype="string")
         out["terms"] = ids.map(terms.replace("", pd.NA)).values
         rl = rule_labels(cls, rules)

@@ -104,8 +104,9 @@ def parse_pattern(text: str, scheme: str = "IPC") -> tuple[str, str, str, bool]:
 
     Raises
     ------
-    ValueError
-        With the reason and, where one exists, the form to write instead.
+    ConfigError
+        With the reason and, where one exists, the form to write instead (the caller
+        adds where the pattern stands: :func:`compile_rules` names the branch and field).
 
     Examples
     --------
@@ -117,11 +118,11 @@ def parse_pattern(text: str, scheme: str = "IPC") -> tuple[str, str, str, bool]:
     ('main_group', 'B60W2420', 'B60W', True)
     """
     if not isinstance(text, str) or not text:
-        raise ValueError(f"pattern must be a non-empty string, got {text!r}")
+        raise ConfigError(f"pattern must be a non-empty string, got {text!r}")
     if text != text.strip() or " " in text:
-        raise ValueError(f"write {text!r} without spaces, e.g. {text.replace(' ', '')!r}")
+        raise ConfigError(f"write {text!r} without spaces, e.g. {text.replace(' ', '')!r}")
     if scheme not in ("IPC", "CPC"):
-        raise ValueError(f"scheme must be IPC or CPC, got {scheme!r}")
+        raise ConfigError(f"scheme must be IPC or CPC, got {scheme!r}")
     if m := _SUBCLASS_STAR.match(text):
         level, key, subclass, group = "subclass", m.group(1), m.group(1), None
     elif m := _GROUP_STAR.match(text):
@@ -130,23 +131,23 @@ def parse_pattern(text: str, scheme: str = "IPC") -> tuple[str, str, str, bool]:
         sub = m.group(3)
         canonical = sub.rstrip("0").ljust(2, "0")
         if canonical != sub:
-            raise ValueError(f"write {text!r} in canonical form {m.group(1)}{m.group(2)}/{canonical}")
+            raise ConfigError(f"write {text!r} in canonical form {m.group(1)}{m.group(2)}/{canonical}")
         level, key, subclass, group = "symbol", text, m.group(1), m.group(2)
     elif re.fullmatch(r"[A-HY]\d{2}[A-Z]", text):
-        raise ValueError(f"bare subclass {text!r}: write {text}* for the whole subclass")
+        raise ConfigError(f"bare subclass {text!r}: write {text}* for the whole subclass")
     elif re.fullmatch(r"[A-HY]\d{2}[A-Z]\d{1,4}", text):
-        raise ValueError(f"bare main group {text!r}: write {text}* for the group and its subgroups "
-                         f"or {text}/00 for the main group symbol only")
+        raise ConfigError(f"bare main group {text!r}: write {text}* for the group and its subgroups "
+                          f"or {text}/00 for the main group symbol only")
     elif re.fullmatch(r"[A-HY]\d{2}[A-Z]\d{1,4}/\d{1,6}\*", text):
-        raise ValueError(f"subgroup wildcard {text!r} is not supported (IPC subgroup numbers do not encode "
-                         "the hierarchy): list the subgroups as exact symbols")
+        raise ConfigError(f"subgroup wildcard {text!r} is not supported (IPC subgroup numbers do not encode "
+                          "the hierarchy): list the subgroups as exact symbols")
     elif re.fullmatch(r"[A-HY]\d{2}\*", text):
-        raise ValueError(f"class wildcard {text!r} is not supported: list its subclasses (e.g. {text[:3]}B*)")
+        raise ConfigError(f"class wildcard {text!r} is not supported: list its subclasses (e.g. {text[:3]}B*)")
     else:
-        raise ValueError(f"{text!r} is not an IPC/CPC pattern (H01M*, H01M10*, H01M10/0525)")
+        raise ConfigError(f"{text!r} is not an IPC/CPC pattern (H01M*, H01M10*, H01M10/0525)")
     cpc_form = subclass.startswith("Y") or (group is not None and int(group) >= 1000)
     if subclass.startswith("Y") and scheme != "CPC":
-        raise ValueError(f"{text!r} is a CPC (Y section) code: add scheme: CPC")
+        raise ConfigError(f"{text!r} is a CPC (Y section) code: add scheme: CPC")
     return level, key, subclass, bool(scheme == "CPC" and cpc_form)
 
 
@@ -229,7 +230,7 @@ def compile_rules(taxonomy: dict) -> RuleSet:
                         text, scheme = _pattern_item(item, f"{where}: {fld}.{kind}[{j}]")
                         try:
                             level, key, subclass, cpc_only = parse_pattern(text, scheme)
-                        except ValueError as exc:
+                        except ConfigError as exc:
                             raise ConfigError(f"{where}: {fld}.{kind}[{j}]: {exc}") from None
                         other = keys.get((level, key))
                         if other and other != kind:

@@ -44,6 +44,7 @@ import copy
 import functools
 import gzip
 import logging
+import numbers
 import re
 import warnings
 from collections.abc import Iterable, Mapping, Sequence
@@ -58,13 +59,12 @@ from sklearn.feature_extraction.text import TfidfVectorizer
 from sklearn.linear_model import LogisticRegression, SGDClassifier
 from sklearn.model_selection import KFold
 
-from ..errors import PatNavError
+from ..errors import ClassifierInputError, ConfigError, ModelFileError
 from ..ingest.merge import primary_source
 
 __all__ = [
     "INDUSTRIES",
     "TRUSTED_TYPES",
-    "ModelFileError",
     "TextClassifier",
     "detect_language",
     "tokenize",
@@ -99,10 +99,6 @@ TRUSTED_TYPES = [
     "builtins.bool",
     "builtins.NoneType",
 ]
-
-
-class ModelFileError(PatNavError):
-    """A model file cannot be loaded safely (unexpected types, wrong object, unreadable)."""
 
 
 # ---------------------------------------------------------------------------------------
@@ -158,7 +154,7 @@ def _segmenter(name: str = "rjieba"):
         tk = jieba.Tokenizer()
         tk.initialize()
         return lambda text: tk.lcut(text, HMM=False)
-    raise ValueError(f"zh_tokenizer must be 'rjieba' or 'jieba', not {name!r}")
+    raise ConfigError(f"zh_tokenizer must be 'rjieba' or 'jieba', not {name!r}")
 
 
 def detect_language(text: str | None, *, zh_share: float = 0.2) -> str:
@@ -267,7 +263,7 @@ def tokenize(text: str | None, lang: str | None = None, *, en_tokenizer: str = "
     if en_tokenizer == "spacy":
         return _tokens_en_spacy(_english().tokenizer(text))
     if en_tokenizer != "regex":
-        raise ValueError(f"en_tokenizer must be 'regex' or 'spacy', not {en_tokenizer!r}")
+        raise ConfigError(f"en_tokenizer must be 'regex' or 'spacy', not {en_tokenizer!r}")
     return _tokens_en_regex(text)
 
 
@@ -275,7 +271,7 @@ def _prepare(texts: Sequence[str | None], en_tokenizer: str = "regex",
              zh_tokenizer: str = "rjieba") -> tuple[list[str], np.ndarray, list[str]]:
     """Texts → (space-joined tokens, language per text, raw text); the slow part, done once."""
     if en_tokenizer not in ("regex", "spacy"):
-        raise ValueError(f"en_tokenizer must be 'regex' or 'spacy', not {en_tokenizer!r}")
+        raise ConfigError(f"en_tokenizer must be 'regex' or 'spacy', not {en_tokenizer!r}")
     raw = ["" if t is None or (isinstance(t, float) and np.isnan(t)) else str(t) for t in texts]
     langs = np.array([detect_language(t) for t in raw], dtype=object)
     joined = [""] * len(raw)
@@ -304,15 +300,18 @@ def _label_matrix(labels, industries: Sequence[str], n: int) -> np.ndarray:
     if isinstance(labels, pd.DataFrame):
         missing = [c for c in industries if c not in labels.columns]
         if missing:
-            raise ValueError(f"labels lack industry column(s): {', '.join(missing)}")
+            raise ClassifierInputError(f"labels lack industry column(s): {', '.join(missing)}")
         y = labels[list(industries)].to_numpy()
     else:
         y = np.asarray(labels)
     if y.ndim != 2 or y.shape != (n, len(industries)):
-        raise ValueError(f"labels must be {n} rows × {len(industries)} industries, got shape {y.shape}")
-    y = y.astype(float)
-    if not np.isin(y, (0.0, 1.0)).all():
-        raise ValueError("labels must be 0/1")
+        raise ClassifierInputError(f"labels must be {n} rows × {len(industries)} industries, got shape {y.shape}")
+    try:
+        y = y.astype(float)
+    except (TypeError, ValueError):
+        y = None
+    if y is None or not np.isin(y, (0.0, 1.0)).all():
+        raise ClassifierInputError("labels must be 0/1 (one column per industry)")
     return y.astype(np.int8)
 
 
@@ -444,15 +443,27 @@ class TextClassifier(BaseEstimator):
         return langs
 
     def _threshold_table(self) -> dict[str, np.ndarray]:
-        """Language → threshold per industry (``"*"`` for languages not named)."""
+        """Language → threshold per industry (``"*"`` for languages not named).
+
+        Raises :class:`~pipeline.errors.ConfigError` naming an unknown industry or a
+        threshold that is not a probability.
+        """
+        if self.thresholds is not None and not isinstance(self.thresholds, Mapping):
+            raise ConfigError(f"thresholds must map industries (or languages to such a mapping) to probabilities, "
+                              f"not {self.thresholds!r}")
         given = dict(self.thresholds or {})
         per_lang = {k: v for k, v in given.items() if isinstance(v, Mapping)}
         flat = {k: v for k, v in given.items() if not isinstance(v, Mapping)}
         out = {}
         for lang, spec in [("*", flat), *per_lang.items()]:
+            where = "thresholds" if lang == "*" else f"thresholds.{lang}"
             unknown = set(spec) - set(self.industries)
             if unknown:
-                raise ValueError(f"thresholds name unknown industries: {', '.join(sorted(map(str, unknown)))}")
+                raise ConfigError(f"{where} name unknown industries: {', '.join(sorted(map(str, unknown)))} "
+                                  f"(the model's industries: {', '.join(self.industries)})")
+            for ind, value in spec.items():
+                if isinstance(value, bool) or not isinstance(value, numbers.Real) or not 0 <= value <= 1:
+                    raise ConfigError(f"{where}.{ind} must be a probability from 0 to 1, not {value!r}")
             th = {**dict.fromkeys(self.industries, 0.5), **flat, **spec}
             out[lang] = np.array([float(th[i]) for i in self.industries])
         return out
@@ -504,7 +515,7 @@ class TextClassifier(BaseEstimator):
                 m = LogisticRegression(C=self.C, solver="liblinear", class_weight=self.class_weight,
                                        random_state=self.random_state, max_iter=200)
             else:
-                raise ValueError(f"estimator must be 'logreg' or 'sgd', not {self.estimator!r}")
+                raise ConfigError(f"estimator must be 'logreg' or 'sgd', not {self.estimator!r}")
             with warnings.catch_warnings():
                 # SGD may stop at max_iter while the loss still moves by ~tol; the scores
                 # are recalibrated afterwards, and evaluation showed no gain from more epochs.
@@ -547,16 +558,21 @@ class TextClassifier(BaseEstimator):
         Returns
         -------
         self
+
+        Raises
+        ------
+        pipeline.errors.ConfigError
+            An option has a value this class cannot use (:meth:`check_params`).
+        pipeline.errors.ClassifierInputError
+            No text, or labels that are not 0/1 per industry for every text.
         """
+        self.check_params()  # fail before the slow part on a bad option
         n = len(texts)
         if n == 0:
-            raise ValueError("cannot fit on an empty training set")
+            raise ClassifierInputError("cannot fit on an empty training set")
         y = _label_matrix(labels, self.industries, n)
         w = None if sample_weight is None else np.asarray(sample_weight, dtype=float)
         cal = np.ones(n, dtype=bool) if calibrate_on is None else np.asarray(calibrate_on, dtype=bool)
-        if self.calibration not in ("platt", "none"):
-            raise ValueError(f"calibration must be 'platt' or 'none', not {self.calibration!r}")
-        self._threshold_table()  # fail early on bad thresholds
         joined, langs, raw = _prepare(texts, self.en_tokenizer, getattr(self, "zh_tokenizer", "jieba"))
         keys = self._keys(langs)
         self.vectorizers_, self.coef_, self.intercept_, self.calibration_, self.n_features_ = {}, {}, {}, {}, {}
@@ -593,6 +609,23 @@ class TextClassifier(BaseEstimator):
             coef, intercept = self._fit_linear(X[keep], y[keep], None if w is None else w[keep])
             oof[test_i] = X[held] @ coef.T.astype(np.float64) + intercept
         return self._platt(oof, y[cal_rows])
+
+    def check_params(self) -> None:
+        """Check the options whose values are a closed set, and the thresholds.
+
+        Raises
+        ------
+        pipeline.errors.ConfigError
+            Naming the first option with a value this class cannot use, e.g.
+            ``estimator must be 'logreg' or 'sgd', not 'svm'``.
+        """
+        choices = {"estimator": ("logreg", "sgd"), "calibration": ("platt", "none"),
+                   "en_tokenizer": ("regex", "spacy"), "zh_tokenizer": ("rjieba", "jieba")}
+        for name, allowed in choices.items():
+            value = getattr(self, name, allowed[0])  # a model saved before an option existed has its default
+            if value not in allowed:
+                raise ConfigError(f"{name} must be {' or '.join(map(repr, allowed))}, not {value!r}")
+        self._threshold_table()
 
     def _check_fitted(self):
         if not hasattr(self, "coef_"):
@@ -957,7 +990,7 @@ def build_training_set(
         null for titles) and one 0/1 column per industry.
     """
     if subclass_only not in ("drop", "positive"):
-        raise ValueError(f"subclass_only must be 'drop' or 'positive', not {subclass_only!r}")
+        raise ConfigError(f"subclass_only must be 'drop' or 'positive', not {subclass_only!r}")
     industries = list(industries)
 
     def label_frame(ids: pd.Series, lbl: pd.DataFrame, key: str, texts: pd.Series) -> tuple[pd.DataFrame, pd.Index]:
@@ -1114,7 +1147,7 @@ def load_model(path: str | Path, *, trusted: Sequence[str] = TRUSTED_TYPES) -> T
     ------
     ModelFileError
         The file is not readable as skops, names a type outside ``trusted`` (listed in
-        the message), or does not hold a :class:`TextClassifier`.
+        the message), or does not hold a fitted :class:`TextClassifier`.
     """
     import skops.io as sio
 
@@ -1132,6 +1165,8 @@ def load_model(path: str | Path, *, trusted: Sequence[str] = TRUSTED_TYPES) -> T
     model = sio.load(path, trusted=list(skops_untrusted))
     if not isinstance(model, TextClassifier):
         raise ModelFileError(f"{path}: holds a {type(model).__name__}, not a TextClassifier")
+    if not hasattr(model, "coef_"):
+        raise ModelFileError(f"{path}: holds a TextClassifier that was never fitted; run `patnav train`")
     return model
 
 
@@ -1194,7 +1229,7 @@ def evaluate(model: TextClassifier, test: pd.DataFrame) -> dict:
         return {"all": {"n": 0, "per_industry": {}, "macro_f1": float("nan"), "macro_over": [], "confusion": {}}}
     missing = [c for c in ["text", *industries] if c not in test.columns]
     if missing:
-        raise ValueError(f"test set lacks column(s): {', '.join(missing)}")
+        raise ClassifierInputError(f"test set lacks column(s): {', '.join(missing)}")
     test = test.reset_index(drop=True)
     pred = model.predict(test["text"].tolist())
     langs = test["lang"] if "lang" in test else pd.Series([detect_language(t) for t in test["text"]])

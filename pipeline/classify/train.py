@@ -38,16 +38,26 @@ from collections.abc import Mapping, Sequence
 import numpy as np
 import pandas as pd
 
+from ..errors import ClassifierInputError, ConfigError
 from .agreement import vendor_industries
 from .corpus import VIEW_SEP, latam_tables, record_views
 from .evaluation import best_thresholds, bootstrap_f1, fit_model, score_predictions
 from .rules import rule_labels, symbol_labels
-from .text import INDUSTRIES, build_training_set, condition_terms, taxonomy_texts
+from .text import INDUSTRIES, TextClassifier, build_training_set, condition_terms, taxonomy_texts
 
-__all__ = ["train", "dev_frame", "training_frame", "with_vendor_labels", "record_key", "validation_split",
-           "assert_disjoint", "holdout_splits", "language_thresholds", "EXPORTS_WITH_ABSTRACTS"]
+__all__ = ["train", "check_train_params", "dev_frame", "training_frame", "with_vendor_labels", "record_key",
+           "validation_split", "assert_disjoint", "holdout_splits", "language_thresholds", "EXPORTS_WITH_ABSTRACTS",
+           "HOLDOUTS", "EVALUATION", "DEV_COLUMNS"]
 
 EXPORTS_WITH_ABSTRACTS = ("incopat_iflytek", "patsnap_green_aviation", "patentics_zhongkechuangda_cn")
+HOLDOUTS = ("exports", "us_grants", "by_year")
+# train.evaluation of params.yaml and its defaults.
+EVALUATION = {"holdouts": list(HOLDOUTS), "last_train_year": 2019, "validation_share": 0.2, "bootstrap": 1000,
+              "vendor_labels": "union"}
+# train.model keys that fit_model takes besides the TextClassifier options.
+_FIT_WEIGHTS = ("title_weight", "taxonomy_weight")
+# Columns of the hand-labelled Chinese dev set (train.cn_dev).
+DEV_COLUMNS = ("id", "title", "abstract", "note", *INDUSTRIES)
 _NOT_RECORDS = ("ipc_titles", "taxonomy")
 def record_key(ids: pd.Series) -> pd.Series:
     """A record's identity across views and sources: pub_id without the view suffix and
@@ -63,7 +73,15 @@ def record_key(ids: pd.Series) -> pd.Series:
 
 
 def dev_frame(cn_dev: pd.DataFrame, *, titles_only: bool = False) -> pd.DataFrame:
-    """The hand-labelled Chinese dev set as an evaluation frame (text + 0/1 per industry + stratum)."""
+    """The hand-labelled Chinese dev set as an evaluation frame (text + 0/1 per industry + stratum).
+
+    Raises
+    ------
+    pipeline.errors.ClassifierInputError
+        ``cn_dev`` lacks a column of :data:`DEV_COLUMNS` or an industry column holds
+        other values than 0/1.
+    """
+    _check_dev(cn_dev)
     text = cn_dev["title"].fillna("")
     if not titles_only:
         text = text + "。" + cn_dev["abstract"].fillna("")
@@ -72,6 +90,58 @@ def dev_frame(cn_dev: pd.DataFrame, *, titles_only: bool = False) -> pd.DataFram
     for ind in INDUSTRIES:
         out[ind] = cn_dev[ind].astype(int)
     return out
+
+
+def _check_dev(cn_dev: pd.DataFrame) -> None:
+    missing = [c for c in DEV_COLUMNS if c not in cn_dev.columns]
+    if missing:
+        raise ClassifierInputError(f"the hand-labelled dev set (train.cn_dev) lacks column(s) {', '.join(missing)}; "
+                                   f"it needs {', '.join(DEV_COLUMNS)} (0/1 per industry)")
+    bad = [c for c in INDUSTRIES if not cn_dev[c].isin([0, 1]).all()]
+    if bad:
+        raise ClassifierInputError(f"the hand-labelled dev set (train.cn_dev): column(s) {', '.join(bad)} must hold "
+                                   "0 or 1 in every row")
+
+
+def check_train_params(model_params: Mapping | None = None, evaluation: Mapping | None = None) -> dict:
+    """``train.model`` and ``train.evaluation`` of params.yaml, checked before any work.
+
+    Returns
+    -------
+    dict
+        ``train.evaluation`` with the defaults of :data:`EVALUATION` filled in.
+
+    Raises
+    ------
+    pipeline.errors.ConfigError
+        Naming the key (``train.model.estimator``, ``train.evaluation.holdouts`` …) that
+        is unknown or has a value that cannot be used.
+
+    Examples
+    --------
+    >>> check_train_params({"estimator": "sgd"}, {"bootstrap": 10})["bootstrap"]
+    10
+    """
+    model = dict(model_params or {})
+    options = set(TextClassifier().get_params()) - {"random_state"}
+    unknown = sorted(set(map(str, model)) - options - set(_FIT_WEIGHTS))
+    if unknown:
+        raise ConfigError(f"train.model: unknown option(s) {', '.join(unknown)} (known: "
+                          f"{', '.join(sorted(options | set(_FIT_WEIGHTS)))}; the seed is train.random_state)")
+    try:
+        TextClassifier(**{k: v for k, v in model.items() if k not in _FIT_WEIGHTS}).check_params()
+    except ConfigError as exc:
+        raise ConfigError(f"train.model.{exc}") from None
+    ev = {**EVALUATION, **dict(evaluation or {})}
+    unknown = sorted(set(map(str, ev)) - set(EVALUATION))
+    if unknown:
+        raise ConfigError(f"train.evaluation: unknown key(s) {', '.join(unknown)} (known: {', '.join(EVALUATION)})")
+    holdouts = ev["holdouts"]
+    if isinstance(holdouts, str) or not all(h in HOLDOUTS for h in holdouts):
+        raise ConfigError(f"train.evaluation.holdouts must be a list of {', '.join(HOLDOUTS)}, not {holdouts!r}")
+    if ev["vendor_labels"] not in ("union", "none"):
+        raise ConfigError(f"train.evaluation.vendor_labels must be 'union' or 'none', not {ev['vendor_labels']!r}")
+    return ev
 
 
 def training_frame(patents: pd.DataFrame, classifications: pd.DataFrame, rules, ipc_titles: pd.DataFrame, *,
@@ -148,7 +218,7 @@ def with_vendor_labels(ts: pd.DataFrame, how: str = "union") -> pd.DataFrame:
     [1, 1, 0]
     """
     if how not in ("union", "none"):
-        raise ValueError(f"vendor_labels must be 'union' or 'none', not {how!r}")
+        raise ConfigError(f"vendor_labels must be 'union' or 'none', not {how!r}")
     if how == "none":
         return ts
     out = ts.copy()
@@ -345,10 +415,18 @@ def train(patents: pd.DataFrame, classifications: pd.DataFrame, rules, ipc_title
     (model, metrics, confusion)
         The model fitted on all training text with per-language thresholds chosen on its
         validation part; the metrics dict; the confusion tables as one long DataFrame.
+
+    Raises
+    ------
+    pipeline.errors.ConfigError
+        ``model_params`` or ``evaluation`` holds an unknown key or a value that cannot be
+        used (:func:`check_train_params`), before any fit.
+    pipeline.errors.ClassifierInputError
+        ``cn_dev`` lacks a column of :data:`DEV_COLUMNS`, before any fit.
     """
     start = time.perf_counter()
-    ev = {"holdouts": ["exports", "us_grants", "by_year"], "last_train_year": 2019, "validation_share": 0.2,
-          "bootstrap": 1000, "vendor_labels": "union", **(evaluation or {})}
+    ev = check_train_params(model_params, evaluation)
+    _check_dev(cn_dev)
     say = progress or (lambda _msg: None)
     ts = training_frame(patents, classifications, rules, ipc_titles, latam=latam, source_labels=source_labels,
                         taxonomy=taxonomy)

@@ -20,6 +20,8 @@ from typing import Protocol
 
 import pandas as pd
 
+from ..errors import ConfigError
+
 __all__ = ["RAW_COLUMNS", "RawBatch", "Adapter", "raw_frame", "Limits"]
 
 # Raw columns per table (all optional except those marked in the comments).
@@ -99,7 +101,7 @@ class Limits:
         for f in fields(self):
             value = getattr(self, f.name)
             if isinstance(value, bool) or not isinstance(value, int) or value < 1:
-                raise ValueError(f"ingest.limits.{f.name} must be a positive whole number, got {value!r}")
+                raise ConfigError(f"ingest.limits.{f.name} must be a positive whole number, got {value!r}")
 
 
 def raw_frame(table: str, rows: list[dict] | None = None) -> pd.DataFrame:

@@ -7,9 +7,10 @@ nodes / 10M edges is two orders of magnitude faster than networkx (``docs/STACK.
 the same ``DiGraph`` (tests check it to 1e-8).
 
 Convergence is the L1 change between two iterates, compared with ``tol`` itself. When the
-iteration does not converge within ``max_iter``, :class:`ConvergenceError` is raised; it
-carries the last iterate (``.result``), so a caller who accepts an approximate answer can
-still use it knowingly — a silently unconverged ranking is the error we want to avoid.
+iteration does not converge within ``max_iter``, :class:`~pipeline.errors.ConvergenceError`
+is raised; it carries the last iterate (``.result``), so a caller who accepts an approximate
+answer can still use it knowingly — a silently unconverged ranking is the error we want to
+avoid.
 """
 
 from __future__ import annotations
@@ -19,36 +20,9 @@ from dataclasses import dataclass
 import numpy as np
 import scipy.sparse as sp
 
-from ..errors import PatNavError
+from ..errors import CentralityInputError, ConvergenceError, MainPathInputError
 
-__all__ = ["ConvergenceError", "CentralityInputError", "PageRankResult", "HitsResult", "pagerank", "hits"]
-
-
-class CentralityInputError(PatNavError):
-    """Bad arguments to a centrality function (edge ids out of range, bad personalization, alpha)."""
-
-
-class ConvergenceError(PatNavError):
-    """A power iteration did not reach ``tol`` within ``max_iter`` iterations.
-
-    Attributes
-    ----------
-    what : str
-        ``"PageRank"`` or ``"HITS"``.
-    result : PageRankResult or HitsResult
-        The last iterate, with ``converged=False``, its ``iterations`` and ``error``.
-
-    The message ends with ``hint``: what to change (the network stage names its
-    params.yaml settings).
-    """
-
-    def __init__(self, what: str, result, hint: str = "raise max_iter or tol"):
-        self.what = what
-        self.result = result
-        super().__init__(
-            f"{what} did not converge: L1 change {result.error:.3g} after {result.iterations} iterations "
-            f"is above tol; {hint} (the last iterate is in this error's .result)"
-        )
+__all__ = ["PageRankResult", "HitsResult", "pagerank", "hits"]
 
 
 @dataclass(frozen=True, eq=False)
@@ -199,12 +173,12 @@ def _pagerank_dag(n: int, src, dst, alpha: float, p: np.ndarray, weights=None, d
     One pass replaces the ~70-140 power iterations that tol 1e-10 needs. Returns ``None``
     (so the caller iterates) when the graph has a cycle or repeated edges.
     """
-    from .mainpath import NotADAGError, _build, _segment_sum
+    from .mainpath import _build, _segment_sum
 
     src, dst, w = _edges(n, src, dst, weights)
     try:
         d = dag if dag is not None else _build(n, src, dst)
-    except (NotADAGError, ValueError):
+    except MainPathInputError:  # a cycle (NotADAGError) or repeated edges
         return None
     out = np.bincount(src, weights=w, minlength=n)
     share = np.divide(alpha, out, out=np.zeros(n), where=out > 0)  # alpha / out-degree of the citer

@@ -23,10 +23,9 @@ import numpy as np
 import pandas as pd
 import scipy.sparse as sp
 
-from ..errors import PatNavError, SchemaError
+from ..errors import ClusterInputError, SchemaError
 
 __all__ = [
-    "ClusterInputError",
     "LeidenNotStableWarning",
     "coupling_matrix",
     "cocitation_matrix",
@@ -37,13 +36,6 @@ __all__ = [
 NORMALIZATIONS = (None, "cosine", "salton", "jaccard", "association")
 _LANG_MIN_SHARE = 0.1  # share of a cluster's titles a term in the label's language needs to count
 _CJK = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]")
-
-
-class ClusterInputError(PatNavError, ValueError):
-    """Bad arguments to a cluster function (edge ids out of range, asymmetric matrix, method).
-
-    The message names the argument and the first offending values.
-    """
 
 
 # ---------------------------------------------------------------------------------------

@@ -22,14 +22,10 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from ..errors import PatNavError, SchemaError
+from ..errors import ExportInputError, SchemaError
 from .clusters import check_edges
 
-__all__ = ["ExportInputError", "node_labels", "to_networkx", "write_gexf", "write_graphml", "write_vosviewer"]
-
-
-class ExportInputError(PatNavError, ValueError):
-    """Bad arguments to an export function (duplicate node ids, edge ids out of range, language)."""
+__all__ = ["node_labels", "to_networkx", "write_gexf", "write_graphml", "write_vosviewer"]
 
 
 # Tabs, line and paragraph breaks and other control characters: none may split a line

@@ -17,11 +17,10 @@ import numpy as np
 import pandas as pd
 import scipy.sparse as sp
 
-from ..errors import PatNavError, SchemaError
+from ..errors import FlowInputError, SchemaError
 from .clusters import check_edges
 
 __all__ = [
-    "FlowInputError",
     "REGION_LEVELS",
     "Dependence",
     "knowledge_flows",
@@ -30,10 +29,6 @@ __all__ = [
     "dependence",
     "ipc_cooccurrence",
 ]
-
-
-class FlowInputError(PatNavError, ValueError):
-    """Bad arguments to a flow function (edge ids out of range, unknown level, ambiguous region)."""
 
 
 REGION_LEVELS = ("country", "province", "city", "district")

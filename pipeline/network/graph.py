@@ -58,11 +58,10 @@ import pandas as pd
 import scipy.sparse as sp
 from scipy.sparse.csgraph import connected_components
 
-from ..errors import PatNavError
+from ..errors import GraphInputError
 
 __all__ = [
     "with_forward_citations",
-    "GraphInputError",
     "CitationGraph",
     "from_edges",
     "from_tables",
@@ -78,10 +77,6 @@ LEVELS = ("patent", "family")
 REASONS = ("time_reversed", "cycle_order")
 _APPLICANT_ROLES = ("applicant", "assignee")  # order = precedence for the first applicant
 _MAX_LISTED = 10  # bad rows listed in an error message
-
-
-class GraphInputError(PatNavError):
-    """An edge or node list cannot be turned into a citation graph; the message names the rows."""
 
 
 @dataclass(frozen=True, eq=False)

@@ -6,7 +6,7 @@ A citation network is given as ``n`` (nodes are the integers ``0 .. n-1``) and t
 equal-length integer arrays ``src`` and ``dst``: edge ``e`` is one citation **from the
 citing patent** ``src[e]`` **to the cited (older) patent** ``dst[e]``. Edges are unique and
 the graph is acyclic (cycles are broken upstream); a cycle is detected while levelling the
-graph and raises :class:`NotADAGError`.
+graph and raises :class:`~pipeline.errors.NotADAGError`.
 
 Direction used for main paths
 -----------------------------
@@ -48,7 +48,7 @@ float64 (exact up to 2**53, then relative precision 1e-16). When an intermediate
 would leave the float64 range the counts are rescaled by an exact power of two and the
 scale is tracked; ``normalize=True`` then still returns finite weights (shares of all search
 paths), while unnormalised weights that do not fit in float64 raise
-:class:`PathCountOverflowError`.
+:class:`~pipeline.errors.PathCountOverflowError`.
 
 Everything is vectorised over *topological levels* (generations): levels are found by
 peeling the frontier of nodes whose cited nodes are all levelled, and path counts and
@@ -65,11 +65,9 @@ from dataclasses import dataclass
 import numpy as np
 import scipy.sparse as sp
 
-from pipeline.errors import PatNavError
+from pipeline.errors import MainPathInputError, NotADAGError, PathCountOverflowError
 
 __all__ = [
-    "NotADAGError",
-    "PathCountOverflowError",
     "MainPathResult",
     "build_dag",
     "topological_levels",
@@ -85,18 +83,6 @@ METHODS = ("spc", "splc", "spnp")
 # Rescale path counts once they pass 2**RESCALE_BITS; 2**900 leaves room for the sums of
 # one level and for the product N-(u) * N+(v) of two scaled counts to stay representable.
 RESCALE_BITS = 900
-
-
-class NotADAGError(PatNavError, ValueError):
-    """The citation graph has a cycle, so no topological order exists.
-
-    Break cycles upstream (e.g. drop the citation to the younger patent) before main path
-    analysis; the message says how many nodes could not be levelled.
-    """
-
-
-class PathCountOverflowError(PatNavError, OverflowError):
-    """Unnormalised traversal counts exceed the float64 range; use ``normalize=True``."""
 
 
 @dataclass(frozen=True)
@@ -161,24 +147,24 @@ def _check_edges(n, src, dst) -> tuple[int, np.ndarray, np.ndarray]:
     try:
         n = operator.index(n)
     except TypeError:
-        raise ValueError(f"n must be an integer number of nodes, got {n!r}") from None
+        raise MainPathInputError(f"n must be an integer number of nodes, got {n!r}") from None
     if n < 0:
-        raise ValueError(f"n must be >= 0, got {n}")
+        raise MainPathInputError(f"n must be >= 0, got {n}")
     src = np.asarray(src)
     dst = np.asarray(dst)
     if src.ndim != 1 or dst.ndim != 1 or src.size != dst.size:
-        raise ValueError(
+        raise MainPathInputError(
             "src and dst must be 1-D arrays of equal length, "
             f"got shapes {src.shape} and {dst.shape}"
         )
     for name, arr in (("src", src), ("dst", dst)):
         if arr.size and not np.issubdtype(arr.dtype, np.integer):
-            raise ValueError(f"{name} must hold integer node ids, got dtype {arr.dtype}")
+            raise MainPathInputError(f"{name} must hold integer node ids, got dtype {arr.dtype}")
     if src.size:
         lo = min(int(src.min()), int(dst.min()))
         hi = max(int(src.max()), int(dst.max()))
         if lo < 0 or hi >= n:
-            raise ValueError(f"node ids must lie in [0, n={n}), found ids in [{lo}, {hi}]")
+            raise MainPathInputError(f"node ids must lie in [0, n={n}), found ids in [{lo}, {hi}]")
     idx = np.int32 if max(n, src.size) < np.iinfo(np.int32).max else np.int64
     return n, src.astype(idx, copy=False), dst.astype(idx, copy=False)
 
@@ -227,7 +213,7 @@ def _build(n, src, dst) -> _Dag:
     # Flow out-adjacency in node order: row u (cited) -> its citing nodes.
     fout_nodes = _csr(dst, src, eid, n)
     if fout_nodes.nnz != m:
-        raise ValueError(
+        raise MainPathInputError(
             f"src/dst hold {m - fout_nodes.nnz} duplicate citation(s); pass each edge once"
         )
     indptr = fout_nodes.indptr
@@ -322,7 +308,7 @@ def _count_backward(d: _Dag, every: bool) -> tuple[np.ndarray, int]:
 def _weights(d: _Dag, method: str, normalize: bool) -> np.ndarray:
     method = str(method).lower()
     if method not in METHODS:
-        raise ValueError(f"method must be one of {METHODS}, got {method!r}")
+        raise MainPathInputError(f"method must be one of {METHODS}, got {method!r}")
     if d.m == 0:
         return np.zeros(0, dtype=np.float64)
     nminus, em = _count_forward(d, every=method in ("splc", "spnp"))
@@ -369,9 +355,9 @@ def _weights(d: _Dag, method: str, normalize: bool) -> np.ndarray:
 def _check_weights(d: _Dag, weights) -> np.ndarray:
     w = np.asarray(weights, dtype=np.float64)
     if w.shape != (d.m,):
-        raise ValueError(f"weights must have one value per edge, shape ({d.m},), got {w.shape}")
+        raise MainPathInputError(f"weights must have one value per edge, shape ({d.m},), got {w.shape}")
     if not np.isfinite(w).all():
-        raise ValueError("weights must be finite; normalise overflowing traversal counts")
+        raise MainPathInputError("weights must be finite; normalise overflowing traversal counts")
     return w
 
 
@@ -492,11 +478,11 @@ def _key_route(d: _Dag, w: np.ndarray, k: int, search: str) -> np.ndarray:
     try:
         k = operator.index(k)
     except TypeError:
-        raise ValueError(f"k must be an integer, got {k!r}") from None
+        raise MainPathInputError(f"k must be an integer, got {k!r}") from None
     if k < 1:
-        raise ValueError(f"k must be >= 1, got {k}")
+        raise MainPathInputError(f"k must be >= 1, got {k}")
     if search not in ("local", "global"):
-        raise ValueError(f"search must be 'local' or 'global', got {search!r}")
+        raise MainPathInputError(f"search must be 'local' or 'global', got {search!r}")
     if d.m == 0:
         return np.zeros(0, dtype=np.int64)
     keys = _top_k(w, k)

@@ -40,7 +40,7 @@ import numpy as np
 import pandas as pd
 from scipy.sparse.csgraph import connected_components
 
-from ..errors import ConfigError, UnreadableInputError
+from ..errors import ConfigError, ConvergenceError, PathCountOverflowError, UnreadableInputError
 from . import centrality, clusters, flows, mainpath
 from .graph import CitationGraph, citation_counts, from_edges
 from ..ingest.merge import primary_source
@@ -89,7 +89,14 @@ class NetworkParams:
             raise ConfigError(f"network: unknown key(s) {', '.join(sorted(unknown))}")
         defaults = cls()
         for key in ("pagerank", "hits", "clusters", "cooccurrence"):
-            raw[key] = {**getattr(defaults, key), **(raw.get(key) or {})}
+            given = raw.get(key) or {}
+            if not isinstance(given, dict):
+                raise ConfigError(f"network.{key} must be a mapping of {', '.join(getattr(defaults, key))}")
+            unknown = set(given) - set(getattr(defaults, key))
+            if unknown:
+                raise ConfigError(f"network.{key}: unknown key(s) {', '.join(sorted(map(str, unknown)))} "
+                                  f"(known: {', '.join(getattr(defaults, key))})")
+            raw[key] = {**getattr(defaults, key), **given}
         if "weights" in raw:
             raw["weights"] = tuple(raw["weights"])
         p = cls(**raw)
@@ -109,8 +116,10 @@ class NetworkParams:
         for key in ("pagerank", "hits"):
             if not (isinstance(getattr(p, key)["max_iter"], int) and getattr(p, key)["max_iter"] >= 1):
                 raise ConfigError(f"network.{key}.max_iter must be a whole number ≥ 1")
-        if p.window_years < 1 or p.key_routes < 1 or p.export_top < 0:
-            raise ConfigError("network: window_years and key_routes must be ≥ 1, export_top ≥ 0")
+        for key, least in (("window_years", 1), ("key_routes", 1), ("export_top", 0)):
+            value = getattr(p, key)
+            if isinstance(value, bool) or not isinstance(value, int) or value < least:
+                raise ConfigError(f"network.{key} must be a whole number ≥ {least}, not {value!r}")
         return p
 
 
@@ -182,7 +191,7 @@ def analyse(
     try:
         mp = mainpath.main_path_analysis(n, src, dst, method=params.main_path_weight, k=params.key_routes, dag=dag)
         normalized = False
-    except mainpath.PathCountOverflowError:
+    except PathCountOverflowError:
         mp = mainpath.main_path_analysis(n, src, dst, method=params.main_path_weight, k=params.key_routes,
                                          normalize=True, dag=dag)
         normalized = True
@@ -262,14 +271,14 @@ def analyse(
 
 @contextmanager
 def _names_the_params(key: str, values: dict):
-    """Re-raise a :class:`~pipeline.network.centrality.ConvergenceError` with the
+    """Re-raise a :class:`~pipeline.errors.ConvergenceError` with the
     params.yaml settings that decide it (``network.<key>``) and their current values."""
     try:
         yield
-    except centrality.ConvergenceError as exc:
+    except ConvergenceError as exc:
         hint = (f"raise network.{key}.max_iter (now {values['max_iter']}) or network.{key}.tol "
                 f"(now {values['tol']}) in params.yaml")
-        raise centrality.ConvergenceError(exc.what, exc.result, hint=hint) from None
+        raise ConvergenceError(exc.what, exc.result, hint=hint) from None
 
 
 def _path_rows(mp: mainpath.MainPathResult) -> pd.DataFrame:
@@ -316,7 +325,7 @@ def subset_main_paths(edges: pd.DataFrame, keep: pd.Series | np.ndarray, method:
     src, dst = codes[:m], codes[m:]
     try:
         mp = mainpath.main_path_analysis(len(uniq), src, dst, method=method, k=k)
-    except mainpath.PathCountOverflowError:
+    except PathCountOverflowError:
         mp = mainpath.main_path_analysis(len(uniq), src, dst, method=method, k=k, normalize=True)
     rows = _path_rows(mp)
     rows["citing"] = part["citing"].to_numpy()[rows["edge"].to_numpy()]

@@ -42,11 +42,10 @@ from matplotlib.colors import Normalize, TwoSlopeNorm
 from matplotlib.figure import Figure
 from matplotlib.ticker import FuncFormatter, MaxNLocator
 
-from ..errors import PatNavError
+from ..errors import ChartInputError
 from .lifecycle import PHASES
 
 __all__ = [
-    "ChartInputError",
     "CJK_FONT_PATH",
     "CJK_FONT_FAMILY",
     "PALETTE",
@@ -166,10 +165,6 @@ _PHASE_COLOURS = {
     "recovery": PALETTE[1],
     "stable": PALETTE[6],
 }
-
-
-class ChartInputError(PatNavError, ValueError):
-    """A table given to a chart function lacks a column or has an unknown option."""
 
 
 def label(key: str, lang: str = "zh") -> str:

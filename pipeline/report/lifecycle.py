@@ -72,10 +72,9 @@ import numpy as np
 import pandas as pd
 from scipy.optimize import OptimizeWarning, curve_fit
 
-from ..errors import PatNavError
+from ..errors import LifecycleInputError
 
 __all__ = [
-    "LifecycleInputError",
     "LifecycleFit",
     "MODELS",
     "STAGES",
@@ -117,13 +116,6 @@ PHASES = {
 
 #: ``K`` may range from the filings so far up to this multiple of them.
 _K_MAX_FACTOR = 100.0
-
-
-class LifecycleInputError(PatNavError, ValueError):
-    """Years and counts given to a life-cycle function cannot be used.
-
-    The message names the argument and the offending values.
-    """
 
 
 def logistic(t, k, r, t0):

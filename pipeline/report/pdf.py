@@ -75,7 +75,7 @@ from reportlab.lib import textsplit as _rl_textsplit
 from reportlab.platypus import paragraph as _rl_paragraph
 from reportlab.platypus.tableofcontents import TableOfContents
 
-from pipeline.errors import PatNavError
+from pipeline.errors import ReportRenderError
 
 __all__ = [
     "Heading",
@@ -86,7 +86,6 @@ __all__ = [
     "KeyFigures",
     "Report",
     "Block",
-    "ReportRenderError",
     "render_pdf",
     "register_cjk_font",
     "format_number",
@@ -95,10 +94,6 @@ __all__ = [
 
 #: The CJK font every report is set in (Debian/Ubuntu package ``fonts-wqy-microhei``).
 DEFAULT_FONT_PATH = Path("/usr/share/fonts/truetype/wqy/wqy-microhei.ttc")
-
-
-class ReportRenderError(PatNavError):
-    """A report cannot be rendered; the message names the block, file or field to fix."""
 
 
 # --------------------------------------------------------------------------- document model

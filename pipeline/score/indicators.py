@@ -37,11 +37,10 @@ from datetime import date
 import numpy as np
 import pandas as pd
 
-from ..errors import PatNavError
+from ..errors import ScoreInputError
 from ..ingest.legal import legal_status as _legal_status
 
 __all__ = [
-    "ScoreInputError",
     "STATUTORY_YEARS",
     "INDICATORS",
     "legal_state",
@@ -75,13 +74,6 @@ INDICATORS = (
 )
 
 _DAYS_PER_YEAR = 365.25
-
-
-class ScoreInputError(PatNavError):
-    """A table given to a scoring function lacks columns or holds unusable values.
-
-    The message names the table and the columns or values to fix.
-    """
 
 
 def _isin(values: pd.Series, universe) -> np.ndarray:

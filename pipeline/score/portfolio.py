@@ -37,12 +37,10 @@ import numpy as np
 import pandas as pd
 import yaml
 
-from ..errors import ConfigError, PatNavError
+from ..errors import AliasFileError, PortfolioInputError
 from ..frames import join_by
 
 __all__ = [
-    "PortfolioInputError",
-    "AliasFileError",
     "ALIASES_PATH",
     "GNI_PATH",
     "REGIONAL_OFFICES",
@@ -67,14 +65,6 @@ REGIONAL_OFFICES = {"EP": ("DE", "FR", "GB")}
 NON_MARKETS = frozenset({"WO"})
 _GRANT_KINDS_CN = {"C", "U", "Y", "S"}
 _GRANT_KINDS_US = {"S", "E", "P"}
-
-
-class PortfolioInputError(PatNavError, ValueError):
-    """A portfolio input lacks a column or has an invalid argument; the message names it."""
-
-
-class AliasFileError(ConfigError):
-    """The applicant alias file is malformed; the message names the file and the entry."""
 
 
 # ----------------------------------------------------------------------------- helpers

@@ -23,12 +23,11 @@ from collections.abc import Iterable, Sequence
 import numpy as np
 import pandas as pd
 
-from ..errors import PatNavError
+from ..errors import RegionInputError, RegionNameError
 from ..project import Region, parse_region
 from .portfolio import filing_years
 
 __all__ = [
-    "RegionInputError",
     "LEVELS",
     "first_applicant_locations",
     "nationality",
@@ -43,10 +42,6 @@ __all__ = [
 ]
 
 LEVELS = ("country", "province", "city", "district")
-
-
-class RegionInputError(PatNavError, ValueError):
-    """A regional input lacks a column or has an invalid argument; the message names it."""
 
 
 def _require(df: pd.DataFrame, cols: Iterable[str], name: str) -> None:
@@ -399,7 +394,7 @@ def _region(r) -> Region:
         return r
     try:
         return parse_region(r)
-    except ValueError as exc:
+    except RegionNameError as exc:
         raise RegionInputError(str(exc)) from None
 
 

@@ -92,9 +92,10 @@ class ScoreParams:
             raise ConfigError(f"score.as_of must be a date (YYYY-MM-DD), not {p.as_of!r}") from None
         if p.strength not in ("pai", "count_quality"):
             raise ConfigError("score.strength must be 'pai' or 'count_quality'")
-        if not p.weights or any(not isinstance(v, int | float) or v < 0 for v in p.weights.values()):
+        if not isinstance(p.weights, dict) or not p.weights or \
+                any(isinstance(v, bool) or not isinstance(v, int | float) or v < 0 for v in p.weights.values()):
             raise ConfigError("score.weights must map indicators to non-negative numbers")
-        if set(p.high_value_portfolio) - {"inventions", "pct"}:
+        if not isinstance(p.high_value_portfolio, dict) or set(p.high_value_portfolio) - {"inventions", "pct"}:
             raise ConfigError("score.high_value_portfolio takes 'inventions' and 'pct'")
         return p
 

@@ -70,13 +70,12 @@ import pandas as pd
 import scipy.sparse as sp
 from scipy.sparse.csgraph import connected_components
 
-from ..errors import PatNavError
+from ..errors import TalentInputError
 from ..frames import join_by
 from ..project import Region, parse_region
 
 __all__ = [
     "RULES",
-    "TalentInputError",
     "name_key",
     "disambiguate_inventors",
     "inventor_metrics",
@@ -98,10 +97,6 @@ _CJK = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff\U00020000-\U0002ebe
 _APOSTROPHES = re.compile(r"['\u2019\u02bc`]")
 _TOKEN = re.compile(r"[^\W_]+")
 _SUFFIXES = frozenset({"jr", "sr", "ii", "iii", "iv"})
-
-
-class TalentInputError(PatNavError):
-    """A table handed to the talent stage lacks a column, or has a bad argument."""
 
 
 # ------------------------------------------------------------------------- name keys

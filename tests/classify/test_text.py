@@ -12,7 +12,6 @@ import pytest
 from pipeline.classify.text import (
     INDUSTRIES,
     TRUSTED_TYPES,
-    ModelFileError,
     TextClassifier,
     build_training_set,
     condition_terms,
@@ -24,6 +23,7 @@ from pipeline.classify.text import (
     taxonomy_texts,
     tokenize,
 )
+from pipeline.errors import ClassifierInputError, ConfigError, ModelFileError
 from tests.shared_data import shared_path
 
 # The project's hand-labelled Chinese dev set (real KPPatent-ZH text), kept with the real data:
@@ -87,7 +87,7 @@ def test_thresholds_are_applied():
     p = m.predict_proba(["electric vehicle battery"])["nev"].iloc[0]
     assert 0.5 < p < 0.99
     assert m.predict(["electric vehicle battery"])["nev"].iloc[0] == 0
-    with pytest.raises(ValueError, match="unknown industries"):
+    with pytest.raises(ConfigError, match="unknown industries"):
         TextClassifier(thresholds={"space": 0.3}).fit(texts, y)
 
 
@@ -107,7 +107,7 @@ def test_spacy_and_regex_english_tokens_agree():
     text = "A lithium-ion battery-management system for electric vehicles, comprising 3 cells (U.S. Pat. No. 5,123)."
     assert tokenize(text, en_tokenizer="spacy") == tokenize(text) == [
         "lithium", "ion", "battery", "management", "system", "electric", "vehicle", "comprising", "cell", "pat"]
-    with pytest.raises(ValueError, match="en_tokenizer"):
+    with pytest.raises(ConfigError, match="en_tokenizer"):
         tokenize(text, en_tokenizer="nltk")
 
 
@@ -175,6 +175,28 @@ def test_load_refuses_non_skops_file(tmp_path):
         load_model(tmp_path / "empty.skops")
 
 
+def test_load_refuses_a_model_never_fitted(tmp_path):
+    import skops.io as sio
+
+    path = tmp_path / "unfitted.skops"
+    sio.dump(TextClassifier(), path)
+    with pytest.raises(ModelFileError, match="never fitted; run `patnav train`"):
+        load_model(path)
+
+
+@pytest.mark.parametrize("params, match", [
+    ({"estimator": "svm"}, "estimator must be 'logreg' or 'sgd', not 'svm'"),
+    ({"calibration": "isotonic"}, "calibration must be 'platt' or 'none'"),
+    ({"thresholds": {"nev": 1.5}}, r"thresholds.nev must be a probability from 0 to 1, not 1.5"),
+    ({"thresholds": {"zh": {"it": "high"}}}, r"thresholds.zh.it must be a probability"),
+    ({"thresholds": "model"}, "thresholds must map industries"),
+])
+def test_bad_options_are_named_before_fitting(params, match):
+    texts, y = corpus(EN)
+    with pytest.raises(ConfigError, match=match):
+        TextClassifier(**params).fit(texts, y)
+
+
 def test_chinese_tokens_on_a_real_sentence():
     # First sentence of a real abstract (KPPatent-ZH, test_data_TAC.json record 101).
     text = "本发明涉及充电电缆的技术领域，特别是涉及一种电动汽车充电系统用阻燃电缆及其制备方法"
@@ -198,14 +220,14 @@ def test_empty_input(fitted):
     # empty, missing and punctuation-only texts get the prior, not an error
     proba = fitted.predict_proba(["", None, "。，"])
     assert proba.notna().all().all() and len(proba) == 3
-    with pytest.raises(ValueError, match="empty training set"):
+    with pytest.raises(ClassifierInputError, match="empty training set"):
         TextClassifier().fit([], pd.DataFrame(columns=list(INDUSTRIES)))
 
 
 def test_bad_labels_are_refused():
-    with pytest.raises(ValueError, match="lack industry"):
+    with pytest.raises(ClassifierInputError, match="lack industry"):
         TextClassifier().fit(["a b"], pd.DataFrame({"it": [1]}))
-    with pytest.raises(ValueError, match="0/1"):
+    with pytest.raises(ClassifierInputError, match="0/1"):
         TextClassifier().fit(["a b", "c d"], np.array([[2, 0, 0, 0], [0, 0, 0, 1]]))
     with pytest.raises(ValueError, match="not fitted"):
         TextClassifier().predict_proba(["x"])
@@ -314,5 +336,5 @@ def test_rjieba_and_jieba_give_the_same_chinese_tokens():
     texts = (dev["title"].fillna("") + "。" + dev["abstract"].fillna("")).tolist()
     assert [tokenize(t, "zh", zh_tokenizer="rjieba") for t in texts] == \
         [tokenize(t, "zh", zh_tokenizer="jieba") for t in texts]
-    with pytest.raises(ValueError, match="zh_tokenizer"):
+    with pytest.raises(ConfigError, match="zh_tokenizer"):
         tokenize("一种电池", "zh", zh_tokenizer="pkuseg")

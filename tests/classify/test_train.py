@@ -15,6 +15,7 @@ from pipeline.classify.train import (
     ranking_diagnostics,
     EXPORTS_WITH_ABSTRACTS,
     assert_disjoint,
+    check_train_params,
     dev_frame,
     holdout_splits,
     language_thresholds,
@@ -23,6 +24,7 @@ from pipeline.classify.train import (
     validation_split,
     with_vendor_labels,
 )
+from pipeline.errors import ClassifierInputError, ConfigError
 from tests.shared_data import shared_path
 
 
@@ -106,8 +108,32 @@ def test_vendor_view_only_adds_positives():
     out = with_vendor_labels(ts)
     assert out["it"].tolist() == [1, 1, 1, 1, 0, 0, 1, 1, 1]
     assert with_vendor_labels(ts, "none")["it"].tolist() == TS["it"].tolist()
-    with pytest.raises(ValueError):
+    with pytest.raises(ConfigError, match="vendor_labels must be 'union' or 'none'"):
         with_vendor_labels(ts, "intersection")
+
+
+@pytest.mark.parametrize("model, evaluation, match", [
+    ({"estimator": "svm"}, None, r"^train\.model\.estimator must be 'logreg' or 'sgd', not 'svm'$"),
+    ({"estimatr": "sgd"}, None, r"^train\.model: unknown option\(s\) estimatr \(known: .*estimator"),
+    ({"random_state": 1}, None, r"the seed is train\.random_state"),
+    ({"thresholds": {"space": 0.3}}, None, r"^train\.model\.thresholds name unknown industries: space"),
+    (None, {"holdouts": ["by_month"]}, r"^train\.evaluation\.holdouts must be a list of exports, us_grants, by_year"),
+    (None, {"vendor_labels": "intersection"}, r"^train\.evaluation\.vendor_labels must be 'union' or 'none'"),
+    (None, {"bootstraps": 10}, r"^train\.evaluation: unknown key\(s\) bootstraps"),
+])
+def test_train_params_are_checked_before_any_work(model, evaluation, match):
+    with pytest.raises(ConfigError, match=match):
+        check_train_params(model, evaluation)
+
+
+def test_a_dev_set_without_its_columns_is_named():
+    dev = pd.DataFrame({"id": ["1"], "title": ["一种电池"], "note": ["nev"], **{i: [0] for i in INDUSTRIES}})
+    with pytest.raises(ClassifierInputError, match=r"train\.cn_dev\) lacks column\(s\) abstract"):
+        dev_frame(dev)
+    dev["abstract"] = ""
+    dev["nev"] = 2
+    with pytest.raises(ClassifierInputError, match=r"column\(s\) nev must hold 0 or 1"):
+        dev_frame(dev)
 
 
 def test_dev_frame_strata_and_titles():

@@ -21,7 +21,7 @@ from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
 
 import pipeline
 from pipeline import schema
-from pipeline.errors import InputLimitError, UnsupportedFormatError
+from pipeline.errors import ConfigError, InputLimitError, UnsupportedFormatError
 from pipeline.ingest.base import Limits
 from pipeline.ingest.detect import detect
 from pipeline.ingest.tabular import TabularAdapter
@@ -87,9 +87,9 @@ def test_a_value_over_the_field_limit_is_cut_with_a_reject_and_the_record_kept(t
 
 
 def test_limits_must_be_positive_whole_numbers():
-    with pytest.raises(ValueError, match="ingest.limits.sheet_rows"):
+    with pytest.raises(ConfigError, match="ingest.limits.sheet_rows"):
         Limits(sheet_rows=0)
-    with pytest.raises(ValueError, match="ingest.limits.field"):
+    with pytest.raises(ConfigError, match="ingest.limits.field"):
         Limits(field="many")
 
 

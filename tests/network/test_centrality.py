@@ -4,8 +4,8 @@ import networkx as nx
 import numpy as np
 import pytest
 
-from pipeline.errors import PatNavError
-from pipeline.network.centrality import CentralityInputError, ConvergenceError, hits, pagerank
+from pipeline.errors import CentralityInputError, ConvergenceError, PatNavError
+from pipeline.network.centrality import hits, pagerank
 
 
 def random_graph(n, m, seed, dangling=0):

@@ -7,9 +7,8 @@ import pandas as pd
 import pytest
 import scipy.sparse as sp
 
-from pipeline.errors import PatNavError, SchemaError
+from pipeline.errors import ClusterInputError, PatNavError, SchemaError
 from pipeline.network.clusters import (
-    ClusterInputError,
     cocitation_matrix,
     coupling_matrix,
     detect_communities,

@@ -5,9 +5,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from pipeline.errors import PatNavError, SchemaError
+from pipeline.errors import ExportInputError, PatNavError, SchemaError
 from pipeline.network.export import (
-    ExportInputError,
     node_labels,
     to_networkx,
     write_gexf,

@@ -4,9 +4,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from pipeline.errors import PatNavError, SchemaError
+from pipeline.errors import FlowInputError, PatNavError, SchemaError
 from pipeline.network.flows import (
-    FlowInputError,
     dependence,
     ipc_cooccurrence,
     knowledge_flows,

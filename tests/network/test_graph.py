@@ -5,10 +5,9 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from pipeline.errors import PatNavError
+from pipeline.errors import GraphInputError, PatNavError
 from pipeline.network.graph import (
     CitationGraph,
-    GraphInputError,
     break_cycles,
     citation_counts,
     from_edges,

@@ -10,9 +10,8 @@ import networkx as nx
 import numpy as np
 import pytest
 
+from pipeline.errors import MainPathInputError, NotADAGError, PathCountOverflowError
 from pipeline.network.mainpath import (
-    NotADAGError,
-    PathCountOverflowError,
     global_main_path,
     key_route_main_paths,
     local_forward_main_path,
@@ -386,21 +385,21 @@ def test_cycle_raises_not_a_dag(src, dst):
     ],
 )
 def test_bad_edges_are_rejected(n, src, dst, match):
-    with pytest.raises(ValueError, match=match):
+    with pytest.raises(MainPathInputError, match=match):
         traversal_weights(n, src, dst)
 
 
 def test_bad_arguments_are_rejected():
     n, src, dst = liu_graph()
-    with pytest.raises(ValueError, match="method"):
+    with pytest.raises(MainPathInputError, match="method"):
         traversal_weights(n, src, dst, "pagerank")
-    with pytest.raises(ValueError, match="one value per edge"):
+    with pytest.raises(MainPathInputError, match="one value per edge"):
         global_main_path(n, src, dst, [1.0])
-    with pytest.raises(ValueError, match="finite"):
+    with pytest.raises(MainPathInputError, match="finite"):
         local_forward_main_path(n, src, dst, np.full(src.size, np.nan))
-    with pytest.raises(ValueError, match="k must be >= 1"):
+    with pytest.raises(MainPathInputError, match="k must be >= 1"):
         key_route_main_paths(n, src, dst, np.ones(src.size), k=0)
-    with pytest.raises(ValueError, match="search"):
+    with pytest.raises(MainPathInputError, match="search"):
         key_route_main_paths(n, src, dst, np.ones(src.size), search="both")
 
 

@@ -185,7 +185,7 @@ def test_path_counts_beyond_float64_fall_back_to_normalised_weights():
 
 
 def test_hits_not_converging_names_the_params_to_change():
-    from pipeline.network.centrality import ConvergenceError
+    from pipeline.errors import ConvergenceError
 
     params = NetworkParams(hits={"tol": 1e-10, "max_iter": 1})
     with pytest.raises(ConvergenceError, match=r"HITS did not converge.*raise network\.hits\.max_iter \(now 1\) "

@@ -10,9 +10,9 @@ import pandas as pd
 import pytest
 from matplotlib.figure import Figure
 
-from pipeline.errors import PatNavError
+from pipeline.errors import ChartInputError, PatNavError
 from pipeline.report import charts
-from pipeline.report.charts import ChartInputError, save, shorten_label
+from pipeline.report.charts import save, shorten_label
 from pipeline.report.lifecycle import fit_lifecycle, logistic, phase_table
 
 YEARS = np.arange(2005, 2024)

@@ -6,10 +6,9 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from pipeline.errors import PatNavError
+from pipeline.errors import LifecycleInputError, PatNavError
 from pipeline.report import lifecycle as lc
 from pipeline.report.lifecycle import (
-    LifecycleInputError,
     fit_lifecycle,
     gompertz,
     logistic,

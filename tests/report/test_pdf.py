@@ -9,7 +9,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from pipeline.errors import PatNavError
+from pipeline.errors import PatNavError, ReportRenderError
 from pipeline.report.pdf import (
     DEFAULT_FONT_PATH,
     Figure,
@@ -18,7 +18,6 @@ from pipeline.report.pdf import (
     PageBreak,
     Paragraph,
     Report,
-    ReportRenderError,
     Table,
     format_number,
     render_pdf,

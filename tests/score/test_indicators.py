@@ -6,8 +6,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from pipeline.errors import PatNavError
-from pipeline.score.indicators import ScoreInputError, legal_state, patent_classes, patent_indicators
+from pipeline.errors import PatNavError, ScoreInputError
+from pipeline.score.indicators import legal_state, patent_classes, patent_indicators
 
 AS_OF = date(2025, 1, 1)
 

@@ -6,10 +6,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from pipeline.errors import ConfigError, PatNavError
+from pipeline.errors import AliasFileError, ConfigError, PatNavError, PortfolioInputError
 from pipeline.score.portfolio import (
-    AliasFileError,
-    PortfolioInputError,
     applicant_groups,
     high_value_portfolios,
     load_aliases,

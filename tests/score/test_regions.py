@@ -6,9 +6,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from pipeline.errors import PatNavError
+from pipeline.errors import PatNavError, RegionInputError
 from pipeline.score.regions import (
-    RegionInputError,
     applicant_counts,
     concentration,
     counts_matrix,

@@ -54,6 +54,9 @@ class _NoText:
     def set_params(self, **kw):
         return self
 
+    def check_params(self):
+        pass
+
     def _proba(self, texts):
         return pd.DataFrame(0.0, index=range(len(texts)), columns=list(self.industries)), \
             np.array(["en"] * len(texts), dtype=object)

@@ -6,11 +6,10 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from pipeline.errors import PatNavError
+from pipeline.errors import PatNavError, TalentInputError
 from pipeline.project import Region
 from pipeline.score.talent import (
     METRIC_COLUMNS,
-    TalentInputError,
     disambiguate_inventors,
     in_region,
     inventor_metrics,

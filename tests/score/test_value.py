@@ -6,8 +6,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from pipeline.errors import PatNavError, UnreadableInputError
-from pipeline.score.indicators import ScoreInputError, patent_indicators
+from pipeline.errors import PatNavError, ScoreInputError, UnreadableInputError
+from pipeline.score.indicators import patent_indicators
 from pipeline.score.value import cnipa_high_value, cohort_normalise, composite_index, read_id_list
 
 # ------------------------------------------------------------------ cohort_normalise
