@@ -1,7 +1,9 @@
 """The ``patnav`` command line (also ``python -m pipeline``).
 
-The CLI is the I/O edge: it reads params, calls the pure stage functions, writes the
-outputs, shows progress and prints where everything went.
+The CLI is thin: it parses options and params, calls the stage's function (``run_stage``
+of the stage's own module: what each stage reads and writes is there, which is why
+``dvc.yaml`` declares those modules and not this one), shows progress, prints what the
+function returns and maps errors to exit codes.
 
 A PatNav error (:mod:`pipeline.errors`) raised anywhere in a command is printed as one
 line, ``error: <message>``, and the command exits with the code of its kind
@@ -25,7 +27,6 @@ from rich.table import Table
 from rich.text import Text
 from typer.core import TyperGroup
 
-from . import io
 from .config import find_root, load_params, project_dir
 from .errors import (
     ArgumentError,
@@ -154,14 +155,9 @@ def ingest(
     format (list it under ingest.skip in params.yaml to skip it on purpose), or when
     counts do not reconcile; 2 on unusable input or params.
     """
-    from .ingest.run import ingest as run_ingest
-    from .ingest.run import run_stage
+    from .ingest.run import run_and_write
 
     params = _params(params_file)["ingest"]
-    root = _root(params_file)
-    default_run = not paths and out is None
-    report_path = report or (root / params.report if out is None else out / "ingest_report.json")
-    out = out or root / params.out
     progress = Progress(
         TextColumn("ingest", style="bold", markup=False),
         TextColumn("{task.fields[source]}", style="cyan", markup=False),
@@ -180,29 +176,17 @@ def ingest(
         def on_batch(source: str, n: int) -> None:
             progress.update(task, advance=n, source=source)
 
-        if paths:  # files named on the command line: no registers unless the stage runs
-            result = run_ingest(paths, limits=params.limits, batch_size=params.batch_size, relative_to=root,
-                                table_batch_size=params.table_batch_size, on_batch=on_batch, skip=params.skip)
-        else:
-            result = run_stage(params, root, on_batch=on_batch)
-    written = io.write_tables(result.tables, out)
-    io.write_json(result.report, report_path)
-    metrics_note = ""
-    if default_run:  # the DVC stage: metrics for `dvc metrics show`
-        t = result.report["totals"]
-        metrics = {k: t[k] for k in ("records", "patents", "merged_duplicates", "rejected_records", "rejects",
-                                     "families", "citations", "inventors", "assignees")}
-        metrics_note = str(io.write_json(metrics, root / params.metrics))
-    _print_summary(result.report, written, report_path)
-    if metrics_note:
-        out_console.print(f"metrics → {metrics_note}")
+        run = run_and_write(params, _root(params_file), paths=paths, out=out, report=report, on_batch=on_batch)
+    _print_summary(run.result.report, run.written, run.report_path)
+    if run.metrics_path:
+        out_console.print(f"metrics → {run.metrics_path}")
     _took(start)
     failed = False
-    for f in result.report.get("failures", []):
+    for f in run.result.report.get("failures", []):
         level = ("warning:", "yellow") if (allow_empty or params.allow_empty) else ("error:", "bold red")
         console.print(_styled(*level, f"{f['file']}: {f['reason']}"), soft_wrap=True, highlight=False)
         failed = failed or not (allow_empty or params.allow_empty)
-    if not result.report["reconciles"]:
+    if not run.result.report["reconciles"]:
         console.print(_styled("error:", "bold red", "counts do not reconcile for some file (see report)"))
         failed = True
     if failed:
@@ -242,40 +226,14 @@ def _print_summary(report: dict, written: dict, report_path: Path) -> None:
 @app.command()
 def train(params_file: ParamsOpt = None) -> None:
     """Fit and evaluate the text classifier; save it (skops) and its evaluation metrics."""
-    from .classify.corpus import read_uspto_latam
-    from .classify.rules import load_rules
-    from .classify.text import load_ipc_titles, save_model
-    from .classify.train import check_train_params
-    from .classify.train import train as run_train
+    from .classify.train import run_stage
 
     params = _params(params_file)
-    root = _root(params_file)
-    tp, cp = params["train"], params["classify"]
-    check_train_params(tp.model, tp.evaluation)  # a bad option fails now, not after the data is read
     try:
-        tables = io.read_tables(root / params["ingest"].out)
-        titles = load_ipc_titles(root / tp.ipc_titles_zh, root / tp.ipc_titles_en)
-        cn_dev = pd.read_csv(root / tp.cn_dev, dtype={"id": str})
-        latam = read_uspto_latam(root / tp.en_text) if tp.en_text else None
-        model, metrics, confusion, predictions = run_train(
-            tables["patents"], tables["classifications"], load_rules(root / cp.taxonomy), titles, cn_dev,
-            latam=latam, source_labels=tables.get("source_labels"), random_state=tp.random_state,
-            model_params=tp.model, evaluation=tp.evaluation, taxonomy=root / cp.taxonomy,
-            progress=lambda msg: console.print(msg, highlight=False))
+        run = run_stage(params, _root(params_file), progress=lambda msg: console.print(msg, highlight=False))
     except OSError as exc:  # a reference file missing or unreadable
         _fail(exc)
-    if tp.label_noise:
-        from .classify.evaluation import label_noise_counts
-
-        judged = pd.read_csv(root / tp.label_noise)
-        metrics["label_noise"] = {"file": tp.label_noise, **label_noise_counts(judged)}
-    path = save_model(model, root / cp.model)
-    mpath = io.write_json(metrics, root / tp.metrics)
-    cpath = root / tp.confusion
-    io.write_export(confusion, cpath, bom=False)
-    if tp.predictions:
-        (root / tp.predictions).parent.mkdir(parents=True, exist_ok=True)
-        predictions.to_parquet(root / tp.predictions, index=False)
+    metrics = run["metrics"]
     for split, res in metrics.items():
         if isinstance(res, dict) and "macro_f1" in res:
             ci = res.get("macro_f1_ci95")
@@ -286,9 +244,9 @@ def train(params_file: ParamsOpt = None) -> None:
         if isinstance(c, dict):
             out_console.print(f"label noise [{lang}]: {c['label_error']} of {c['drawn']} drawn disagreements are label "
                               f"errors, {c['model_error']} model errors, {c['unclear']} unclear", markup=False)
-    out_console.print(f"model → {path}")
-    out_console.print(f"metrics → {mpath}")
-    out_console.print(f"confusion → {cpath}")
+    out_console.print(f"model → {run['model']}")
+    out_console.print(f"metrics → {run['metrics_path']}")
+    out_console.print(f"confusion → {run['confusion']}")
 
 
 @app.command()
@@ -299,61 +257,24 @@ def classify(
     params_file: ParamsOpt = None,
 ) -> None:
     """Classify patents into the focus industries (rules on IPC/CPC codes + the text model)."""
-    from .classify.labels import classify_list, label_patents
-    from .classify.rules import load_rules
-    from .classify.text import load_model
+    from .classify.run import classify_file, run_stage
 
     params = _params(params_file)
     root = _root(params_file)
-    cp = params["classify"]
     start = time.perf_counter()
-    rules = load_rules(root / cp.taxonomy)
-    model = load_model(root / cp.model)
     if file is not None:
-        df, cols = io.read_list(file)
-        out_df = classify_list(df, cols["title"], rules, model, cp.labels, cols["abstract"], cols["ipc"],
-                               title_en_col=cols.get("title_en"), abstract_en_col=cols.get("abstract_en"),
-                               code_cols=[c for c in (cols.get("ipc_main"), cols.get("cpc")) if c],
-                               explain=explain)
-        dest = out or file.with_name(f"{file.stem}.classified{'.xlsx' if file.suffix.lower() == '.xlsx' else '.csv'}")
-        io.write_export(out_df, dest)
-        n = out_df["industry"].notna().sum()
-        out_console.print(f"{len(out_df)} rows, {n} placed in a focus industry (columns industry, branch, confidence, reason)")
-        out_console.print(f"classified list → {dest}")
+        run = classify_file(params, root, file, out, explain=explain)
+        out_console.print(f"{run['rows']} rows, {run['placed']} placed in a focus industry (columns industry, branch, confidence, reason)")
+        out_console.print(f"classified list → {run['dest']}")
         return
-    tables = io.read_tables(root / params["ingest"].out)
-    from .classify.text import condition_terms, off_scope_terms
-
-    labels = label_patents(tables["patents"], tables["classifications"], rules, model, cp.labels,
-                           condition_terms=condition_terms(rules, root / cp.taxonomy),
-                           off_scope=off_scope_terms(root / cp.taxonomy))
-    agreement = {}
-    if "source_labels" in tables:
-        import yaml
-
-        from .classify.agreement import vendor_agreement
-
-        agreement = vendor_agreement(tables["patents"], tables["classifications"], tables["source_labels"], rules,
-                                     yaml.safe_load((root / cp.taxonomy).read_text(encoding="utf-8")))
-    path = root / cp.out
-    path.parent.mkdir(parents=True, exist_ok=True)
-    labels.to_parquet(path, index=False)
-    counted = labels[labels["flag"].fillna("") != "codes_disagree"]
-    metrics = {
-        "publications_labelled": int(counted["pub_id"].nunique()),
-        "by_industry": counted.groupby("industry")["pub_id"].nunique().to_dict(),
-        "by_source": counted["source"].value_counts().sort_index().to_dict(),
-        "flags": labels["flag"].value_counts().sort_index().to_dict(),
-        # PatNav's rule labels against incoPat's own SEI labels (新兴产业分类), the vendor as reference.
-        "vendor_agreement": agreement,
-    }
-    mpath = io.write_json(metrics, root / cp.metrics)
-    out_console.print(f"{len(labels)} labels on {metrics['publications_labelled']} publications: {metrics['by_industry']}")
-    for name, block in agreement.items():
+    run = run_stage(params, root)
+    metrics = run["metrics"]
+    out_console.print(f"{run['labels']} labels on {metrics['publications_labelled']} publications: {metrics['by_industry']}")
+    for name, block in metrics["vendor_agreement"].items():
         f1 = {k: v["f1"] for k, v in block["per_industry"].items()}
         out_console.print(f"rules vs incoPat SEI [{name}] n={block['n']}: macro-F1 {block['macro_f1']}, F1 {f1}", markup=False)
-    out_console.print(f"labels → {path}")
-    out_console.print(f"metrics → {mpath}")
+    out_console.print(f"labels → {run['path']}")
+    out_console.print(f"metrics → {run['metrics_path']}")
     _took(start)
 
 
@@ -365,12 +286,10 @@ def network(
     params_file: ParamsOpt = None,
 ) -> None:
     """Citation-network analytics: core patents, main paths, clusters, knowledge flows, exports."""
-    from .network import run as net
-    from .network.graph import from_tables, with_forward_citations
+    from .network.clusters import LeidenNotStableWarning
+    from .network.run import run_stage, run_user_files
 
     params = _params(params_file)
-    root = _root(params_file)
-    npar = params["network"]
     start = time.perf_counter()
     last = {"step": None, "t": start}
 
@@ -380,48 +299,22 @@ def network(
             console.print(f"  {last['step']}: {now - last['t']:.1f} s", highlight=False)
         last.update(step=step, t=now)
 
-    from .network.clusters import LeidenNotStableWarning
-
-    with warnings.catch_warnings(record=True) as seen:
-        warnings.simplefilter("always", LeidenNotStableWarning)
-        if edges is not None:
-            node_attrs = net.read_node_list(nodes_file) if nodes_file else None
-            progress("graph")
-            graph, regions = net.graph_from_user_files(net.read_edge_list(edges), node_attrs)
-            tables = net.analyse(graph, npar, node_regions=regions, progress=progress)
-            dest = out or edges.with_name(f"{edges.stem}.network")
-            exports = dest
-        else:
-            from .classify.text import load_ipc_titles
-
-            tp = params["train"]
-            t = io.read_tables(root / params["ingest"].out)
-            progress("graph")
-            citations = with_forward_citations(t["citations"], t.get("forward_citations"))
-            graph = from_tables(t["patents"], citations, t["parties"], level=npar.level)
-            titles = load_ipc_titles(root / tp.ipc_titles_zh, root / tp.ipc_titles_en)
-            tables = net.analyse(graph, npar, patents=t["patents"], classifications=t["classifications"],
-                                 parties=t["parties"], ipc_titles=titles, progress=progress)
-            dest, exports = root / npar.out, root / npar.exports
-        progress("exports")
-        written = net.write_exports(tables, exports, top=npar.export_top, lang=npar.lang)
-        progress("")
-    for w in seen:  # the cap's warning in the CLI's words; any other warning as Python shows it
+    if edges is not None:
+        run = run_user_files(params, edges, out=out, nodes=nodes_file, progress=progress)
+    else:
+        run = run_stage(params, _root(params_file), progress=progress)
+    for w in run["warnings"]:  # the cap's warning in the CLI's words; any other warning as Python shows it
         if issubclass(w.category, LeidenNotStableWarning):
             console.print(_styled("warning:", "yellow", str(w.message)), soft_wrap=True, highlight=False)
         else:
             warnings.showwarning(w.message, w.category, w.filename, w.lineno)
-    dest.mkdir(parents=True, exist_ok=True)
-    for name, df in tables.items():
-        df.to_parquet(dest / f"{name}.parquet", index=False)
-    metrics = net.summary(graph, tables)
-    mpath = io.write_json(metrics, dest / "metrics.json" if edges is not None else root / npar.metrics)
+    metrics = run["metrics"]
     out_console.print(f"{metrics['nodes']} nodes ({metrics['nodes_in_data']} in the data), {metrics['edges']} edges, "
                       f"cycle edges removed {metrics['cycle_edges_removed']}, largest component "
                       f"{metrics['largest_component']}, {metrics['clusters']} clusters", highlight=False)
-    out_console.print(f"tables ({', '.join(tables)}) → {dest}")
-    out_console.print(f"exports → {', '.join(str(p) for p in written)}")
-    out_console.print(f"metrics → {mpath}")
+    out_console.print(f"tables ({', '.join(run['tables'])}) → {run['dest']}")
+    out_console.print(f"exports → {', '.join(str(p) for p in run['exports'])}")
+    out_console.print(f"metrics → {run['metrics_path']}")
     _took(start)
 
 
@@ -432,29 +325,17 @@ def score(
     params_file: ParamsOpt = None,
 ) -> None:
     """Score patents (value index, CNIPA high-value flags), portfolios, regions and inventors."""
-    from .score import run as sc
+    from .score.run import run_stage
 
     params = _params(params_file)
-    root = _root(params_file)
-    spar = params["score"]
     start = time.perf_counter()
     try:
-        tables = io.read_tables(root / params["ingest"].out)
-        labels = pd.read_parquet(root / params["classify"].out)
-        nodes = root / params["network"].out / "nodes.parquet"
-        forward = pd.read_parquet(nodes, columns=["node", "forward", "forward_window"]) if nodes.exists() else None
         with console.status(Text("scoring patents, portfolios, regions and inventors …")):
-            result = sc.score(tables, labels, spar, forward=forward, root=root)
+            run = run_stage(params, _root(params_file), explain_top=top if explain else None)
     except OSError as exc:  # a stage output missing or unreadable
         _fail(exc)
-    dest = root / spar.out
-    dest.mkdir(parents=True, exist_ok=True)
-    for name, df in result.items():
-        df.to_parquet(dest / f"{name}.parquet", index=False)
-    metrics = sc.summary(result)
-    mpath = io.write_json(metrics, root / spar.metrics)
     if explain:
-        shown = sc.explain(result, top)
+        shown = run["explained"]
         for title, df in (("Top patents (value index; * = synthetic fixture record)", shown["patents"]),
                           ("Top portfolios (applicant group × industry, by PAI)", shown["portfolios"])):
             table = Table(title=title, show_lines=False)
@@ -463,11 +344,12 @@ def score(
             for row in df.itertuples(index=False):
                 table.add_row(*["" if pd.isna(v) else (f"{v:.3f}" if isinstance(v, float) else str(v)) for v in row])
             out_console.print(table)
+    metrics = run["metrics"]
     out_console.print(f"{metrics['patents_scored']} patents scored ({metrics['high_value']} CNIPA high-value), "
                       f"{metrics['portfolios']} portfolios ({metrics['high_value_portfolios']} pass the high-value "
                       f"test), {metrics['inventors']} inventors", highlight=False)
-    out_console.print(f"tables ({', '.join(result)}) → {dest}")
-    out_console.print(f"metrics → {mpath}")
+    out_console.print(f"tables ({', '.join(run['tables'])}) → {run['dest']}")
+    out_console.print(f"metrics → {run['metrics_path']}")
     _took(start)
 
 
@@ -477,16 +359,13 @@ def report(
     params_file: ParamsOpt = None,
 ) -> None:
     """Write a project's navigation report: PDF per language, XLSX workbook, charts, network exports."""
-    from .report.run import write_report
+    from .report.run import run_stage
 
     params = _params(params_file)
-    root = _root(params_file)
-    if name not in params["projects"]:
-        raise ConfigError(f"no project {name!r} in {root / 'params.yaml'}; known: {', '.join(params['projects'])}")
     start = time.perf_counter()
     try:
         with console.status(Text(f"writing the reports of {name} …")):
-            written = write_report(root, params, name, network_exports=root / params["network"].exports)
+            written = run_stage(params, _root(params_file), name)
     except (duckdb_error(), OSError) as exc:  # a damaged database, a file missing or unreadable
         _fail(exc)
     for path in written:
@@ -501,10 +380,6 @@ def report(
     out_console.print(f"{len(written)} files in {time.perf_counter() - start:.1f} s")
 
 
-# Network stage tables loaded into the database as network_<name>.
-NETWORK_DB_TABLES = ("nodes", "edges", "main_paths", "removed", "clusters", "flows_applicants", "flows_regions",
-                     "ipc_cooccurrence")
-
 db_app = typer.Typer(help="The industry patent database (DuckDB).", no_args_is_help=True)
 app.add_typer(db_app, name="db")
 
@@ -513,26 +388,14 @@ app.add_typer(db_app, name="db")
 def db_build(params_file: ParamsOpt = None) -> None:
     """(Re)build the database from the canonical tables (readers keep the old file until the
     new one is swapped in; a content fingerprint is written beside it)."""
-    from . import db
+    from .db import run_stage
 
-    params = _params(params_file)
-    root = _root(params_file)
     start = time.perf_counter()
-    extra = {"labels": root / params["classify"].out}
-    net_dir = root / params["network"].out
-    extra.update({f"network_{t}": net_dir / f"{t}.parquet" for t in NETWORK_DB_TABLES})
-    from .score.run import TABLES as SCORE_TABLES
-
-    score_dir = root / params["score"].out
-    extra.update({f"score_{t}": score_dir / f"{t}.parquet" for t in SCORE_TABLES})
-    counts = db.build(root / params["ingest"].out, root / params["database"].path,
-                      extra={k: v for k, v in extra.items() if v.exists()})
-    metrics = {"rows": counts}
-    mpath = io.write_json(metrics, root / params["database"].metrics)
-    out_console.print(", ".join(f"{t} {n}" for t, n in counts.items()))
-    out_console.print(f"database → {root / params['database'].path}")
-    out_console.print(f"contents → {db.manifest_path(root / params['database'].path)}")
-    out_console.print(f"metrics → {mpath}")
+    run = run_stage(_params(params_file), _root(params_file))
+    out_console.print(", ".join(f"{t} {n}" for t, n in run["counts"].items()))
+    out_console.print(f"database → {run['path']}")
+    out_console.print(f"contents → {run['contents']}")
+    out_console.print(f"metrics → {run['metrics_path']}")
     _took(start)
 
 
@@ -553,7 +416,7 @@ def sql(
     Tables: patents, parties, classifications, citations, npl, events, rejects.
     Views: patent_overview, yearly_counts, region_counts, top_applicants.
     """
-    from . import db
+    from . import db, io
 
     path = db_path or _root(params_file) / _params(params_file)["database"].path
     df = db.query(query, path)
@@ -616,51 +479,14 @@ def project_list(params_file: ParamsOpt = None) -> None:
 @project_app.command("run")
 def project_run(name: Annotated[str, typer.Argument(help="Project name.")], params_file: ParamsOpt = None) -> None:
     """Run one project's landscape stage (what `dvc repro landscape@NAME` calls)."""
-    from . import db
-    from .landscape import landscape
+    from .landscape import run_stage
 
     params = _params(params_file)
-    root = _root(params_file)
-    if name not in params["projects"]:
-        raise ConfigError(f"no project {name!r} in {root / 'params.yaml'}; known: {', '.join(params['projects'])}")
     start = time.perf_counter()
     try:
-        project = params["projects"][name]
-        with db.connect(root / params["database"].path) as con:
-            overview = con.sql("SELECT * FROM patent_overview").df()
-            parties = con.sql("SELECT * FROM parties").df()
-            has_labels = con.execute("SELECT count(*) FROM information_schema.tables "
-                                     "WHERE table_name = 'patent_industries'").fetchall()[0][0] > 0
-            industries = con.sql("SELECT * FROM patent_industries").df() if has_labels else None
-            search = None
-            if project.search:  # the landscape expansion needs texts, codes and citations
-                search = {t: con.sql(f"SELECT * FROM {t}").df() for t in ("patents", "classifications", "citations")}
-            tables = {t[0] for t in con.execute("SELECT table_name FROM information_schema.tables").fetchall()}
-            # The project's own citations, for its region's dependence on outside technology.
-            net_edges = con.sql("SELECT citing, cited FROM network_edges ORDER BY src, dst").df() \
-                if "network_edges" in tables else None
-            scored = None
-            if {"score_patents", "score_inventors", "labels"} <= tables:
-                scored = {
-                    "scores": {"patents": con.sql("SELECT pub_id, high_value FROM score_patents").df(),
-                               "inventors": con.sql("SELECT * FROM score_inventors").df()},
-                    # positioning needs each publication's filing year: the overview has it
-                    "tables": {"patents": overview[["pub_id", "filing_year"]], "parties": parties},
-                    "labels": con.sql("SELECT * FROM labels").df(),
-                }
+        written = run_stage(params, _root(params_file), name)
     except duckdb_error() as exc:  # a damaged database
         _fail(exc)
-    result = landscape(overview, parties, project, params["landscape"], industries=industries, search_tables=search)
-    if scored is not None:
-        from .score.run import project_views
-
-        result.update(project_views(project, scored["scores"], scored["tables"], scored["labels"], params["score"]))
-    if net_edges is not None:
-        from .network.run import project_dependence
-
-        result["metrics"]["knowledge_dependence"] = project_dependence(
-            net_edges, parties, overview["pub_id"], result["scope"]["pub_id"], project.region)
-    written = io.write_project_outputs(result, project_dir(name, root))
     for path in written:
         out_console.print(f"→ {path}")
     _took(start)

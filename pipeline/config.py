@@ -11,7 +11,6 @@ from pathlib import Path
 import yaml
 
 from .errors import ConfigError
-from .ingest.canonical import Limits
 
 __all__ = ["ROOT", "find_root", "IngestParams", "DatabaseParams", "ClassifyStageParams", "TrainParams",
            "load_params", "project_dir"]
@@ -106,7 +105,10 @@ def load_params(path: str | Path | None = None) -> dict:
     ConfigError
         Naming the section and field that is missing or wrong.
     """
+    # Each section's own class, imported here: a stage depends on the classes of the
+    # sections it reads, not on every stage (tests/test_dvc_deps.py).
     from .classify.labels import ClassifyParams
+    from .ingest.base import Limits
     from .landscape import LandscapeParams
     from .project import load_projects
 
@@ -142,10 +144,10 @@ def load_params(path: str | Path | None = None) -> dict:
                                               metrics=str(cl["metrics"]), labels=ClassifyParams(**labels))
         tr = _section(raw, "train", path)
         out["train"] = TrainParams(**tr)
-        from .network.run import NetworkParams
+        from .network.params import NetworkParams
 
         out["network"] = NetworkParams.from_dict(_section(raw, "network", path))
-        from .score.run import ScoreParams
+        from .score.params import ScoreParams
 
         out["score"] = ScoreParams.from_dict(_section(raw, "score", path))
         from .report.recommend import Rules

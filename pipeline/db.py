@@ -24,7 +24,8 @@ import pandas as pd
 from . import schema
 from .errors import DatabaseError, QueryError, QueryRefusedError
 
-__all__ = ["build", "connect", "sandbox", "query", "fingerprint", "manifest_path", "VIEWS", "default_path"]
+__all__ = ["build", "connect", "sandbox", "query", "fingerprint", "manifest_path", "VIEWS", "default_path", "run_stage",
+           "NETWORK_TABLES"]
 
 
 def default_path() -> Path:
@@ -162,6 +163,45 @@ def build(canonical_dir: str | Path, db_path: str | Path, extra: dict[str, str |
     text = json.dumps(content, ensure_ascii=False, indent=2, sort_keys=True) + "\n"
     write_bytes_atomic(text.encode("utf-8"), manifest_path(db_path))
     return counts
+
+
+# Network stage tables loaded into the database as network_<name>.
+NETWORK_TABLES = ("nodes", "edges", "main_paths", "removed", "clusters", "flows_applicants", "flows_regions",
+                  "ipc_cooccurrence")
+
+
+def run_stage(params: dict, root: Path) -> dict:
+    """The database stage as ``dvc repro`` runs it (``patnav db build``): :func:`build` from
+    the canonical tables (``ingest.out``) plus the stage outputs that exist — the labels
+    (``classify.out``), the network tables (``network_<name>``, :data:`NETWORK_TABLES`)
+    and the score tables (``score_<name>``, :data:`pipeline.score.TABLES`); the row counts
+    written to ``database.metrics``.
+
+    Parameters
+    ----------
+    params : dict
+        :func:`pipeline.config.load_params`.
+    root : Path
+        The project folder; relative paths of params are taken from it.
+
+    Returns
+    -------
+    dict
+        ``counts`` (rows per table) and the paths ``path`` (the database), ``contents``
+        (its fingerprint) and ``metrics_path``.
+    """
+    from .io import write_json
+    from .score import TABLES as SCORE_TABLES
+
+    extra = {"labels": root / params["classify"].out}
+    net_dir = root / params["network"].out
+    extra.update({f"network_{t}": net_dir / f"{t}.parquet" for t in NETWORK_TABLES})
+    score_dir = root / params["score"].out
+    extra.update({f"score_{t}": score_dir / f"{t}.parquet" for t in SCORE_TABLES})
+    path = root / params["database"].path
+    counts = build(root / params["ingest"].out, path, extra={k: v for k, v in extra.items() if v.exists()})
+    mpath = write_json({"rows": counts}, root / params["database"].metrics)
+    return {"counts": counts, "path": path, "contents": manifest_path(path), "metrics_path": mpath}
 
 
 # A build's file is <database>.building-<pid>; older versions used <stem>.building.

@@ -14,10 +14,12 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
+from .errors import ConfigError
 from .ingest.normalize import normalize_names
 from .project import ProjectConfig, Region
 
-__all__ = ["LandscapeParams", "doubtful", "scope", "filing_trend", "top_parties", "region_mask", "region_table", "landscape"]
+__all__ = ["LandscapeParams", "doubtful", "scope", "filing_trend", "top_parties", "region_mask", "region_table", "landscape",
+           "run_stage"]
 
 _REGION_COLS = {"country": "applicant_country", "province": "applicant_province",
                 "city": "applicant_city", "district": "applicant_district"}
@@ -266,3 +268,75 @@ def _search_quality(overview, project, industries, in_set, params) -> dict:
     pr["recall"] = round(tp / (tp + fn), 4) if (tp + fn) else float("nan")
     pr["judged_by"] = "code-derived industry labels (rule), stratified sample"
     return pr
+
+
+def _read_database(con, project: ProjectConfig) -> dict:
+    """What a project's landscape reads from the industry database (see :func:`run_stage`)."""
+    overview = con.sql("SELECT * FROM patent_overview").df()
+    parties = con.sql("SELECT * FROM parties").df()
+    has_labels = con.execute("SELECT count(*) FROM information_schema.tables "
+                             "WHERE table_name = 'patent_industries'").fetchall()[0][0] > 0
+    industries = con.sql("SELECT * FROM patent_industries").df() if has_labels else None
+    search = None
+    if project.search:  # the landscape expansion needs texts, codes and citations
+        search = {t: con.sql(f"SELECT * FROM {t}").df() for t in ("patents", "classifications", "citations")}
+    tables = {t[0] for t in con.execute("SELECT table_name FROM information_schema.tables").fetchall()}
+    # The project's own citations, for its region's dependence on outside technology.
+    net_edges = con.sql("SELECT citing, cited FROM network_edges ORDER BY src, dst").df() \
+        if "network_edges" in tables else None
+    scored = None
+    if {"score_patents", "score_inventors", "labels"} <= tables:
+        scored = {
+            "scores": {"patents": con.sql("SELECT pub_id, high_value FROM score_patents").df(),
+                       "inventors": con.sql("SELECT * FROM score_inventors").df()},
+            # positioning needs each publication's filing year: the overview has it
+            "tables": {"patents": overview[["pub_id", "filing_year"]], "parties": parties},
+            "labels": con.sql("SELECT * FROM labels").df(),
+        }
+    return {"overview": overview, "parties": parties, "industries": industries, "search": search,
+            "net_edges": net_edges, "scored": scored}
+
+
+def run_stage(params: dict, root, name: str) -> list:
+    """One project's landscape stage as ``dvc repro landscape@NAME`` runs it (``patnav project
+    run NAME``): the project's part of the industry database (``database.path``) through
+    :func:`landscape`, with the score stage's regional positioning and talent candidates
+    (:func:`pipeline.score.run.project_views`) and the region's dependence on outside
+    technology (:func:`pipeline.network.run.project_dependence`) when those stages' tables
+    are in the database; written under ``data/processed/NAME/``.
+
+    Parameters
+    ----------
+    params : dict
+        :func:`pipeline.config.load_params`.
+    root : Path
+        The project folder; relative paths of params are taken from it.
+    name : str
+        A project of ``projects`` (else :class:`~pipeline.errors.ConfigError`).
+
+    Returns
+    -------
+    list of Path
+        The files written.
+    """
+    from . import db, io
+    from .config import project_dir
+
+    if name not in params["projects"]:
+        raise ConfigError(f"no project {name!r} in {root / 'params.yaml'}; known: {', '.join(params['projects'])}")
+    project = params["projects"][name]
+    with db.connect(root / params["database"].path) as con:
+        d = _read_database(con, project)
+    result = landscape(d["overview"], d["parties"], project, params["landscape"], industries=d["industries"],
+                       search_tables=d["search"])
+    if d["scored"] is not None:
+        from .score.run import project_views
+
+        scored = d["scored"]
+        result.update(project_views(project, scored["scores"], scored["tables"], scored["labels"], params["score"]))
+    if d["net_edges"] is not None:
+        from .network.run import project_dependence
+
+        result["metrics"]["knowledge_dependence"] = project_dependence(
+            d["net_edges"], d["parties"], d["overview"]["pub_id"], result["scope"]["pub_id"], project.region)
+    return io.write_project_outputs(result, project_dir(name, root))

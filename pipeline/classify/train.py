@@ -47,7 +47,7 @@ from .text import INDUSTRIES, TextClassifier, build_training_set, condition_term
 
 __all__ = ["train", "check_train_params", "dev_frame", "training_frame", "with_vendor_labels", "record_key",
            "validation_split", "assert_disjoint", "holdout_splits", "language_thresholds", "EXPORTS_WITH_ABSTRACTS",
-           "HOLDOUTS", "EVALUATION", "DEV_COLUMNS"]
+           "HOLDOUTS", "EVALUATION", "DEV_COLUMNS", "run_stage"]
 
 EXPORTS_WITH_ABSTRACTS = ("incopat_iflytek", "patsnap_green_aviation", "patentics_zhongkechuangda_cn")
 HOLDOUTS = ("exports", "us_grants", "by_year")
@@ -481,6 +481,57 @@ def train(patents: pd.DataFrame, classifications: pd.DataFrame, rules, ipc_title
             metrics[name] = summary
             confusion.append(conf)
     return model, metrics, pd.concat(confusion, ignore_index=True), pd.concat(predictions, ignore_index=True)
+
+
+def run_stage(params: dict, root, *, progress=None) -> dict:
+    """The train stage as ``dvc repro`` runs it (``patnav train``): read the canonical
+    tables and the reference data of ``train``, fit and evaluate (:func:`train`), write the
+    model (``classify.model``), its metrics, confusion table and hold-out predictions.
+
+    A bad option of ``train.model`` / ``train.evaluation`` fails before any data is read.
+
+    Parameters
+    ----------
+    params : dict
+        :func:`pipeline.config.load_params`.
+    root : Path
+        The project folder; relative paths of params are taken from it.
+    progress : callable(str), optional
+        Called with a line on each step.
+
+    Returns
+    -------
+    dict
+        ``metrics`` (as written) and the paths ``model``, ``metrics_path``, ``confusion``.
+    """
+    from .. import io
+    from .corpus import read_uspto_latam
+    from .rules import load_rules
+    from .text import load_ipc_titles, save_model
+
+    tp, cp = params["train"], params["classify"]
+    check_train_params(tp.model, tp.evaluation)  # a bad option fails now, not after the data is read
+    tables = io.read_tables(root / params["ingest"].out)
+    titles = load_ipc_titles(root / tp.ipc_titles_zh, root / tp.ipc_titles_en)
+    cn_dev = pd.read_csv(root / tp.cn_dev, dtype={"id": str})
+    latam = read_uspto_latam(root / tp.en_text) if tp.en_text else None
+    model, metrics, confusion, predictions = train(
+        tables["patents"], tables["classifications"], load_rules(root / cp.taxonomy), titles, cn_dev,
+        latam=latam, source_labels=tables.get("source_labels"), random_state=tp.random_state,
+        model_params=tp.model, evaluation=tp.evaluation, taxonomy=root / cp.taxonomy, progress=progress)
+    if tp.label_noise:
+        from .evaluation import label_noise_counts
+
+        judged = pd.read_csv(root / tp.label_noise)
+        metrics["label_noise"] = {"file": tp.label_noise, **label_noise_counts(judged)}
+    path = save_model(model, root / cp.model)
+    mpath = io.write_json(metrics, root / tp.metrics)
+    cpath = root / tp.confusion
+    io.write_export(confusion, cpath, bom=False)
+    if tp.predictions:
+        (root / tp.predictions).parent.mkdir(parents=True, exist_ok=True)
+        predictions.to_parquet(root / tp.predictions, index=False)
+    return {"metrics": metrics, "model": path, "metrics_path": mpath, "confusion": cpath}
 
 
 def _rows(frame: pd.DataFrame, pred: pd.DataFrame, split: str) -> pd.DataFrame:

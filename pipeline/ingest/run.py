@@ -24,7 +24,8 @@ from .sheets import export_date
 from .merge import merge_sources
 from .tabular import TabularAdapter
 
-__all__ = ["ingest", "IngestResult", "find_sources", "order_sources", "FORMAT_PRECEDENCE"]
+__all__ = ["ingest", "IngestResult", "find_sources", "order_sources", "FORMAT_PRECEDENCE", "run_stage",
+           "run_and_write", "IngestRun", "METRICS"]
 
 # Richer sources first: their values win when the same publication appears twice.
 FORMAT_PRECEDENCE = ("uspto_xml", "patentsview", "cn_export", "lens", "lens_cleaned")
@@ -303,6 +304,57 @@ def run_stage(params, root: Path, on_batch: Callable[[str, int], None] | None = 
     if params.registers:
         locate_applicants(result, [root / r for r in params.registers], labels=list(params.registers), **params.locate)
     return result
+
+
+#: The report totals the stage writes as its DVC metrics (``ingest.metrics``).
+METRICS = ("records", "patents", "merged_duplicates", "rejected_records", "rejects", "families", "citations",
+           "inventors", "assignees")
+
+
+@dataclass
+class IngestRun:
+    """What :func:`run_and_write` read and wrote (the CLI prints it)."""
+
+    result: IngestResult
+    written: dict[str, Path]
+    report_path: Path
+    metrics_path: Path | None = None
+
+
+def run_and_write(params, root: Path, *, paths: Iterable[str | Path] | None = None, out: Path | None = None,
+                  report: Path | None = None, on_batch: Callable[[str, int], None] | None = None) -> IngestRun:
+    """The ``patnav ingest`` command: ingest, then write the canonical tables and the report.
+
+    Without ``paths`` and ``out`` it is the DVC stage: the sources of params
+    (:func:`run_stage`, registers included), the tables to ``ingest.out``, the report to
+    ``ingest.report`` and the metrics (:data:`METRICS`) to ``ingest.metrics``. Files named
+    in ``paths`` are ingested without the registers; with ``out`` the tables go there and
+    the report (unless ``report`` names it) to ``OUT/ingest_report.json``, and no metrics
+    are written.
+
+    Parameters
+    ----------
+    params : pipeline.config.IngestParams
+    root : Path
+        The project folder; relative paths of params are taken from it.
+    """
+    from .. import io
+
+    default_run = not paths and out is None
+    report_path = report or (root / params.report if out is None else out / "ingest_report.json")
+    out = out or root / params.out
+    if paths:  # files named on the command line: no registers unless the stage runs
+        result = ingest(paths, limits=params.limits, batch_size=params.batch_size, relative_to=root,
+                        table_batch_size=params.table_batch_size, on_batch=on_batch, skip=params.skip)
+    else:
+        result = run_stage(params, root, on_batch=on_batch)
+    written = io.write_tables(result.tables, out)
+    io.write_json(result.report, report_path)
+    metrics_path = None
+    if default_run:  # the DVC stage: metrics for `dvc metrics show`
+        totals = result.report["totals"]
+        metrics_path = io.write_json({k: totals[k] for k in METRICS}, root / params.metrics)
+    return IngestRun(result=result, written=written, report_path=report_path, metrics_path=metrics_path)
 
 
 def locate_applicants(result: IngestResult, registers: Iterable[Path], *, fuzzy_min: float = 90,

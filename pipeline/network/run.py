@@ -2,8 +2,9 @@
 
 :func:`analyse` is pure: a :class:`~pipeline.network.graph.CitationGraph` (plus, when
 they exist, the canonical tables for titles, codes and owners) in, a dict of DataFrames
-out. The CLI writes them as Parquet and the database stage loads them; the same
-function runs on an edge list a user brings (:func:`read_edge_list`).
+out. :func:`run_stage` (the DVC stage, ``patnav network``) writes them as Parquet and
+the database stage loads them; the same function runs on an edge list a user brings
+(:func:`run_user_files`, :func:`read_edge_list`).
 
 Tables
 ------
@@ -33,16 +34,16 @@ from __future__ import annotations
 import warnings
 from collections.abc import Callable
 from contextlib import contextmanager
-from dataclasses import dataclass, field, fields
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 from scipy.sparse.csgraph import connected_components
 
-from ..errors import ConfigError, ConvergenceError, PathCountOverflowError, UnreadableInputError
+from ..errors import ConvergenceError, PathCountOverflowError, UnreadableInputError
 from . import centrality, clusters, flows, mainpath
 from .graph import CitationGraph, citation_counts, from_edges
+from .params import NetworkParams
 from ..ingest.merge import primary_source
 
 __all__ = ["NetworkParams", "analyse", "summary", "read_edge_list", "read_node_list", "write_exports",
@@ -50,77 +51,13 @@ __all__ = ["NetworkParams", "analyse", "summary", "read_edge_list", "read_node_l
            "project_dependence",
            "node_regions",
            "subset_clusters",
+           "run_stage", "run_user_files",
            "REGION_LEVELS", "TABLES"]
 
 REGION_LEVELS = ("country", "province", "city", "district")
 TABLES = ("nodes", "edges", "main_paths", "removed", "clusters", "flows_applicants", "flows_regions",
           "ipc_cooccurrence")
 PATH_KINDS = ("global", "local", "key_route")
-
-
-@dataclass(frozen=True)
-class NetworkParams:
-    """Tunables of the network stage (``params.yaml``, section ``network``)."""
-
-    out: str = "data/processed/network"
-    exports: str = "data/processed/network/exports"
-    metrics: str = "metrics/network.json"
-    level: str = "patent"
-    window_years: int = 5
-    weights: tuple = ("spc", "splc", "spnp")
-    main_path_weight: str = "spc"
-    key_routes: int = 10
-    pagerank: dict = field(default_factory=lambda: {"alpha": 0.85, "tol": 1e-10, "max_iter": 200})
-    hits: dict = field(default_factory=lambda: {"tol": 1e-10, "max_iter": 500})
-    clusters: dict = field(default_factory=lambda: {"similarity": "coupling", "method": "leiden", "resolution": 1.0,
-                                                    "min_shared": 1, "min_size": 3, "seed": 0,
-                                                    "max_iterations": 10})
-    cooccurrence: dict = field(default_factory=lambda: {"level": "subclass", "period_years": 5})
-    export_top: int = 2000
-    lang: str = "zh"
-
-    @classmethod
-    def from_dict(cls, raw: dict | None) -> NetworkParams:
-        """Validate the ``network`` section; unknown keys and bad values raise ``ConfigError``."""
-        raw = dict(raw or {})
-        known = {f.name for f in fields(cls)}
-        unknown = set(raw) - known
-        if unknown:
-            raise ConfigError(f"network: unknown key(s) {', '.join(sorted(unknown))}")
-        defaults = cls()
-        for key in ("pagerank", "hits", "clusters", "cooccurrence"):
-            given = raw.get(key) or {}
-            if not isinstance(given, dict):
-                raise ConfigError(f"network.{key} must be a mapping of {', '.join(getattr(defaults, key))}")
-            unknown = set(given) - set(getattr(defaults, key))
-            if unknown:
-                raise ConfigError(f"network.{key}: unknown key(s) {', '.join(sorted(map(str, unknown)))} "
-                                  f"(known: {', '.join(getattr(defaults, key))})")
-            raw[key] = {**getattr(defaults, key), **given}
-        if "weights" in raw:
-            raw["weights"] = tuple(raw["weights"])
-        p = cls(**raw)
-        bad = [w for w in (*p.weights, p.main_path_weight) if w not in ("spc", "splc", "spnp")]
-        if bad:
-            raise ConfigError(f"network.weights / main_path_weight: unknown method(s) {bad}; use spc, splc, spnp")
-        if p.level not in ("patent", "family"):
-            raise ConfigError(f"network.level must be 'patent' or 'family', not {p.level!r}")
-        if p.lang not in ("zh", "en"):
-            raise ConfigError(f"network.lang must be 'zh' or 'en', not {p.lang!r}")
-        if p.clusters["similarity"] not in ("coupling", "cocitation"):
-            raise ConfigError("network.clusters.similarity must be 'coupling' or 'cocitation'")
-        mi = p.clusters["max_iterations"]
-        if isinstance(mi, bool) or not isinstance(mi, int) or mi == 0:
-            raise ConfigError(f"network.clusters.max_iterations must be a whole number ≥ 1 (or -1: until the "
-                              f"partition is stable), not {mi!r}")
-        for key in ("pagerank", "hits"):
-            if not (isinstance(getattr(p, key)["max_iter"], int) and getattr(p, key)["max_iter"] >= 1):
-                raise ConfigError(f"network.{key}.max_iter must be a whole number ≥ 1")
-        for key, least in (("window_years", 1), ("key_routes", 1), ("export_top", 0)):
-            value = getattr(p, key)
-            if isinstance(value, bool) or not isinstance(value, int) or value < least:
-                raise ConfigError(f"network.{key} must be a whole number ≥ {least}, not {value!r}")
-        return p
 
 
 def _noop(step: str) -> None:
@@ -544,6 +481,86 @@ def write_exports(tables: dict[str, pd.DataFrame], folder: str | Path, *, top: i
                                     weights={"Citations": "forward"} if "forward" in sub_nodes else None))
     return written
 
+
+
+# ----------------------------------------------------------------------------- the stage
+
+
+def _write(graph: CitationGraph, tables: dict[str, pd.DataFrame], written: list[Path], dest: Path,
+           metrics_path: Path, seen: list) -> dict:
+    from ..io import write_json
+
+    dest.mkdir(parents=True, exist_ok=True)
+    for name, df in tables.items():
+        df.to_parquet(dest / f"{name}.parquet", index=False)
+    metrics = summary(graph, tables)
+    mpath = write_json(metrics, metrics_path)
+    return {"metrics": metrics, "tables": list(tables), "dest": dest, "exports": written, "metrics_path": mpath,
+            "warnings": seen}
+
+
+def run_stage(params: dict, root: Path, *, progress: Callable[[str], None] = _noop) -> dict:
+    """The network stage as ``dvc repro`` runs it (``patnav network``): the citation graph
+    of the canonical tables analysed (:func:`analyse`), the tables written as Parquet to
+    ``network.out``, the Gephi / VOSviewer files to ``network.exports``, the figures
+    (:func:`summary`) to ``network.metrics``.
+
+    Parameters
+    ----------
+    params : dict
+        :func:`pipeline.config.load_params`.
+    root : Path
+        The project folder; relative paths of params are taken from it.
+    progress : callable, optional
+        Called with the name of each step as it starts ("" at the end).
+
+    Returns
+    -------
+    dict
+        ``metrics``, ``tables`` (names), the folder ``dest``, the ``exports`` written, the
+        ``metrics_path`` and the ``warnings`` recorded (a Leiden run stopped before it was
+        stable among them: :class:`~pipeline.network.clusters.LeidenNotStableWarning`).
+    """
+    from .. import io
+    from ..classify.text import load_ipc_titles
+    from .graph import from_tables, with_forward_citations
+
+    npar, tp = params["network"], params["train"]
+    with warnings.catch_warnings(record=True) as seen:
+        warnings.simplefilter("always", clusters.LeidenNotStableWarning)
+        t = io.read_tables(root / params["ingest"].out)
+        progress("graph")
+        citations = with_forward_citations(t["citations"], t.get("forward_citations"))
+        graph = from_tables(t["patents"], citations, t["parties"], level=npar.level)
+        titles = load_ipc_titles(root / tp.ipc_titles_zh, root / tp.ipc_titles_en)
+        tables = analyse(graph, npar, patents=t["patents"], classifications=t["classifications"],
+                         parties=t["parties"], ipc_titles=titles, progress=progress)
+        progress("exports")
+        written = write_exports(tables, root / npar.exports, top=npar.export_top, lang=npar.lang)
+        progress("")
+    return _write(graph, tables, written, root / npar.out, root / npar.metrics, seen)
+
+
+def run_user_files(params: dict, edges: Path, *, out: Path | None = None, nodes: Path | None = None,
+                   progress: Callable[[str], None] = _noop) -> dict:
+    """``patnav network EDGES``: the same analyses of a user's edge list (and node list,
+    :func:`read_node_list`), with the options of ``network``; tables, exports and
+    metrics.json all go to ``out`` (default ``EDGES.network/`` beside the edge list).
+
+    Returns what :func:`run_stage` returns.
+    """
+    npar = params["network"]
+    with warnings.catch_warnings(record=True) as seen:
+        warnings.simplefilter("always", clusters.LeidenNotStableWarning)
+        node_attrs = read_node_list(nodes) if nodes else None
+        progress("graph")
+        graph, regions = graph_from_user_files(read_edge_list(edges), node_attrs)
+        tables = analyse(graph, npar, node_regions=regions, progress=progress)
+        dest = out or edges.with_name(f"{edges.stem}.network")
+        progress("exports")
+        written = write_exports(tables, dest, top=npar.export_top, lang=npar.lang)
+        progress("")
+    return _write(graph, tables, written, dest, dest / "metrics.json", seen)
 
 
 def region_dependence(flows_regions: pd.DataFrame, region, top: int = 5) -> dict:

@@ -23,6 +23,7 @@ from scipy.sparse.csgraph import connected_components
 
 from .. import db, io
 from ..config import project_dir
+from ..errors import ConfigError
 from ..ingest.normalize import normalize_names
 from .content import build_report
 from .pdf import render_pdf
@@ -34,7 +35,7 @@ from ..score.portfolio import applicant_groups, load_aliases
 from ..score.regions import nationality
 from ..ingest.merge import primary_source
 
-__all__ = ["load_report_data", "write_report", "teams", "report_dir"]
+__all__ = ["load_report_data", "write_report", "teams", "report_dir", "run_stage"]
 
 
 def report_dir(name: str, root: Path) -> Path:
@@ -255,7 +256,8 @@ def load_report_data(root: Path, params: dict, name: str) -> dict:
     project = params["projects"][name]
     out_dir = project_dir(name, root)
     scope = pd.read_parquet(out_dir / "scope.parquet", columns=["pub_id"])
-    metrics = io.read_project_outputs(out_dir).get("metrics", {})
+    metrics_path = out_dir / io.PROJECT_FILES["metrics"]  # the landscape's figures (of its outputs, only these)
+    metrics = json.loads(metrics_path.read_text(encoding="utf-8")) if metrics_path.exists() else {}
     taxonomy = yaml.safe_load((root / params["classify"].taxonomy).read_text(encoding="utf-8"))
     with db.connect(root / params["database"].path) as con:
         con.register("scope_ids", scope)
@@ -403,6 +405,18 @@ def write_report(root: Path, params: dict, name: str, *, network_exports: Path |
         shutil.copytree(network_exports, dest)
         written += sorted(dest.glob("*"))
     return written
+
+
+def run_stage(params: dict, root: Path, name: str) -> list[Path]:
+    """One project's report stage as ``dvc repro report@NAME`` runs it (``patnav report
+    NAME``): :func:`write_report`, with the network stage's Gephi / VOSviewer files
+    (``network.exports``) copied beside the reports.
+
+    Raises :class:`~pipeline.errors.ConfigError` when ``name`` is not a project of params.
+    """
+    if name not in params["projects"]:
+        raise ConfigError(f"no project {name!r} in {root / 'params.yaml'}; known: {', '.join(params['projects'])}")
+    return write_report(root, params, name, network_exports=root / params["network"].exports)
 
 
 def _write_workbook(tables: dict[str, pd.DataFrame], path: Path) -> Path:

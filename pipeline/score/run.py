@@ -1,8 +1,8 @@
 """The score stage: patent value, portfolios, regions and inventors, as tables.
 
 :func:`score` is pure: canonical tables, industry labels and the network stage's node
-table in, a dict of DataFrames out; the CLI writes them as Parquet and the database
-stage loads them (``score_<name>``). :func:`project_views` cuts the project-specific
+table in, a dict of DataFrames out; :func:`run_stage` (the DVC stage, ``patnav score``)
+writes them as Parquet and the database stage loads them (``score_<name>``). :func:`project_views` cuts the project-specific
 parts (regional positioning, talent candidates) for one navigation project.
 
 Tables
@@ -28,80 +28,25 @@ Tables
 
 from __future__ import annotations
 
-import datetime as dt
-from dataclasses import dataclass, field, fields
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 
 from ..errors import ConfigError
+from . import TABLES
 from . import indicators as ind
 from . import portfolio as pf
 from . import regions as rg
 from . import talent as tl
 from . import value as val
 from ..ingest.merge import primary_source
+from .params import ScoreParams
 
 __all__ = ["ScoreParams", "score", "primary_labels", "family_countries", "project_views", "explain", "summary",
-           "TABLES"]
+           "run_stage", "TABLES"]
 
-TABLES = ("patents", "portfolios_industry", "portfolios_branch", "regions", "concentration", "inventors",
-          "inventor_mentions")
 LEVELS = ("country", "province", "city", "district")
-
-
-@dataclass(frozen=True)
-class ScoreParams:
-    """Tunables of the score stage (``params.yaml``, section ``score``)."""
-
-    out: str = "data/processed/score"
-    metrics: str = "metrics/score.json"
-    as_of: str = "2025-12-31"
-    window_years: int = 5
-    min_cohort: int = 30
-    trim: float = 0.01
-    weights: dict = field(default_factory=lambda: {
-        "forward_5y": 0.25, "family_size": 0.15, "claims": 0.1, "scope": 0.1, "grant_lag_years": 0.05,
-        "backward": 0.05, "npl_refs": 0.05, "generality": 0.05, "originality": 0.05, "radicalness": 0.05,
-        "remaining_life_years": 0.1})
-    min_confidence: float = 0.5
-    growth_window: int = 3
-    high_value_portfolio: dict = field(default_factory=lambda: {"inventions": 100, "pct": 30})
-    strength: str = "pai"
-    aliases: str | None = "pipeline/data/applicant_aliases.yaml"
-    gni: str | None = "pipeline/data/gni_by_country.csv"
-    pledge_list: str | None = None
-    award_list: str | None = None
-    pledge_min_amount: float | None = None
-    talent_top: int = 20
-
-    @classmethod
-    def from_dict(cls, raw: dict | None) -> ScoreParams:
-        """Validate the ``score`` section; unknown keys and bad values raise ``ConfigError``."""
-        raw = dict(raw or {})
-        unknown = set(raw) - {f.name for f in fields(cls)}
-        if unknown:
-            raise ConfigError(f"score: unknown key(s) {', '.join(sorted(unknown))}")
-        if "as_of" in raw:
-            raw["as_of"] = str(raw["as_of"])
-        p = cls(**raw)
-        try:
-            dt.date.fromisoformat(p.as_of)
-        except ValueError:
-            raise ConfigError(f"score.as_of must be a date (YYYY-MM-DD), not {p.as_of!r}") from None
-        if p.strength not in ("pai", "count_quality"):
-            raise ConfigError("score.strength must be 'pai' or 'count_quality'")
-        if not isinstance(p.weights, dict) or not p.weights or \
-                any(isinstance(v, bool) or not isinstance(v, int | float) or v < 0 for v in p.weights.values()):
-            raise ConfigError("score.weights must map indicators to non-negative numbers")
-        if not isinstance(p.high_value_portfolio, dict) or set(p.high_value_portfolio) - {"inventions", "pct"}:
-            raise ConfigError("score.high_value_portfolio takes 'inventions' and 'pct'")
-        return p
-
-    @property
-    def as_of_date(self) -> dt.date:
-        return dt.date.fromisoformat(self.as_of)
 
 
 def primary_labels(labels: pd.DataFrame, min_confidence: float = 0.5) -> pd.DataFrame:
@@ -328,3 +273,43 @@ def summary(scores: dict[str, pd.DataFrame]) -> dict:
         "inventor_mentions": int(len(scores["inventor_mentions"])),
         "mean_value_index": round(float(np.nanmean(p["value_index"].astype(float))), 4) if len(p) else None,
     }
+
+
+def run_stage(params: dict, root: Path, *, explain_top: int | None = None) -> dict:
+    """The score stage as ``dvc repro`` runs it (``patnav score``): the canonical tables,
+    the labels (``classify.out``) and the network's forward citations (its ``nodes``
+    table, when the network stage has run) scored (:func:`score`); the tables written as
+    Parquet to ``score.out`` (``<name>.parquet``, :data:`TABLES`), the figures
+    (:func:`summary`) to ``score.metrics``.
+
+    Parameters
+    ----------
+    params : dict
+        :func:`pipeline.config.load_params`.
+    root : Path
+        The project folder; relative paths of params are taken from it.
+    explain_top : int, optional
+        Also return the top patents and portfolios with their reasons (:func:`explain`).
+
+    Returns
+    -------
+    dict
+        ``metrics``, ``tables`` (names), the folder ``dest``, ``metrics_path`` and
+        ``explained`` (None without ``explain_top``).
+    """
+    from .. import io
+
+    spar = params["score"]
+    tables = io.read_tables(root / params["ingest"].out)
+    labels = pd.read_parquet(root / params["classify"].out)
+    nodes = root / params["network"].out / "nodes.parquet"
+    forward = pd.read_parquet(nodes, columns=["node", "forward", "forward_window"]) if nodes.exists() else None
+    result = score(tables, labels, spar, forward=forward, root=root)
+    dest = root / spar.out
+    dest.mkdir(parents=True, exist_ok=True)
+    for name, df in result.items():
+        df.to_parquet(dest / f"{name}.parquet", index=False)
+    metrics = summary(result)
+    mpath = io.write_json(metrics, root / spar.metrics)
+    return {"metrics": metrics, "tables": list(result), "dest": dest, "metrics_path": mpath,
+            "explained": explain(result, explain_top) if explain_top is not None else None}
