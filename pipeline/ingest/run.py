@@ -192,9 +192,11 @@ def ingest(
         reason; the caller decides whether that fails the run.
     """
     sources, skipped, failures = find_sources(paths, skip, limits)
+    for entry in (*skipped, *failures):  # named as the sources are: the report is the same wherever the checkout is
+        entry["file"] = _label(Path(entry["file"]), relative_to)
     parts, file_reports = [], []
     for path, adapter, exported in order_sources(sources):
-        label = str(path.relative_to(relative_to)) if relative_to and path.is_relative_to(relative_to) else str(path)
+        label = _label(path, relative_to)
         acc: dict[str, list[pd.DataFrame]] = {}
         n_records = 0
         size = table_batch_size if table_batch_size and isinstance(adapter, TabularAdapter) else batch_size
@@ -242,6 +244,11 @@ def ingest(
     report = _report(tables, file_reports, skipped)
     report["failures"] = failures
     return IngestResult(tables=tables, report=report)
+
+
+def _label(path: Path, relative_to: Path | None) -> str:
+    """How the report names an input file: relative to ``relative_to`` when inside it."""
+    return str(path.relative_to(relative_to)) if relative_to and path.is_relative_to(relative_to) else str(path)
 
 
 def _report(tables: dict[str, pd.DataFrame], files: list[dict], skipped: list[dict]) -> dict:

@@ -11,6 +11,7 @@ from __future__ import annotations
 import datetime as dt
 import subprocess
 import sys
+from pathlib import Path
 
 import pandas as pd
 import pytest
@@ -308,6 +309,19 @@ def test_unknown_file_in_a_folder_fails_unless_skipped_on_purpose(tmp_path):
     res = pipeline.ingest([folder], skip={"in/notes.bin": "analyst's notes"})
     assert res.report["failures"] == []
     assert res.report["skipped"] == [{"file": str(folder / "notes.bin"), "reason": "skipped on purpose: analyst's notes"}]
+
+
+def test_the_stage_report_names_skipped_and_failed_files_relative_to_the_project(tmp_path):
+    # dvc.lock records the report's md5: it must not depend on where the checkout is.
+    folder = tmp_path / "in"
+    folder.mkdir()
+    (folder / "ok.csv").write_text(",".join(HEADER) + "\n" + ",".join(ROWS[0]) + "\n", encoding="utf-8")
+    (folder / "notes.bin").write_bytes(b"\x00\x01\x02 not a patent file")
+    (folder / "old.bin").write_bytes(b"\x00\x01\x02 not a patent file either")
+    res = pipeline.ingest([folder], skip={"in/old.bin": "superseded"}, relative_to=tmp_path)
+    assert [f["file"] for f in res.report["failures"]] == [str(Path("in") / "notes.bin")]
+    assert [s["file"] for s in res.report["skipped"]] == [str(Path("in") / "old.bin")]
+    assert [f["file"] for f in res.report["files"]] == [str(Path("in") / "ok.csv")]
 
 
 def test_dates_as_serial_numbers_text_and_cells(tmp_path):
