@@ -286,6 +286,14 @@ def _fingerprint_of(db_path: Path) -> dict | None:
         return None
 
 
+def _built(db_path: str | Path | None) -> Path:
+    """``db_path`` (default: :func:`default_path`), which must exist: else DatabaseError."""
+    db_path = Path(db_path) if db_path else default_path()
+    if not db_path.exists():
+        raise DatabaseError(f"{db_path}: no database yet; run `dvc repro` (or `patnav db build`)")
+    return db_path
+
+
 def connect(db_path: str | Path | None = None, read_only: bool = True) -> duckdb.DuckDBPyConnection:
     """Open the industry patent database (read-only by default).
 
@@ -296,9 +304,7 @@ def connect(db_path: str | Path | None = None, read_only: bool = True) -> duckdb
     DatabaseError
         If the database has not been built yet.
     """
-    db_path = Path(db_path) if db_path else default_path()
-    if not db_path.exists():
-        raise DatabaseError(f"{db_path}: no database yet; run `dvc repro` (or `patnav db build`)")
+    db_path = _built(db_path)
     return duckdb.connect(str(db_path), read_only=read_only)
 
 
@@ -326,9 +332,7 @@ def sandbox(db_path: str | Path | None = None) -> duckdb.DuckDBPyConnection:
     DatabaseError
         If the database has not been built yet.
     """
-    db_path = Path(db_path) if db_path else default_path()
-    if not db_path.exists():
-        raise DatabaseError(f"{db_path}: no database yet; run `dvc repro` (or `patnav db build`)")
+    db_path = _built(db_path)
     name = db_path.stem if db_path.stem.lower() not in _RESERVED_CATALOGS else "patnav"
     con = duckdb.connect(":memory:", config=_SANDBOX_START)
     try:

@@ -312,14 +312,16 @@ def decode_text(path: str | Path) -> str:
         data = path.read_bytes()
     except OSError as exc:
         raise UnreadableInputError(path, exc.strerror or str(exc)) from None
-    # Excel's "Unicode text" is UTF-16 with a BOM; the BOM says so for certain.
-    encodings = ("utf-16",) if data[:2] in (b"\xff\xfe", b"\xfe\xff") else ("utf-8-sig", "gb18030")
-    for enc in encodings:
+    # The encodings of exports, and UTF-16 by its BOM, as the ingest takes them.
+    from .ingest.tabular import ENCODINGS, _bom_encoding
+
+    candidates = [_bom_encoding(data[:2])] if _bom_encoding(data[:2]) else ENCODINGS
+    for enc in candidates:
         try:
             return data.decode(enc)
         except UnicodeDecodeError:
             continue
-    raise UnreadableInputError(path, f"cannot decode as {' or '.join(e.upper().replace('-SIG', '') for e in encodings)}")
+    raise UnreadableInputError(path, f"cannot decode as {'UTF-16' if candidates == ['utf-16'] else 'UTF-8 or GB18030'}")
 
 
 def read_list(path: str | Path) -> tuple[pd.DataFrame, dict[str, str | None]]:

@@ -473,6 +473,8 @@ def _joined_rows(chunk: list[list], delimiter: str | None, ncols: int) -> np.nda
     if not delimiter or ncols < 3:
         return out
     for k, row in enumerate(chunk):
+        if "\n" not in "".join(row):  # one C-level scan: most rows hold no line break
+            continue
         for cell in row:
             if "\n" in cell and any(line.count(delimiter) >= ncols - 1 for line in cell.split("\n")[1:]):
                 out[k] = True

@@ -296,24 +296,12 @@ def test_utf16_text_of_an_unknown_layout_is_not_called_binary(tmp_path):
 def _damaged(src: Path, dest: Path, member: str, *, flip_at: int | None = None, declare: int | None = None) -> Path:
     """A copy of a real workbook with one byte of ``member``'s compressed data inverted (a
     damaged download), or with its uncompressed size understated in both ZIP headers."""
-    import struct
+    from benchmarks.hostile import flip_byte, understate_size
 
-    data = bytearray(src.read_bytes())
-    with zipfile.ZipFile(src) as zf:
-        info = zf.getinfo(member)
-    name_len, extra_len = struct.unpack_from("<HH", data, info.header_offset + 26)
     if flip_at is not None:
-        data[info.header_offset + 30 + name_len + extra_len + flip_at] ^= 0xFF
-    if declare is not None:
-        struct.pack_into("<I", data, info.header_offset + 22, declare)
-        i = 0
-        while (i := data.find(b"PK\x01\x02", i)) != -1:
-            n = struct.unpack_from("<H", data, i + 28)[0]
-            if bytes(data[i + 46:i + 46 + n]) == member.encode():
-                struct.pack_into("<I", data, i + 24, declare)
-            i += 4
-    dest.write_bytes(data)
-    return dest
+        return flip_byte(src, dest, member, flip_at)
+    dest.write_bytes(src.read_bytes())
+    return understate_size(dest, member, declare)
 
 
 @pytest.mark.parametrize("member, change", [
