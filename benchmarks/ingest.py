@@ -9,7 +9,9 @@ Inputs are built in a temporary folder by repeating real records from ../shared/
 Chinese database exports, below); every figure printed is labelled "replicated". Each
 measurement runs in a fresh subprocess pinned to one core (taskset), so that its peak
 RSS is its own. Targets (issue 2, one core): XML ≥ 10 MB/s, TSV ≥ 200k records/s, XML
-peak memory flat as the input grows 10×; Chinese exports through ``pipeline.ingest``
+and PatentsView peak memory flat as the input grows 10× (the adapters read with the
+stage's ``ingest.batch_size`` and ``ingest.limits``: PatentsView joins its tables
+``limits.join_records`` records at a time); Chinese exports through ``pipeline.ingest``
 ≥ 5,000 records/s from XLSX and ≥ 50,000 records/s from CSV.
 
 "records" are patents (XML documents, g_patent rows, export rows); "in rows" counts every
@@ -354,14 +356,17 @@ def _peak_mib() -> float:
 
 def _measure(kind: str, path: str, canonical: bool) -> dict:
     """Run in a child process: read (and optionally canonicalise) one input, streaming."""
+    from pipeline.ingest.base import Limits
     from pipeline.ingest.canonical import canonicalize
     from pipeline.ingest.patentsview import PatentsViewAdapter
     from pipeline.ingest.uspto_xml import UsptoXmlAdapter
 
-    adapter = UsptoXmlAdapter() if kind == "xml" else PatentsViewAdapter()
+    ing = _stage_params()
+    limits = Limits(**(ing.get("limits") or {}))
+    adapter = UsptoXmlAdapter(limits=limits) if kind == "xml" else PatentsViewAdapter(limits=limits)
     start = time.perf_counter()
     n = 0
-    for batch in adapter.read(Path(path), batch_size=2000 if kind == "xml" else 200_000):
+    for batch in adapter.read(Path(path), batch_size=int(ing["batch_size"])):
         n += batch.n_records
         if canonical:
             canonicalize(batch, "bench", adapter.name)
@@ -478,14 +483,15 @@ def bench_uspto(args, tmp: Path) -> None:
         for canonical in (False, True):
             r = run_child("xml", f, canonical)
             rows.append(("USPTO XML (replicated)", label, "parse+canonical" if canonical else "parse", docs, mb, r))
-    d = tmp / "pv"
-    build_tsv(d, args.tsv_patents)
-    mb = sum(p.stat().st_size for p in d.glob("*.tsv")) / 1e6
-    # every data line of every table (patents, assignees, inventors, CPC, locations)
-    n = sum(sum(1 for _ in open(p, "rb")) - 1 for p in d.glob("*.tsv"))
-    for canonical in (False, True):
-        r = run_child("tsv", d, canonical)
-        rows.append(("PatentsView TSV (replicated)", "-", "parse+canonical" if canonical else "parse", n, mb, r))
+    for label, n_patents in (("1x", args.tsv_patents // 10), ("10x", args.tsv_patents)):
+        d = tmp / f"pv_{label}"
+        build_tsv(d, n_patents)
+        mb = sum(p.stat().st_size for p in d.glob("*.tsv")) / 1e6
+        # every data line of every table (patents, assignees, inventors, CPC, locations)
+        n = sum(sum(1 for _ in open(p, "rb")) - 1 for p in d.glob("*.tsv"))
+        for canonical in (False, True):
+            r = run_child("tsv", d, canonical)
+            rows.append(("PatentsView TSV (replicated)", label, "parse+canonical" if canonical else "parse", n, mb, r))
 
     head = (f"{'input':30} {'size':>4} {'step':16} {'records':>9} {'in rows':>9} {'MB':>8} {'sec':>7} {'MB/s':>7}"
             f" {'rec/s':>9} {'rows/s':>9} {'peak MiB':>9}")
@@ -495,9 +501,12 @@ def bench_uspto(args, tmp: Path) -> None:
         s = r["seconds"]
         print(f"{name:30} {size:>4} {step:16} {r['records']:>9,} {n:>9,} {mb:>8.1f} {s:>7.1f} {mb / s:>7.1f}"
               f" {r['records'] / s:>9,.0f} {n / s:>9,.0f} {r['peak_rss_mib']:>9.0f}")
-    xml = {(size, step): r for name, size, step, n, mb, r in rows if name.startswith("USPTO")}
-    growth = xml[("10x", "parse")]["peak_rss_mib"] / xml[("1x", "parse")]["peak_rss_mib"]
-    print(f"\nXML peak memory, 10x input vs 1x (parse): ×{growth:.2f} (flat = close to 1)")
+    print()
+    for kind in ("USPTO XML", "PatentsView TSV"):
+        peak = {(size, step): r["peak_rss_mib"] for name, size, step, n, mb, r in rows if name.startswith(kind)}
+        for step in ("parse", "parse+canonical"):
+            print(f"{kind} peak memory, 10x input vs 1x ({step}): ×{peak[('10x', step)] / peak[('1x', step)]:.2f}"
+                  " (flat = close to 1)")
 
 
 def bench_cn(args, work: Path) -> None:
@@ -572,11 +581,15 @@ def _print_cn_row(b: dict, fmt: str, step: str, mb: float, r: dict, header: bool
           f" {r['base_rss_mib']:>8.0f} {r['peak_rss_mib']:>8.0f}  {target}", flush=True)
 
 
-def _stage_batch_size() -> int:
+def _stage_params() -> dict:
+    """The ingest section of params.yaml: the benchmark reads as the stage does."""
     import yaml
 
-    params = yaml.safe_load((ROOT / "params.yaml").read_text(encoding="utf-8"))
-    return int(params["ingest"].get("table_batch_size", 20000))
+    return yaml.safe_load((ROOT / "params.yaml").read_text(encoding="utf-8"))["ingest"]
+
+
+def _stage_batch_size() -> int:
+    return int(_stage_params().get("table_batch_size", 20000))
 
 
 def _check_work_dir(work: Path) -> None:

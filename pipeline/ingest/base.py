@@ -85,6 +85,10 @@ class Limits:
     (uncompressed / compressed size of one member larger than 1 MiB: a ZIP bomb),
     ``sheet_rows`` (rows of one sheet; Excel's own maximum by default) and ``sheet_cells``
     (rows × columns one sheet spans: the reader holds that many cells, empty or not).
+
+    ``join_records`` bounds the PatentsView records whose tables are joined at once
+    (rounded down to whole batches, at least one): the tables are spilled to disk and
+    joined part by part, so the adapter's memory follows this number, not the input.
     """
 
     title: int = 2_000
@@ -96,6 +100,7 @@ class Limits:
     workbook_ratio: int = 100
     sheet_rows: int = 1_048_576
     sheet_cells: int = 20_000_000
+    join_records: int = 50_000
 
     def __post_init__(self):
         for f in fields(self):

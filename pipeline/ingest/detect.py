@@ -79,7 +79,7 @@ def detect(path: str | Path, limits: Limits = Limits()):
     path = Path(path)
     if path.is_dir():
         if patentsview.is_patentsview_dir(path):
-            return patentsview.PatentsViewAdapter()
+            return patentsview.PatentsViewAdapter(limits=limits)
         raise UnreadableInputError(path, "folder holds no PatentsView tables")
     if not path.exists():
         raise UnreadableInputError(path, "no such file")
@@ -95,7 +95,7 @@ def detect(path: str | Path, limits: Limits = Limits()):
         return uspto_xml.UsptoXmlAdapter(limits=limits)
     first_line = head.split(b"\n", 1)[0].decode("utf-8-sig", errors="replace")
     if patentsview.sniff_table(first_line):
-        return patentsview.PatentsViewAdapter()
+        return patentsview.PatentsViewAdapter(limits=limits)
     profile = tabular.sniff(path, limits=limits)
     if profile:
         return tabular.TabularAdapter(profile=profile, limits=limits)

@@ -63,13 +63,21 @@ What the adapter decides, and why:
   absent from ``g_patent``, without ``patent_id``, or malformed are record-level
   rejects and come in the last batch.
 
-Everything is vectorised over whole tables (Arrow compute and NumPy); tables are
-read in full, since PatentsView does not promise its child tables in patent order.
+Memory follows ``Limits.join_records``, not the input. PatentsView does not promise its
+child tables in patent order, so each file is first parsed block by block into an Arrow
+file on disk; the records are cut into parts of whole batches (``join_records`` records);
+every child row is written to the part of its patent (Arrow's partitioned dataset
+writer), and the parts are joined one at a time, vectorised (Arrow compute and NumPy).
+Only the g_patent ids and the locations table are held whole. The batches are the same
+whatever the part size.
 """
 
 from __future__ import annotations
 
+import codecs
 import io
+import itertools
+import tempfile
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -79,9 +87,10 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.csv as pcsv
+import pyarrow.dataset as pads
 
 from ..errors import InputError, UnreadableInputError
-from .base import RAW_COLUMNS, RawBatch
+from .base import RAW_COLUMNS, Limits, RawBatch
 
 __all__ = ["PatentsViewAdapter", "sniff_table", "is_patentsview_dir", "REQUIRED_COLUMNS"]
 
@@ -205,7 +214,7 @@ def is_patentsview_dir(path) -> bool:
 # --------------------------------------------------------------------------- reading
 @dataclass
 class _Table:
-    """The well-formed rows of one table file, and its malformed lines."""
+    """The well-formed rows of one table file (or of one part of it), and its malformed lines."""
 
     label: str  # the table as named in reject fields
     path: Path
@@ -213,7 +222,73 @@ class _Table:
     bad: pd.DataFrame  # _row, text
 
 
-def _unquote(col: pa.ChunkedArray) -> pa.ChunkedArray:
+@dataclass
+class _Spill:
+    """One table file parsed to an Arrow file on disk: the columns taken, and ``_wf``.
+
+    ``_wf`` numbers the well-formed lines (blank ones included, though not kept); a
+    line's data line follows from it and the malformed lines (:meth:`rows`).
+    """
+
+    name: str  # the table
+    label: str  # the table as named in reject fields
+    path: Path
+    spill: Path
+    bad: pd.DataFrame  # _row, text
+
+    def rows(self, wf: np.ndarray) -> np.ndarray:
+        """The 0-based data line of each well-formed line ``wf``."""
+        bad = self.bad["_row"].to_numpy()
+        # The i-th well-formed line comes after every malformed line b with b - (its rank) <= i.
+        return wf + np.searchsorted(bad - np.arange(len(bad)), wf, side="right")
+
+    def batches(self) -> Iterator[pa.RecordBatch]:
+        with pa.memory_map(str(self.spill)) as src:
+            reader = pa.ipc.open_file(src)
+            for i in range(reader.num_record_batches):
+                yield reader.get_batch(i)
+
+    def frame(self, table: pa.Table | None = None) -> pd.DataFrame:
+        """``table`` (default: the whole spill) as pandas, ``_wf`` replaced by ``_row``."""
+        if table is None:
+            with pa.memory_map(str(self.spill)) as src:
+                table = pa.ipc.open_file(src).read_all()
+        table = table.sort_by("_wf")
+        wf = table["_wf"].to_numpy()
+        table = table.drop_columns([c for c in table.column_names if c.startswith("_")])
+        df = table.to_pandas(types_mapper=_pandas_type)
+        df["_row"] = self.rows(wf)
+        return df
+
+
+class _Utf8Replacing(io.RawIOBase):
+    """A file's bytes with every sequence that is not UTF-8 made U+FFFD, decoded as read."""
+
+    def __init__(self, path: Path):
+        self._file = open(path, "rb")
+        self._decoder = codecs.getincrementaldecoder("utf-8")(errors="replace")
+        self._buf, self._at = b"", 0
+
+    def readable(self) -> bool:
+        return True
+
+    def readinto(self, b) -> int:
+        while self._at == len(self._buf):
+            chunk = self._file.read(1 << 22)
+            self._buf, self._at = self._decoder.decode(chunk, final=not chunk).encode(), 0
+            if not chunk:
+                break
+        n = min(len(b), len(self._buf) - self._at)
+        b[:n] = self._buf[self._at:self._at + n]
+        self._at += n
+        return n
+
+    def close(self) -> None:
+        self._file.close()
+        super().close()
+
+
+def _unquote(col: pa.Array) -> pa.Array:
     """Undo CSV quoting of whole fields: outer quotes off, doubled quotes single, ``""`` null."""
     starts = pc.starts_with(col, '"')
     if not pc.any(starts).as_py():
@@ -224,15 +299,17 @@ def _unquote(col: pa.ChunkedArray) -> pa.ChunkedArray:
     return pc.if_else(quoted, inner, col)
 
 
-def _parse(source, names: list[str]) -> tuple[pa.Table, list[tuple[int, str]]]:
-    """All columns as strings, and the (line number, text) of lines with a wrong field count."""
+def _parse(source, names: list[str], wanted: tuple[str, ...], dest: Path) -> list[tuple[int, str]]:
+    """Parse ``source`` block by block into the Arrow file ``dest`` (the ``wanted`` columns,
+    unquoted, and ``_wf``; blank lines left out); return the (line number, text) of lines
+    with a wrong field count."""
     bad: list[tuple[int, str]] = []
 
     def invalid(row) -> str:
         bad.append((row.number, row.text))
         return "skip"
 
-    table = pcsv.read_csv(
+    reader = pcsv.open_csv(
         source,
         # Threads would leave the line numbers of malformed rows unknown.
         # Blocks must hold the longest line (full-text tables carry multi-MB fields).
@@ -244,36 +321,38 @@ def _parse(source, names: list[str]) -> tuple[pa.Table, list[tuple[int, str]]]:
         convert_options=pcsv.ConvertOptions(column_types={c: pa.large_string() for c in names},
                                             strings_can_be_null=True, null_values=[""]),
     )
-    return table, bad
+    schema = pa.schema([(c, pa.large_string()) for c in wanted] + [("_wf", pa.int64())])
+    wf = 0
+    with pa.OSFile(str(dest), "wb") as sink, pa.ipc.new_file(sink, schema) as writer:
+        for block in reader:
+            n = block.num_rows
+            blank = np.ones(n, bool)
+            for col in block.columns:
+                blank &= pc.is_null(col).to_numpy(zero_copy_only=False)
+            cols = [_unquote(block.column(c)) for c in wanted] + [pa.array(np.arange(wf, wf + n))]
+            writer.write_batch(pa.record_batch(cols, schema=schema).filter(pa.array(~blank)))
+            wf += n
+    return bad
 
 
-def _read_table(path: Path, name: str) -> _Table:
+def _spill_table(path: Path, name: str, dest: Path) -> _Spill:
+    """Parse one table file to ``dest``, streaming (see :class:`_Spill`)."""
     header = _header_columns(_first_line(path))
     # Column names must be unique for the parser; a repeated name keeps its first column.
     names = [c if c not in header[:i] else f"{c}#{i}" for i, c in enumerate(header)]
+    wanted = REQUIRED_COLUMNS[name] + tuple(c for c in _OPTIONAL_COLUMNS.get(name, ()) if c in header)
     try:
-        table, bad = _parse(path, names)
+        bad = _parse(path, names, wanted, dest)
     except pa.ArrowInvalid as exc:
         if "UTF8" not in str(exc):
             raise UnreadableInputError(path, str(exc)) from None
-        text = path.read_bytes().decode("utf-8", errors="replace").encode()
-        table, bad = _parse(io.BytesIO(text), names)
-    # Data line of each parsed row: the lines left over once malformed ones are set aside
-    # (their numbers count the header as line 1).
-    bad_rows = np.array([n - 2 for n, _ in bad], np.int64)
-    rows = np.setdiff1d(np.arange(table.num_rows + len(bad)), bad_rows) if bad else np.arange(table.num_rows)
-    blank = np.ones(table.num_rows, bool)
-    for col in table.columns:
-        blank &= pc.is_null(col).to_numpy(zero_copy_only=False)
-    wanted = REQUIRED_COLUMNS[name] + tuple(c for c in _OPTIONAL_COLUMNS.get(name, ()) if c in header)
-    if blank.any():
-        table, rows = table.filter(pa.array(~blank)), rows[~blank]
-    cols = {c: _unquote(table[c]) for c in wanted}
-    cols["_row"] = pa.array(rows)
-    df = pa.table(cols).to_pandas(types_mapper=_pandas_type)
-    bad_df = pd.DataFrame({"_row": bad_rows, "text": pd.array([t for _, t in bad], dtype=_STR)})
+        with io.BufferedReader(_Utf8Replacing(path), 1 << 22) as src:
+            bad = _parse(src, names, wanted, dest)
+    # Line numbers count the header as line 1.
+    bad_df = pd.DataFrame({"_row": np.array([n - 2 for n, _ in bad], np.int64),
+                           "text": pd.array([t for _, t in bad], dtype=_STR)})
     label = name if path.name == f"{name}.tsv" else f"{name}[{path.name}]"
-    return _Table(label, path, df, bad_df)
+    return _Spill(name, label, path, dest, bad_df)
 
 
 def _pandas_type(t: pa.DataType):
@@ -346,7 +425,8 @@ def _patents(p: pd.DataFrame, label: str) -> tuple[pd.DataFrame, list[tuple]]:
     """Raw patents, and the g_patent rejects as (rows, record ids, field, value, reason, level)."""
     pid = p["patent_id"]
     missing = pid.isna().to_numpy()
-    dup = pid.duplicated().to_numpy() & ~missing
+    # A part of the file cannot see earlier parts: ``_dup`` says what the whole file does.
+    dup = (p["_dup"].to_numpy(bool) if "_dup" in p else pid.duplicated().to_numpy()) & ~missing
     withdrawn = (_number(_col(p, "withdrawn")) == 1) & ~missing & ~dup
     rej = [
         (missing, f"{label}.patent_id", "patent_id", "missing patent_id", "record"),
@@ -489,11 +569,19 @@ class PatentsViewAdapter:
     """Reads a folder of PatentsView bulk-download TSV tables.
 
     See the module docstring for the tables taken and the decisions made.
+
+    Parameters
+    ----------
+    limits : Limits
+        ``join_records`` bounds the records joined at once (the adapter's memory).
     """
 
     name = "patentsview"
 
-    def read(self, path, *, batch_size: int = 200_000) -> Iterator[RawBatch]:
+    def __init__(self, limits: Limits = Limits()):
+        self.limits = limits
+
+    def read(self, path, *, batch_size: int = 2000) -> Iterator[RawBatch]:
         """Yield raw batches of up to ``batch_size`` g_patent records.
 
         Parameters
@@ -527,45 +615,141 @@ class PatentsViewAdapter:
         if len(found.get("g_patent", [])) > 1:
             names = ", ".join(f.name for f in found["g_patent"])
             raise InputError(folder, f"several files hold the g_patent table ({names}); keep one")
-        tables = {name: [_read_table(f, name) for f in files] for name, files in found.items()}
-        if "g_patent" not in tables:
-            for t in (t for ts in tables.values() for t in ts):
-                notes.append(_rejects([None], None, t.label, t.path.name,
-                                      "no g_patent table in the folder: its rows have no patent to attach to",
-                                      "file", 0))
-            yield from _split({}, np.zeros(1, np.int64), notes)
-            return
-        yield from _split(*_assemble(tables, batch_size), notes)
+        with tempfile.TemporaryDirectory(prefix="patnav-patentsview-") as tmp:
+            tmp = Path(tmp)
+            tables = {name: [_spill_table(f, name, tmp / f"{name}.{i}.arrow") for i, f in enumerate(files)]
+                      for name, files in found.items()}
+            if "g_patent" not in tables:
+                for t in (t for ts in tables.values() for t in ts):
+                    notes.append(_rejects([None], None, t.label, t.path.name,
+                                          "no g_patent table in the folder: its rows have no patent to attach to",
+                                          "file", 0))
+                yield from _split({}, np.zeros(1, np.int64), notes, 0)
+                return
+            per_part = max(1, self.limits.join_records // batch_size)
+            yield from _join_in_parts(tables, batch_size, per_part, notes, tmp)
 
 
-def _assemble(tables: dict[str, list[_Table]], batch_size: int) -> tuple[dict, np.ndarray]:
-    """All raw tables with a ``_batch`` column, and the number of records per batch."""
-    gp = tables["g_patent"][0]
-    patents, patent_rejects = _patents(gp.df, gp.label)
-    n = len(patents)
+def _join_in_parts(spills: dict[str, list[_Spill]], batch_size: int, per_part: int, notes: list,
+                   tmp: Path) -> Iterator[RawBatch]:
+    """Cut the records into parts of ``per_part`` batches, send every child row to its
+    patent's part on disk, and join one part at a time.
+
+    A child row goes to the part of its ``patent_id``'s first g_patent row; a row without
+    ``patent_id``, with an unknown one, or malformed goes to the last part, where the
+    join rejects it as before — so the batches are the same whatever the part size.
+    """
+    gp = spills["g_patent"][0]
+    with pa.memory_map(str(gp.spill)) as src:
+        ids = pa.ipc.open_file(src).read_all().select(["patent_id", "_wf"])
+    pid = ids["patent_id"].to_pandas(types_mapper=_pandas_type)
+    rows = gp.rows(ids["_wf"].to_numpy())
+    bad_rows = gp.bad["_row"].to_numpy()
+    del ids
 
     # Records are numbered in file order over well-formed and malformed rows alike.
-    record_rows = np.sort(np.concatenate([gp.df["_row"].to_numpy(), gp.bad["_row"].to_numpy()]))
+    record_rows = np.sort(np.concatenate([rows, bad_rows]))
     n_batches = max(1, -(-len(record_rows) // batch_size))
     counts = np.bincount(np.arange(len(record_rows)) // batch_size, minlength=n_batches)
 
-    def batch_of_row(rows: np.ndarray) -> np.ndarray:
-        return np.searchsorted(record_rows, rows) // batch_size
+    def batch_of_row(r: np.ndarray) -> np.ndarray:
+        return np.searchsorted(record_rows, r) // batch_size
 
+    part = batch_of_row(rows) // per_part
+    n_parts = -(-n_batches // per_part)
+    last_part = n_parts - 1
+    dup = (pid.duplicated() & pid.notna()).to_numpy()
+    first = pid.notna().to_numpy() & ~dup
+    first_ids = pa.array(pid[first], pa.large_string())
+    part_of_id = np.append(part[first], last_part)  # position -1 (no such patent): the last part
+    del pid, rows, first
+
+    fmt = pads.IpcFileFormat()
+    partitioning = pads.partitioning(pa.schema([("_part", pa.int32())]))
+
+    def route(t: _Spill, tag) -> pads.Dataset:
+        """Write ``t``'s rows into one folder per part: ``tag(block, offset)`` gives the
+        columns to add to a block (``_part`` first), ``offset`` its first row in ``t``."""
+        def tagged():
+            offset = 0
+            for block in t.batches():
+                for name, col in tag(block, offset):
+                    block = block.append_column(name, col)
+                offset += block.num_rows
+                yield block
+        blocks = tagged()
+        head = next(blocks, None)
+        if head is None:
+            return None
+        base = tmp / (t.spill.stem + ".parts")
+        pads.write_dataset(pads.Scanner.from_batches(itertools.chain([head], blocks), schema=head.schema), base,
+                           format=fmt, partitioning=partitioning, use_threads=False, max_open_files=256,
+                           max_partitions=max(1024, n_parts),
+                           existing_data_behavior="overwrite_or_ignore")
+        return pads.dataset(base, format=fmt, partitioning=partitioning)
+
+    # g_patent rows carry whether an earlier row has their patent_id (a duplicate).
+    gp_parts = route(gp, lambda b, at: [("_part", pa.array(part[at:at + b.num_rows], pa.int32())),
+                                        ("_dup", pa.array(dup[at:at + b.num_rows]))])
+
+    def child_part(b, at):
+        pos = pc.fill_null(pc.index_in(b.column("patent_id"), value_set=first_ids), -1).to_numpy()
+        return [("_part", pa.array(part_of_id[pos], pa.int32()))]
+
+    children = {name: [(t, route(t, child_part)) for t in ts] for name, ts in spills.items()
+                if name not in ("g_patent", "g_location_disambiguated")}
+    locs = spills.get("g_location_disambiguated", [])
+    loc = _locations([_Table(t.label, t.path, t.frame(), t.bad) for t in locs])
+    part_of_bad = batch_of_row(bad_rows) // per_part
+
+    def part_frame(t: _Spill, d: pads.Dataset | None, p: int) -> pd.DataFrame:
+        if d is None:  # the table has no rows at all
+            with pa.memory_map(str(t.spill)) as src:
+                return t.frame(pa.ipc.open_file(src).schema.empty_table())
+        table = d.to_table(filter=pads.field("_part") == p)
+        dup_col = table["_dup"].to_numpy(zero_copy_only=False) if "_dup" in table.column_names else None
+        df = t.frame(table)
+        if dup_col is not None:
+            df["_dup"] = dup_col[np.argsort(table["_wf"].to_numpy(), kind="stable")]
+        return df
+
+    for p in range(n_parts):
+        tables = {"g_patent": [_Table(gp.label, gp.path, part_frame(gp, gp_parts, p), gp.bad[part_of_bad == p])]}
+        for name, ts in children.items():
+            tables[name] = [_Table(t.label, t.path, part_frame(t, d, p), t.bad if p == last_part else t.bad.iloc[:0])
+                            for t, d in ts]
+        tables["g_location_disambiguated"] = [_Table(t.label, t.path, pd.DataFrame(),
+                                                     t.bad if p == last_part else t.bad.iloc[:0]) for t in locs]
+        out = _assemble(tables, loc, batch_of_row, n_batches - 1)
+        yield from _split(out, counts, notes if p == 0 else [], p * per_part, min((p + 1) * per_part, n_batches))
+
+
+def _assemble(tables: dict[str, list[_Table]], loc: pd.DataFrame, batch_of_row,
+              last: int) -> dict[str, pd.DataFrame]:
+    """The raw tables of one part of the records, each with a ``_batch`` column.
+
+    ``tables`` hold the part's g_patent rows (with ``_dup``) and the child rows routed to
+    it; ``loc`` the locations (:func:`_locations`); ``batch_of_row`` gives the batch of a
+    g_patent data line; ``last`` is the last batch.
+    """
+    gp = tables["g_patent"][0]
+    patents, patent_rejects = _patents(gp.df, gp.label)
+    n = len(patents)
     patents["_batch"] = batch_of_row(patents["row"].to_numpy())
     batch_of_pk = patents["_batch"].to_numpy()
-    last = n_batches - 1
     rej = [_rejects(*r, batch_of_row(r[0])) for r in patent_rejects]
     rej.append(_malformed(gp, batch_of_row(gp.bad["_row"].to_numpy())))
     kept_ids = pa.array(patents["rec"], pa.large_string())
     all_ids = pa.array(gp.df["patent_id"].dropna(), pa.large_string())
 
     def attach(name: str) -> pd.DataFrame:
-        """Rows of a child table that belong to kept patents, with ``_pk``; the others to rejects."""
-        rej.extend(_malformed(t, last) for t in tables.get(name, []))
-        df = _concat(tables.get(name, []))
-        if df.empty:
-            return df
+        """Rows of a child table that belong to kept patents, with ``_pk``; the others to rejects.
+
+        None when the source has no such table (a part may hold no rows of one it has)."""
+        if not tables.get(name):  # the source has no such table
+            return None
+        rej.extend(_malformed(t, last) for t in tables[name])
+        df = _concat(tables[name])
         pid = df["patent_id"]
         missing = pid.isna().to_numpy()
         known = pc.is_in(pa.array(pid, pa.large_string()), value_set=all_ids).to_numpy(zero_copy_only=False)
@@ -584,19 +768,18 @@ def _assemble(tables: dict[str, list[_Table]], batch_size: int) -> tuple[dict, n
     # brief summary as a last resort.
     for name, col in (("g_patent_abstract", "patent_abstract"), ("g_brf_sum_text", "summary_text")):
         df = attach(name)
-        if not df.empty:
+        if df is not None:
             patents["abstract"] = patents["abstract"].fillna(_first_per_patent(df, col, n))
     app = attach("g_application")
-    if not app.empty:
+    if app is not None:
         patents["app_raw"] = _first_per_patent(app, "application_id", n)
         patents["app_date"] = _first_per_patent(app, "filing_date", n)
 
     rej.extend(_malformed(t, last) for t in tables.get("g_location_disambiguated", []))
-    loc = _locations(tables.get("g_location_disambiguated", []))
     parties = []
     for role, (name, id_col, seq_col) in _PARTY_TABLES.items():
         df = attach(name)
-        if df.empty:
+        if df is None:
             continue
         pk, party = df["_pk"].to_numpy(), _parties(df, role, loc)
         again = party.assign(_pk=pk).duplicated(
@@ -614,18 +797,18 @@ def _assemble(tables: dict[str, list[_Table]], batch_size: int) -> tuple[dict, n
 
     classes = []
     cpc = attach("g_cpc_current")
-    if not cpc.empty:
+    if cpc is not None:
         main = (_col(cpc, "cpc_type").str.strip().str.lower() == "inventional").fillna("cpc_type" not in cpc)
         classes.append(_classifications(cpc, "CPC", _col(cpc, "cpc_group").fillna(cpc["cpc_subclass"]),
                                         main.to_numpy(bool), "cpc_sequence"))
     ipc = attach("g_ipc_at_issue")
-    if not ipc.empty:
+    if ipc is not None:
         main = (_col(ipc, "symbol_position").str.strip().str.upper() == "F").fillna("symbol_position" not in ipc)
         classes.append(_classifications(ipc, "IPC", _ipc_symbols(ipc), main.to_numpy(bool), "ipc_sequence"))
 
     out = {"patents": patents}
     cit = attach("g_us_patent_citation")
-    if not cit.empty:
+    if cit is not None:
         out["citations"] = pd.DataFrame({
             "rec": cit["patent_id"],
             "seq": _rank(cit["_pk"].to_numpy(), _number(cit["citation_sequence"]), cit["_file"].to_numpy(),
@@ -642,19 +825,22 @@ def _assemble(tables: dict[str, list[_Table]], batch_size: int) -> tuple[dict, n
         if name in out:
             out[name]["_batch"] = batch_of_pk[out[name]["_pk"].to_numpy()]
     out["rejects"] = pd.concat(rej, ignore_index=True)
-    return out, counts
+    return out
 
 
-def _split(out: dict[str, pd.DataFrame], counts: np.ndarray, notes: list) -> Iterator[RawBatch]:
-    """One RawBatch per batch, each table cut by ``_batch``; file-level notes go in the first."""
+def _split(out: dict[str, pd.DataFrame], counts: np.ndarray, notes: list, lo: int, hi: int | None = None
+           ) -> Iterator[RawBatch]:
+    """One RawBatch per batch ``lo`` to ``hi`` (default: the last), each table cut by
+    ``_batch``; file-level ``notes`` go in the first."""
+    hi = len(counts) if hi is None else hi
     if notes:
         out = {**out, "rejects": pd.concat([*notes, out.get("rejects")], ignore_index=True)}
     cuts = {}
     for name, df in out.items():
         if not df["_batch"].is_monotonic_increasing:
             df = df.sort_values("_batch", kind="stable")
-        bounds = np.searchsorted(df["_batch"].to_numpy(), np.arange(len(counts) + 1))
+        bounds = np.searchsorted(df["_batch"].to_numpy(), np.arange(lo, hi + 1))
         cuts[name] = (df.reindex(columns=RAW_COLUMNS[name]).reset_index(drop=True), bounds)
-    for b, n in enumerate(counts):
-        tables = {name: df.iloc[bounds[b]:bounds[b + 1]].reset_index(drop=True) for name, (df, bounds) in cuts.items()}
+    for i, n in enumerate(counts[lo:hi]):
+        tables = {name: df.iloc[bounds[i]:bounds[i + 1]].reset_index(drop=True) for name, (df, bounds) in cuts.items()}
         yield RawBatch(n_records=int(n), tables=tables)

@@ -9,14 +9,19 @@ patent ids) are ``tests/data/patentsview/synthetic``; see the README there.
 """
 
 import csv
+import io
 import shutil
+import tempfile
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 import pytest
 
 from pipeline import schema
 from pipeline.errors import InputError, UnreadableInputError
+from pipeline.ingest import patentsview
+from pipeline.ingest.base import Limits
 from pipeline.ingest.canonical import canonicalize
 from pipeline.ingest.patentsview import PatentsViewAdapter, is_patentsview_dir, sniff_table
 from tests.shared_data import shared_path, table_records, write_rows
@@ -452,3 +457,69 @@ def test_brief_summary_fills_only_missing_abstracts(tmp_path, real_slice):
     _, t = read(tmp_path)
     assert patent(t, "10163393")["abstract"].startswith("Synthetic abstract")
     assert patent(t, "9999094")["abstract"] == "Synthetic summary B"
+
+
+# --------------------------------------------------------------------------- joined in parts
+def _same_batches(a, b):
+    assert [x.n_records for x in a] == [y.n_records for y in b]
+    for x, y in zip(a, b):
+        for name in ("patents", "parties", "classifications", "citations", "rejects"):
+            left, right = x.get(name), y.get(name)
+            if left.empty and right.empty:
+                continue  # a part without rows of a table leaves it out of its batches
+            pd.testing.assert_frame_equal(left, right)
+
+
+def test_parts_give_the_batches_of_one_join(tmp_path, real_slice, monkeypatch):
+    folder = copy(tmp_path / "pv", real_slice, SYNTHETIC)
+    # What a part cannot see alone: a repeat of the first patent in the last part, child rows
+    # of the first patent listed last, an orphan, a row without patent_id, malformed lines.
+    first = (folder / "g_patent.tsv").read_text(encoding="utf-8").split("\n")[1]
+    append(folder / "g_patent.tsv", first.replace("Variable response", "Repeated"), "broken line")
+    append(folder / "g_cpc_current.tsv", "3933213\t9\tG\tG06\tG06F\tG06F3/01\tadditional",
+           "99999999\t1\tG\tG06\tG06F\t\tinventional", "\t2\tG\tG06\tG06F\t\tinventional", "short\tline")
+    calls = []
+    real_assemble = patentsview._assemble
+    monkeypatch.setattr(patentsview, "_assemble", lambda *a: calls.append(1) or real_assemble(*a))
+    whole = list(PatentsViewAdapter(Limits(join_records=10**6)).read(folder, batch_size=4))
+    assert len(calls) == 1
+    for join in (4, 8, 13):
+        calls.clear()
+        parts = list(PatentsViewAdapter(Limits(join_records=join)).read(folder, batch_size=4))
+        assert len(calls) == -(-len(whole) // max(1, join // 4))  # 9, 5 and 3 parts
+        _same_batches(whole, parts)
+    # The repeat is rejected in its own (last) part; the child row listed last joins batch 0.
+    last = parts[-1].get("rejects")
+    assert "3933213" in set(last.query("reason == 'duplicate patent_id in g_patent'")["record_id"])
+    cpc = parts[0].get("classifications")
+    assert "G06F3/01" in set(cpc.loc[cpc["rec"] == "3933213", "symbol_raw"])
+    assert {"no such patent in g_patent", "missing patent_id", "malformed TSV row"} <= set(last["reason"])
+
+
+def test_data_line_of_well_formed_lines_skips_malformed_ones():
+    # Lines 0..6 with 0, 1 and 4 malformed: the well-formed ones are 2, 3, 5, 6.
+    spill = patentsview._Spill("g_patent", "g_patent", Path("g_patent.tsv"), Path("x.arrow"),
+                               pd.DataFrame({"_row": [0, 1, 4], "text": ["a", "b", "c"]}))
+    assert spill.rows(np.arange(4)).tolist() == [2, 3, 5, 6]
+    none_bad = patentsview._Spill("g_patent", "g_patent", Path("g"), Path("x"), pd.DataFrame({"_row": []}))
+    assert none_bad.rows(np.arange(3)).tolist() == [0, 1, 2]
+
+
+def test_utf8_replacing_reader_keeps_a_character_split_between_chunks(tmp_path):
+    raw = b"a" * ((1 << 22) - 1) + "é".encode() + b"\xff" + "中z".encode()  # é straddles the first chunk
+    (tmp_path / "t.tsv").write_bytes(raw)
+    with io.BufferedReader(patentsview._Utf8Replacing(tmp_path / "t.tsv")) as src:
+        assert src.read() == raw.decode("utf-8", errors="replace").encode()
+
+
+def test_spill_files_are_removed_even_when_reading_stops_early(tmp_path, real, monkeypatch):
+    spill_root = tmp_path / "spill"
+    spill_root.mkdir()
+    monkeypatch.setattr(tempfile, "tempdir", str(spill_root))
+    assert len(list(PatentsViewAdapter(Limits(join_records=7)).read(real, batch_size=7))) == 5
+    assert not any(spill_root.iterdir())
+    batches = PatentsViewAdapter(Limits(join_records=7)).read(real, batch_size=7)
+    next(batches)
+    assert any(spill_root.iterdir())  # parts on disk while reading
+    batches.close()
+    assert not any(spill_root.iterdir())
