@@ -646,7 +646,7 @@ def _strings(tables: dict) -> Iterator[str]:
 
 def _run_ingest(spec: dict, res: dict) -> None:
     """``pipeline.ingest`` on the spec's paths with the stage's limits: reconcile the report, look for leaks."""
-    from pipeline.ingest.base import Limits
+    from pipeline.config import Limits
     from pipeline.ingest.run import ingest
 
     limits = Limits(**spec["limits_all"])

@@ -356,7 +356,7 @@ def _peak_mib() -> float:
 
 def _measure(kind: str, path: str, canonical: bool) -> dict:
     """Run in a child process: read (and optionally canonicalise) one input, streaming."""
-    from pipeline.ingest.base import Limits
+    from pipeline.config import Limits
     from pipeline.ingest.canonical import canonicalize
     from pipeline.ingest.patentsview import PatentsViewAdapter
     from pipeline.ingest.uspto_xml import UsptoXmlAdapter

@@ -13,7 +13,7 @@ The public Python API, shared by the CLI, notebooks and users::
 from . import db
 from .ingest.run import IngestResult, ingest
 from .io import read_table, read_tables
-from .project import Project, load_project
+from .api import Project, load_project
 
 __all__ = ["ingest", "IngestResult", "read_tables", "read_table", "db", "load_project", "Project"]
 __version__ = "0.1.0"

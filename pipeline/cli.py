@@ -463,7 +463,7 @@ def project_new(
 @project_app.command("list")
 def project_list(params_file: ParamsOpt = None) -> None:
     """List projects with their last run state."""
-    from .project import run_state
+    from .api import run_state
 
     params = _params(params_file)
     root = _root(params_file)

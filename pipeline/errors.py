@@ -168,7 +168,7 @@ class LocateInputError(ArgumentError):
 
 
 class RegionNameError(ArgumentError):
-    """A region name cannot be resolved (:func:`pipeline.project.parse_region`).
+    """A region name cannot be resolved (:func:`pipeline.places.parse_region`).
 
     Raised for a name that is neither an ISO country code nor a complete Chinese place
     name, or a district name shared by several cities; the message quotes the name and

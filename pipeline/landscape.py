@@ -9,33 +9,21 @@ project's filing-year window over the whole database (``scope_note`` says which)
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
 
+from .config import LandscapeParams
 from .errors import ConfigError
 from .ingest.normalize import normalize_names
-from .project import ProjectConfig, Region
+from .places import Region
+from .project import ProjectConfig
 
-__all__ = ["LandscapeParams", "doubtful", "scope", "filing_trend", "top_parties", "region_mask", "region_table", "landscape",
+__all__ = ["doubtful", "scope", "filing_trend", "top_parties", "region_mask", "region_table", "landscape",
            "run_stage"]
 
 _REGION_COLS = {"country": "applicant_country", "province": "applicant_province",
                 "city": "applicant_city", "district": "applicant_district"}
-
-
-@dataclass(frozen=True)
-class LandscapeParams:
-    """Tunables of the landscape stage (``params.yaml``, section ``landscape``)."""
-
-    top_n: int = 20
-    growth_window: int = 3
-    min_confidence: float = 0.5
-    pr_sample: int = 400
-    random_state: int = 0
-    expand: dict | None = None
-    exclude_doubtful: bool = True
 
 
 def doubtful(industries: pd.DataFrame) -> pd.Series:
@@ -150,7 +138,7 @@ def region_table(patents: pd.DataFrame, regions: list[Region], last_year: int, w
     >>> pats = pd.DataFrame({"filing_year": [2019, 2020, 2021, 2022], "family_id": list("abcd"),
     ...     "applicant_country": ["CN"] * 4, "applicant_province": ["重庆市"] * 4,
     ...     "applicant_city": ["重庆市"] * 4, "applicant_district": ["江北区", "江北区", "江北区", "渝北区"]})
-    >>> from pipeline.project import parse_region
+    >>> from pipeline.places import parse_region
     >>> t = region_table(pats, [parse_region("重庆市江北区"), parse_region("重庆市")], 2022, 2)
     >>> t[["region", "publications", "share", "growth"]].values.tolist()
     [['重庆市江北区', 3, 0.75, -0.5], ['重庆市', 4, 1.0, 0.0]]

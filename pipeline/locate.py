@@ -58,7 +58,8 @@ import pandas as pd
 
 from .errors import LocateInputError, RegisterFileError, UnreadableInputError
 from .frames import join_by
-from .ingest.normalize import normalize_names, parse_cn_addresses, to_halfwidth
+from .ingest.normalize import normalize_names, to_halfwidth
+from .places import MUNICIPALITIES, parse_cn_addresses
 
 __all__ = [
     "LEVELS",
@@ -86,7 +87,6 @@ GROUP_COLUMNS = (
 
 
 # --------------------------------------------------------------------------- admin names
-_MUNICIPALITIES = ("北京市", "天津市", "上海市", "重庆市")
 _PROV_SUFFIX = re.compile(r"(省|市|壮族自治区|回族自治区|维吾尔自治区|自治区|特别行政区)$")
 _NOT_CITIES = {"市辖区", "县", "省直辖县级行政区划", "自治区直辖县级行政区划"}
 # Former Chongqing districts merged in 2011 (国函〔2011〕116号): their whole territory is in
@@ -124,14 +124,14 @@ def _admin() -> dict:
         p = provs.get(c[:2])
         if p is None:
             continue
-        city = p if p in _MUNICIPALITIES else cities.get(c[:4])
+        city = p if p in MUNICIPALITIES else cities.get(c[:4])
         districts.append((p, city, n))
     short = {}
     for p in provs.values():
         short.setdefault(_PROV_SUFFIX.sub("", p), p)
     tokens: dict[str, list[tuple]] = {}
     for p in provs.values():
-        tokens.setdefault(p, []).append((p, p if p in _MUNICIPALITIES else None, None))
+        tokens.setdefault(p, []).append((p, p if p in MUNICIPALITIES else None, None))
     city_short: dict[str, list[tuple]] = {}
     for c4, n in cities.items():
         p = provs.get(c4[:2])
@@ -211,7 +211,7 @@ def _city_of(province: str | None, district: str | None) -> str | None:
     """The city of a district (the province itself for a municipality); None if not unique."""
     if province is None or pd.isna(province):
         return None
-    if province in _MUNICIPALITIES:
+    if province in MUNICIPALITIES:
         return province
     if district is None or pd.isna(district):
         return None
@@ -263,12 +263,12 @@ def _name_place(raw: str) -> tuple | None:
     m = adm["lead_re"].match(text)
     if m:
         p = _province_full(m.group(0))
-        found.append((0, m.end(), [(p, p if p in _MUNICIPALITIES else None, None)], False))
+        found.append((0, m.end(), [(p, p if p in MUNICIPALITIES else None, None)], False))
     for m in (adm["bracket_re"].finditer(text) if ("(" in text or "（" in text) else ()):
         word = m.group(1)
         p = _province_full(word)
         if p:
-            cands = [(p, p if p in _MUNICIPALITIES else None, None)]
+            cands = [(p, p if p in MUNICIPALITIES else None, None)]
         else:
             cands = adm["city_short"].get(word) or adm["tokens"].get(word, [])
         found.append((m.start(1), m.end(1), cands, False))
@@ -484,7 +484,7 @@ def _parse_addresses(address: pd.Series, province: pd.Series) -> pd.DataFrame:
     ], dtype=bool)
     out.loc[~literal, "district"] = pd.NA
     city_written = pd.Series([
-        c is pd.NA or p in _MUNICIPALITIES or (a is not pd.NA and short(c) in a)
+        c is pd.NA or p in MUNICIPALITIES or (a is not pd.NA and short(c) in a)
         for a, p, c in zip(addr.tolist(), out["province"].tolist(), out["city"].tolist())
     ], dtype=bool)
     out.loc[~city_written & out["district"].isna(), "city"] = pd.NA
@@ -495,7 +495,7 @@ def _finish(path: Path, frame: pd.DataFrame, *, layout: str, dropped: int) -> pd
     """Keys, types and column order of a register; raise if nothing usable is left."""
     frame = frame.copy()
     frame["name"] = frame["name"].astype("string").str.strip()
-    muni = frame["province"].isin(_MUNICIPALITIES).fillna(False)
+    muni = frame["province"].isin(MUNICIPALITIES).fillna(False)
     frame["city"] = frame["city"].astype("string").where(~muni, frame["province"])
     bad_name = frame["name"].isna() | frame["name"].str.contains("\ufffd", regex=False).fillna(False)
     frame = frame[~bad_name]
@@ -577,7 +577,7 @@ def _universities(path, raw) -> pd.DataFrame:
     given = raw["area"].astype("string").str.strip()
     dist = dist.fillna(given.where(given.str.contains(r"[区县市旗]$", regex=True).fillna(False)))
     city = raw["city"].astype("string").str.strip()
-    city = city.where(~prov.isin(_MUNICIPALITIES), prov)
+    city = city.where(~prov.isin(MUNICIPALITIES), prov)
     note = ("campus " + campus).where(campus.ne(base).fillna(False))
     return pd.DataFrame({
         "name": base, "province": prov, "city": city, "district": dist, "zone": _zones(addr),
@@ -600,7 +600,7 @@ def _generic(path, raw, cols) -> pd.DataFrame:
     clash = h_dist.notna() & a_dist.notna() & h_dist.ne(a_dist).fillna(False)
     district = h_dist.fillna(a_dist).where(~clash)
     city = get["city"].str.strip()
-    city = city.where(~prov.isin(_MUNICIPALITIES), prov)
+    city = city.where(~prov.isin(MUNICIPALITIES), prov)
     derived = pd.Series([_city_of(p, d) if p is not pd.NA and d is not pd.NA else None
                          for p, d in zip(prov.tolist(), district.tolist())], index=raw.index, dtype="string")
     note = pd.Series(pd.NA, index=raw.index, dtype="string")
@@ -647,7 +647,7 @@ def load_register(path: str | Path) -> pd.DataFrame:
     DataFrame
         Columns :data:`REGISTER_COLUMNS`: ``name``, ``key`` (the name normalised like
         ``name_norm``), ``aliases``, ``province``, ``city``, ``district`` (full names as
-        :func:`~pipeline.ingest.normalize.parse_cn_addresses` gives them), ``zone``,
+        :func:`~pipeline.places.parse_cn_addresses` gives them), ``zone``,
         ``address``, ``uscc``, ``register`` (file stem), ``row`` (0-based data row in the
         file), ``note``; ``attrs["layout"]`` names the layout.
 
@@ -1221,7 +1221,7 @@ def route_counts(groups: pd.DataFrame, region) -> pd.DataFrame:
     groups : DataFrame
         The groups table of :func:`locate`.
     region : Region, mapping or tuple
-        A :class:`pipeline.project.Region`, a mapping with ``province``, ``city``,
+        A :class:`pipeline.places.Region`, a mapping with ``province``, ``city``,
         ``district``, or a tuple ``(province, city, district)`` (full names; trailing
         levels may be None).
 

@@ -5,8 +5,10 @@ import pytest
 
 from pipeline import db, io, schema
 from pipeline.errors import ConfigError, PatNavError
-from pipeline.landscape import LandscapeParams, landscape, region_mask, top_parties
-from pipeline.project import parse_region, validate_project
+from pipeline.config import LandscapeParams
+from pipeline.landscape import landscape, region_mask, top_parties
+from pipeline.places import parse_region
+from pipeline.project import validate_project
 
 
 def _tables():

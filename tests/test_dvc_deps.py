@@ -65,6 +65,8 @@ from pathlib import Path
 import pytest
 import yaml
 
+from pipeline.config import SHARED
+
 ROOT = Path(__file__).resolve().parents[1]
 PACKAGE = ROOT / "pipeline"
 BIN = Path(sys.executable).parent
@@ -93,6 +95,8 @@ UNDECLARED_READS = {
 # Attribute paths of the params objects that are not params.yaml paths: ClassifyStageParams
 # holds the classify section's label options as .labels (pipeline/config.py load_params).
 PARAM_ALIASES = {("classify", "labels"): ("classify",)}
+# The knobs several sections carry are set once, in params.yaml's analysis section.
+PARAM_ALIASES.update({(section, key): ("analysis", key) for key, users in SHARED.items() for section in users})
 
 # Calls that read or write files or the database: a stage command of cli.py makes none.
 IO_CALLS = {"read_tables", "read_table", "write_tables", "write_json", "write_export", "write_project_outputs",
@@ -849,8 +853,8 @@ def test_known_reads_are_seen():
             "pipeline/io.py"} <= {rel(f) for f in a["report"]["code"]}
     assert {"metrics/train.json", "pipeline/data/taxonomy.yaml"} <= a["report"]["reads"]
     assert "pipeline/classify/text.py" in {rel(f) for f in a["network"]["code"]}
-    assert "pipeline/project.py" in {rel(f) for f in a["score"]["code"]}
-    assert {("score", "min_confidence"), ("score", "growth_window"), ("score", "talent_top")} <= a["landscape"]["params"]
+    assert "pipeline/places.py" in {rel(f) for f in a["score"]["code"]}  # project regions (was project.py)
+    assert {("analysis", "min_confidence"), ("analysis", "growth_window"), ("score", "talent_top")} <= a["landscape"]["params"]
     assert ("score",) not in a["landscape"]["params"]  # read field by field, through project_views
     assert ("network", "main_path_weight") in a["report"]["params"]
     # The undeclarable reads are still made (else drop them from UNDECLARED_READS).

@@ -19,7 +19,7 @@ from pipeline.locate import (
     name_places,
     route_counts,
 )
-from pipeline.project import parse_region
+from pipeline.places import parse_region
 from tests.shared_data import shared_path
 
 

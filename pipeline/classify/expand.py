@@ -25,7 +25,9 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-__all__ = ["ExpandParams", "SearchStrategy", "seed_set", "expand", "anti_seeds", "prune", "landscape_set",
+from ..project import SearchStrategy
+
+__all__ = ["ExpandParams", "seed_set", "expand", "anti_seeds", "prune", "landscape_set",
            "precision_recall"]
 
 
@@ -38,18 +40,6 @@ class ExpandParams:
     anti_seed_factor: float = 5.0
     prune_threshold: float = 0.5
     random_state: int = 0
-
-
-@dataclass(frozen=True)
-class SearchStrategy:
-    """A project's search strategy: any of seed publications, keywords, code patterns."""
-
-    seeds: tuple[str, ...] = ()
-    keywords: tuple[str, ...] = ()
-    codes: tuple[str, ...] = ()
-
-    def __bool__(self) -> bool:
-        return bool(self.seeds or self.keywords or self.codes)
 
 
 def _code_match(classifications: pd.DataFrame, patterns: tuple[str, ...]) -> pd.Series:

@@ -18,27 +18,16 @@ from __future__ import annotations
 
 import copy
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
 
 import numpy as np
 import pandas as pd
 
+from ..config import ClassifyParams
 from ..errors import ConfigError
 
-__all__ = ["ClassifyParams", "combine_labels", "LABEL_COLUMNS"]
+__all__ = ["combine_labels", "LABEL_COLUMNS"]
 
 LABEL_COLUMNS = ["pub_id", "industry", "branch", "source", "confidence", "flag", "rule_id", "explanation"]
-
-
-@dataclass(frozen=True)
-class ClassifyParams:
-    """Tunables of the classify stage (``params.yaml``, section ``classify``)."""
-
-    # "model": the per-language thresholds the train stage chose on validation records and
-    # stored in the model; or a mapping (industry → threshold, or language → such a mapping).
-    thresholds: dict | str = field(default_factory=lambda: {"it": 0.5, "manufacturing": 0.5, "biomedicine": 0.5, "nev": 0.5})
-    subclass_only_confidence: float = 0.5
-    disagree_below: float = 0.05
 
 
 def combine_labels(

@@ -39,9 +39,8 @@ import yaml
 from ..errors import ConfigError
 
 __all__ = ["RuleSet", "compile_rules", "load_rules", "rule_labels", "symbol_labels", "parse_pattern",
-           "TAXONOMY_PATH", "LABEL_COLUMNS", "MATCH_LEVELS"]
+           "TAXONOMY_PATH", "taxonomy", "industry_ids", "LABEL_COLUMNS", "MATCH_LEVELS"]
 
-# Defined here, not imported from pipeline.project: project imports pipeline.classify.
 TAXONOMY_PATH = Path(__file__).resolve().parents[1] / "data" / "taxonomy.yaml"
 LABEL_COLUMNS = ["pub_id", "industry", "branch", "rule_id", "symbol", "match", "n_symbols", "explanation"]
 MATCH_LEVELS = ("symbol", "main_group", "subclass", "subclass_only")
@@ -66,6 +65,21 @@ _PATTERN_COLUMNS = ["rule_id", "industry", "branch", "kind", "level", "key", "pa
                     "subclass", "cpc_only", "order", "seq"]
 _RULE_COLUMNS = ["rule_id", "order", "industry", "branch", "branch_zh", "branch_en", "keywords_zh",
                  "text_condition", "extension"]
+
+
+@lru_cache(maxsize=4)
+def taxonomy(path: Path = TAXONOMY_PATH) -> dict:
+    """The focus-industry taxonomy (``pipeline/data/taxonomy.yaml``)."""
+    return yaml.safe_load(Path(path).read_text(encoding="utf-8"))
+
+
+def industry_ids(path: Path = TAXONOMY_PATH) -> list[str]:
+    """Valid industry scopes: every industry id and every ``industry.branch`` id."""
+    ids = []
+    for ind, spec in taxonomy(path)["industries"].items():
+        ids.append(ind)
+        ids.extend(f"{ind}.{b}" for b in spec.get("branches", {}))
+    return ids
 
 
 @dataclass(frozen=True)

@@ -20,9 +20,8 @@ from typing import Protocol
 
 import pandas as pd
 
-from ..errors import ConfigError
 
-__all__ = ["RAW_COLUMNS", "RawBatch", "Adapter", "raw_frame", "Limits"]
+__all__ = ["RAW_COLUMNS", "RawBatch", "Adapter", "raw_frame"]
 
 # Raw columns per table (all optional except those marked in the comments).
 RAW_COLUMNS: dict[str, list[str]] = {
@@ -66,47 +65,6 @@ RAW_COLUMNS: dict[str, list[str]] = {
     # Records or fields the adapter could not take: row/offset locate them in the file.
     "rejects": ["row", "offset", "record_id", "field", "raw_value", "reason", "level"],
 }
-
-
-@dataclass(frozen=True)
-class Limits:
-    """Bounds on what one input may make the ingest hold (``ingest.limits`` in params.yaml).
-
-    Text limits (characters): ``title`` and ``abstract`` (also their English twins),
-    ``name`` (a party's name) and ``other`` (status words, links, an NPL text) — a longer
-    value is nulled (a name: its party row left out; an NPL text: cut) with a
-    field-level reject. ``field`` bounds every other cell or XML text node: a longer one
-    is cut to it, with a field-level reject; the record is always kept.
-
-    Workbook limits, checked before a workbook is read (its ZIP central directory gives
-    the sizes) and while its sheets are scanned; a file over one is refused with
-    :class:`pipeline.errors.InputLimitError`, which names the file, the limit and its
-    param: ``workbook_mb`` (MiB of all members uncompressed), ``workbook_ratio``
-    (uncompressed / compressed size of one member larger than 1 MiB: a ZIP bomb),
-    ``sheet_rows`` (rows of one sheet; Excel's own maximum by default) and ``sheet_cells``
-    (rows × columns one sheet spans: the reader holds that many cells, empty or not).
-
-    ``join_records`` bounds the PatentsView records whose tables are joined at once
-    (rounded down to whole batches, at least one): the tables are spilled to disk and
-    joined part by part, so the adapter's memory follows this number, not the input.
-    """
-
-    title: int = 2_000
-    abstract: int = 20_000
-    name: int = 500
-    other: int = 2_000
-    field: int = 100_000
-    workbook_mb: int = 512
-    workbook_ratio: int = 100
-    sheet_rows: int = 1_048_576
-    sheet_cells: int = 20_000_000
-    join_records: int = 50_000
-
-    def __post_init__(self):
-        for f in fields(self):
-            value = getattr(self, f.name)
-            if isinstance(value, bool) or not isinstance(value, int) or value < 1:
-                raise ConfigError(f"ingest.limits.{f.name} must be a positive whole number, got {value!r}")
 
 
 def raw_frame(table: str, rows: list[dict] | None = None) -> pd.DataFrame:

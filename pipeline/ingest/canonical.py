@@ -14,7 +14,9 @@ import pandas as pd
 from .. import schema
 from . import legal
 from . import normalize as nz
-from .base import Limits, RawBatch
+from ..config import Limits
+from ..places import parse_cn_addresses
+from .base import RawBatch
 from .merge import CHILD_GROUPS
 
 __all__ = ["Limits", "canonicalize", "CITATION_CATEGORY_MAP", "EVENT_TYPE_MAP"]
@@ -352,7 +354,7 @@ def _parties(df, source_file, limits, rej) -> pd.DataFrame:
     df["name_norm"] = nz.normalize_names(df["name_raw"], person=(df["role"] == "inventor") | (df["party_type_hint"] == "individual"))
     df["party_type"] = nz.party_types(df["name_raw"], df["party_type_hint"])
     # Chinese addresses give province / city / district where the source did not.
-    addr = nz.parse_cn_addresses(df["address_raw"])
+    addr = parse_cn_addresses(df["address_raw"])
     for col in ("province", "city", "district"):
         df[col] = df[col].astype("string").replace("", pd.NA).fillna(addr[col])
     cn_addr = addr["province"].notna()

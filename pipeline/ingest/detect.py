@@ -13,7 +13,7 @@ import stat
 from pathlib import Path
 
 from ..errors import UnreadableInputError, UnsupportedFormatError
-from .base import Limits
+from ..config import Limits
 
 __all__ = ["detect", "not_regular", "HEAD_BYTES"]
 

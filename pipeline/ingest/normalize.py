@@ -48,7 +48,6 @@ __all__ = [
     "split_multi",
     "normalize_names",
     "party_types",
-    "parse_cn_addresses",
     "neutralize_formula",
     "country_codes",
     "province_from_code",
@@ -705,45 +704,6 @@ def party_types(name_raw: pd.Series, hint: pd.Series | None = None) -> pd.Series
         given = h.notna() & ~org
         out[given] = h[given]
     return out.astype("string")
-
-
-# --------------------------------------------------------------------------- addresses
-_MUNICIPALITIES = {"北京市", "天津市", "上海市", "重庆市"}
-
-
-def parse_cn_addresses(raw: pd.Series) -> pd.DataFrame:
-    """Province / city / district of Chinese addresses, via :mod:`cpca`.
-
-    Municipalities come back with the city equal to the province
-    (``重庆市江北区…`` → 重庆市, 重庆市, 江北区). Values without Chinese characters
-    give nulls.
-
-    Examples
-    --------
-    >>> parse_cn_addresses(pd.Series(["重庆市江北区建新北路", None])).values.tolist()
-    [['重庆市', '重庆市', '江北区'], [<NA>, <NA>, <NA>]]
-    """
-    s = pd.Series(raw, dtype="string").reset_index(drop=True)
-    cols = ["province", "city", "district"]
-    out = pd.DataFrame({c: pd.Series([None] * len(s), dtype="string") for c in cols})
-    has_cn = s.str.contains(r"[\u4e00-\u9fff]", regex=True).fillna(False).astype(bool)
-    uniq = s[has_cn].unique()
-    if len(uniq) == 0:
-        return out
-    import cpca
-
-    res = cpca.transform(list(uniq))
-    res.index = uniq
-    prov = res["省"].replace("", None)
-    city = res["市"].where(~res["市"].isin(["市辖区", "县", "省直辖县级行政区划", ""]), None)
-    city = city.where(~(city.isna() & prov.isin(_MUNICIPALITIES)), prov)
-    dist = res["区"].replace("", None)
-    table = pd.DataFrame({"province": prov, "city": city, "district": dist})
-    mapped = table.reindex(s[has_cn].values)
-    mapped.index = s[has_cn].index
-    for c in cols:
-        out.loc[has_cn, c] = mapped[c].astype("string").values
-    return out
 
 
 # --------------------------------------------------------------------------- spreadsheets

@@ -90,7 +90,8 @@ import pyarrow.csv as pcsv
 import pyarrow.dataset as pads
 
 from ..errors import InputError, UnreadableInputError
-from .base import RAW_COLUMNS, Limits, RawBatch
+from ..config import Limits
+from .base import RAW_COLUMNS, RawBatch
 
 __all__ = ["PatentsViewAdapter", "sniff_table", "is_patentsview_dir", "REQUIRED_COLUMNS"]
 

@@ -17,7 +17,7 @@ import pandas as pd
 
 from .. import schema
 from ..errors import InputError
-from .base import Limits
+from ..config import Limits
 from .canonical import canonicalize
 from .detect import detect, not_regular
 from .sheets import export_date

@@ -37,7 +37,7 @@ from pathlib import Path
 from xml.sax.saxutils import unescape
 
 from ..errors import InputLimitError, UnreadableInputError
-from .base import Limits
+from ..config import Limits
 
 __all__ = ["Sheet", "container", "container_of", "read_sheets", "xlsx_links", "unwrap_hyperlink", "OLE2_MAGIC",
            "check_archive", "export_date"]
@@ -451,7 +451,7 @@ def read_sheets(path: Path, kind: str, encoding: str = "utf-8", limits: Limits =
     pipeline.errors.UnreadableInputError
         A damaged workbook (the message names the reader's complaint).
     pipeline.errors.InputLimitError
-        A workbook or sheet beyond ``limits`` (see :class:`pipeline.ingest.base.Limits`).
+        A workbook or sheet beyond ``limits`` (see :class:`pipeline.config.Limits`).
     """
     if kind == "html":
         yield from _html_sheets(path, encoding, limits)

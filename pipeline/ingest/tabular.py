@@ -44,7 +44,8 @@ import yaml
 
 from ..errors import ConfigError, UnreadableInputError, UnsupportedFormatError
 from ..frames import isin
-from .base import RAW_COLUMNS, Limits, RawBatch, raw_frame
+from ..config import Limits
+from .base import RAW_COLUMNS, RawBatch, raw_frame
 from .normalize import map_unique, province_from_code
 from .sheets import Sheet, container_of, read_sheets, unwrap_hyperlink, xlsx_head_rows
 
@@ -894,7 +895,7 @@ class TabularAdapter:
     aliases_path : path-like, optional
         A copy of ``headers.yaml`` (e.g. with the user's own header spellings).
     limits : Limits
-        Bounds on workbooks and sheets (see :class:`pipeline.ingest.base.Limits`).
+        Bounds on workbooks and sheets (see :class:`pipeline.config.Limits`).
 
     Notes
     -----

@@ -31,7 +31,8 @@ import pandas as pd
 from lxml import etree
 
 from ..errors import UnreadableInputError
-from .base import RAW_COLUMNS, Limits, RawBatch, raw_frame
+from ..config import Limits
+from .base import RAW_COLUMNS, RawBatch, raw_frame
 from .normalize import show_controls, uspto_ipc7_symbol
 
 __all__ = ["UsptoXmlAdapter", "sniff"]

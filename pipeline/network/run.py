@@ -43,7 +43,7 @@ from scipy.sparse.csgraph import connected_components
 from ..errors import ConvergenceError, PathCountOverflowError, UnreadableInputError
 from . import centrality, clusters, flows, mainpath
 from .graph import CitationGraph, citation_counts, from_edges
-from .params import NetworkParams
+from ..config import NetworkParams
 from ..ingest.merge import primary_source
 
 __all__ = ["NetworkParams", "analyse", "summary", "read_edge_list", "read_node_list", "write_exports",
@@ -571,7 +571,7 @@ def region_dependence(flows_regions: pd.DataFrame, region, top: int = 5) -> dict
     flows_regions : DataFrame
         The ``flows_regions`` table (``level``, ``citing_group``, ``cited_group``,
         ``citations``).
-    region : pipeline.project.Region
+    region : pipeline.places.Region
         Matched by its path (``CN/重庆市/重庆市/江北区``) at its own level.
 
     Returns
@@ -583,7 +583,7 @@ def region_dependence(flows_regions: pd.DataFrame, region, top: int = 5) -> dict
 
     Examples
     --------
-    >>> from pipeline.project import Region
+    >>> from pipeline.places import Region
     >>> f = pd.DataFrame({"level": "province", "citing_group": ["CN/重庆市"] * 2,
     ...                   "cited_group": ["CN/重庆市", "CN/广东省"], "citations": [1, 3]})
     >>> d = region_dependence(f, Region("重庆市", "province", "CN", "重庆市"))
@@ -611,7 +611,7 @@ def project_dependence(edges: pd.DataFrame, parties: pd.DataFrame, in_data, scop
 
     Examples
     --------
-    >>> from pipeline.project import Region
+    >>> from pipeline.places import Region
     >>> parties = pd.DataFrame({"pub_id": ["A", "B", "C", "D"], "role": "applicant", "seq": 0, "country": "CN",
     ...                         "province": ["重庆市", "重庆市", "广东省", "广东省"], "city": None, "district": None})
     >>> e = pd.DataFrame({"citing": ["A", "A", "A", "D"], "cited": ["B", "C", "X", "B"]})

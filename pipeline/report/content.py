@@ -24,7 +24,8 @@ from ..landscape import region_mask
 from . import charts, lifecycle
 from .charts import shorten_label
 from . import recommend as rec
-from .recommend import Rules, last_complete_year
+from ..config import Rules
+from .recommend import last_complete_year
 from .pdf import Figure, Heading, KeyFigures, PageBreak, Paragraph, Report, Table
 
 __all__ = ["build_report", "t", "fmt_share", "fmt_num", "branch_names"]
@@ -287,7 +288,7 @@ def _scope_method(b: _Builder, project):
             if project.industry in (ind, f"{ind}.{br}")]
     b.table("branch_definitions", pd.DataFrame(rows, columns=["branch", "description"]), "branch_def")
     how = t("p.scope_how_search", lang) if project.search else \
-        t("p.scope_how_labels", lang, c=d["params"]["landscape"].get("min_confidence", 0.5))
+        t("p.scope_how_labels", lang, c=d["params"]["analysis"]["min_confidence"])
     b.p(t("p.scope_rule", lang, how=how))
     if (n_doubt := d["metrics"].get("doubtful_excluded")) is not None:
         b.p(t("p.scope_doubtful", lang, n=fmt_num(b.fact("doubtful_excluded", n_doubt))))
@@ -596,7 +597,7 @@ def _development(b: _Builder, project, branch_tab: pd.DataFrame, own: pd.DataFra
     d, lang, rules = b.d, b.lang, b.rules
     recs = []
     b.h("paths_dev")
-    w = d["params"]["score"].get("growth_window", 3)
+    w = d["params"]["analysis"]["growth_window"]
     p = d["patents"]
     end = b.complete_through
     local_mask = region_mask(p, project.region).to_numpy(dtype=bool)
@@ -718,7 +719,7 @@ def _industry(b: _Builder, project):
     b.h("direction")
     tr = _trend(b, project)
     life = _lifecycle(b, tr["years"])
-    window = b.d["params"]["score"].get("growth_window", 3)
+    window = b.d["params"]["analysis"]["growth_window"]
     branch_tab = _branches(b, tr["years"], window)
     _hotspots_paths(b)
     _markets_applicants(b, tr["years"])

@@ -30,15 +30,15 @@ All functions are pure: DataFrames in, DataFrames out.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, fields
+from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
 
-from ..errors import ConfigError, ProjectDataError
+from ..config import Rules
+from ..errors import ProjectDataError
 
 __all__ = [
-    "Rules",
     "check_enterprise",
     "competitors",
     "branch_position",
@@ -62,36 +62,6 @@ __all__ = [
 FIRM_TYPES = frozenset({"enterprise"})
 #: Holders whose technology is offered for licence (technology transfer offices).
 LICENSOR_TYPES = frozenset({"university", "research_institute"})
-
-
-@dataclass(frozen=True)
-class Rules:
-    """Minimums of the recommendation rules (``params.yaml`` ``report.recommend``)."""
-
-    min_region_patents: int = 5       # region's patents in a branch before its RTA is read
-    min_growth_base: int = 10         # patents in the earlier window before a growth rate is read
-    min_firm_patents: int = 3         # a firm's patents (in the branch / set) before it is named
-    min_inventor_patents: int = 3     # an inventor's patent families before they are named
-    active_years: int = 5             # a filing within N years of the project's last year
-    license_top_share: float = 0.2    # licence candidates: value index in the set's top 20 %
-    publication_lag_months: int = 18  # filings this recent are not all published yet
-    top: int = 10                     # rows per table
-    min_enterprise_patents: int = 5   # an enterprise report needs this many of the firm's patents
-    cutoff_min_share: float = 0.3     # sources with this share of a set decide its data cut-off
-
-    @classmethod
-    def from_params(cls, raw: dict | None) -> Rules:
-        """Rules from the ``report.recommend`` mapping; unknown keys are refused."""
-        raw = dict(raw or {})
-        known = {f.name for f in fields(cls)}
-        unknown = set(raw) - known
-        if unknown:
-            raise ConfigError(f"report.recommend: unknown key(s) {', '.join(sorted(unknown))}; "
-                              f"known: {', '.join(sorted(known))}")
-        rules = cls(**raw)
-        if not 0 < rules.license_top_share <= 1:
-            raise ConfigError("report.recommend.license_top_share must be in (0, 1]")
-        return rules
 
 
 @dataclass

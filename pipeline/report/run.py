@@ -338,7 +338,8 @@ def load_report_data(root: Path, params: dict, name: str) -> dict:
     talent_path = out_dir / "talent_candidates.csv"
     positioning_path = out_dir / "positioning.csv"
     p = params
-    param_rows = _flat({"project": project.raw, "landscape.min_confidence": p["landscape"].min_confidence,
+    param_rows = _flat({"project": project.raw, "analysis.min_confidence": p["landscape"].min_confidence,
+                        "analysis.growth_window": p["score"].growth_window,
                         "classify.thresholds": p["classify"].labels.thresholds,
                         "network.main_path_weight": p["network"].main_path_weight,
                         "network.pagerank": p["network"].pagerank, "network.clusters": p["network"].clusters,
@@ -368,8 +369,8 @@ def load_report_data(root: Path, params: dict, name: str) -> dict:
         "with_inventors": int(mentions["pub_id"].nunique()) if len(mentions) else 0,
         "enterprise_pubs": enterprise_pubs,
         "train_metrics": json.loads(train_metrics.read_text(encoding="utf-8")) if train_metrics.exists() else {},
-        "params": {"landscape": {"min_confidence": p["landscape"].min_confidence},
-                   "score": {"growth_window": p["score"].growth_window}},
+        "params": {"analysis": {"min_confidence": p["landscape"].min_confidence,
+                                "growth_window": p["score"].growth_window}},
         "param_rows": param_rows, "fingerprints": _fingerprints(root),
         "generated": p["score"].as_of,  # the data's reference date, not the wall clock: reruns agree
         "version": _version(root),

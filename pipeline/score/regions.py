@@ -24,7 +24,7 @@ import numpy as np
 import pandas as pd
 
 from ..errors import RegionInputError, RegionNameError
-from ..project import Region, parse_region
+from ..places import Region, parse_region
 from .portfolio import filing_years
 
 __all__ = [
@@ -416,7 +416,7 @@ def position(region, compare: Sequence = (), *, patents: pd.DataFrame, parties: 
     ----------
     region, compare : Region or str
         The project's region and the comparison regions (``"重庆市江北区"``, ``"四川省成都市"``,
-        ``"US"`` — parsed by :func:`pipeline.project.parse_region`), matched on the first
+        ``"US"`` — parsed by :func:`pipeline.places.parse_region`), matched on the first
         applicant's country / province / city / district.
     scores : DataFrame, optional
         ``pub_id``, ``high_value``: adds high-value counts (NaN without it).

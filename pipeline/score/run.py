@@ -41,7 +41,7 @@ from . import regions as rg
 from . import talent as tl
 from . import value as val
 from ..ingest.merge import primary_source
-from .params import ScoreParams
+from ..config import ScoreParams
 
 __all__ = ["ScoreParams", "score", "primary_labels", "family_countries", "project_views", "explain", "summary",
            "run_stage", "TABLES"]

@@ -72,7 +72,7 @@ from scipy.sparse.csgraph import connected_components
 
 from ..errors import TalentInputError
 from ..frames import join_by
-from ..project import Region, parse_region
+from ..places import Region, parse_region
 
 __all__ = [
     "RULES",
@@ -682,7 +682,7 @@ def talent_candidates(
     metrics : DataFrame
         Output of :func:`inventor_metrics`.
     region : Region or str
-        The project region (a string goes through :func:`pipeline.project.parse_region`).
+        The project region (a string goes through :func:`pipeline.places.parse_region`).
     weak_branches : iterable of str
         Branch ids (``nev.components``) where the region is weak.
     top : int

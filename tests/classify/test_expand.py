@@ -2,7 +2,8 @@
 
 import pandas as pd
 
-from pipeline.classify.expand import (ExpandParams, SearchStrategy, anti_seeds, expand, landscape_set,
+from pipeline.project import SearchStrategy
+from pipeline.classify.expand import (ExpandParams, anti_seeds, expand, landscape_set,
                                       precision_recall, prune, seed_set)
 
 

@@ -6,7 +6,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from pipeline.classify.labels import ClassifyParams, classify_list, combine_labels, label_patents
+from pipeline.classify.labels import classify_list, combine_labels, label_patents
+from pipeline.config import ClassifyParams
 from pipeline.classify.rules import load_rules
 from pipeline.classify.text import TextClassifier
 

@@ -17,7 +17,7 @@ import yaml
 from pipeline.classify.rules import (LABEL_COLUMNS, TAXONOMY_PATH, RuleSet, compile_rules, load_rules, parse_pattern,
                                      rule_labels, symbol_labels)
 from pipeline.errors import ConfigError
-from pipeline.project import industry_ids
+from pipeline.classify.rules import industry_ids
 
 ROOT = Path(__file__).resolve().parents[2]
 

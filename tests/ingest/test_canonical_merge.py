@@ -4,7 +4,8 @@ import pandas as pd
 
 from pipeline import schema
 from pipeline.ingest.base import RawBatch, raw_frame
-from pipeline.ingest.canonical import Limits, canonicalize
+from pipeline.config import Limits
+from pipeline.ingest.canonical import canonicalize
 from pipeline.ingest.merge import assign_families, merge_sources
 
 

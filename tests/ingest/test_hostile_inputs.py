@@ -22,7 +22,7 @@ from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
 import pipeline
 from pipeline import schema
 from pipeline.errors import ConfigError, InputLimitError, UnsupportedFormatError
-from pipeline.ingest.base import Limits
+from pipeline.config import Limits
 from pipeline.ingest.detect import detect
 from pipeline.ingest.tabular import TabularAdapter
 from tests.shared_data import shared_path, xml_documents

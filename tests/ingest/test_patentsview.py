@@ -21,7 +21,7 @@ import pytest
 from pipeline import schema
 from pipeline.errors import InputError, UnreadableInputError
 from pipeline.ingest import patentsview
-from pipeline.ingest.base import Limits
+from pipeline.config import Limits
 from pipeline.ingest.canonical import canonicalize
 from pipeline.ingest.patentsview import PatentsViewAdapter, is_patentsview_dir, sniff_table
 from tests.shared_data import shared_path, table_records, write_rows

@@ -290,7 +290,7 @@ def test_trend_chart_shades_the_years_not_yet_all_published():
 def test_short_branch_names_tell_the_branches_apart():
     import yaml
 
-    from pipeline.project import TAXONOMY_PATH
+    from pipeline.classify.rules import TAXONOMY_PATH
     from pipeline.report.content import branch_names
 
     tax = yaml.safe_load(TAXONOMY_PATH.read_text(encoding="utf-8"))

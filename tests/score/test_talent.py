@@ -7,7 +7,7 @@ import pandas as pd
 import pytest
 
 from pipeline.errors import PatNavError, TalentInputError
-from pipeline.project import Region
+from pipeline.places import Region
 from pipeline.score.talent import (
     METRIC_COLUMNS,
     disambiguate_inventors,
