@@ -9,7 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
-from .config import find_root, load_params
+from .config import find_root, load_params, project_dir
 from .errors import ConfigError
 from .project import ProjectConfig
 
@@ -28,7 +28,7 @@ def run_state(name: str, root: Path) -> tuple[str | None, str]:
     """
     import datetime as dt
 
-    metrics = root / "data" / "processed" / name / "metrics.json"
+    metrics = project_dir(name, root) / "metrics.json"
     last = (dt.datetime.fromtimestamp(metrics.stat().st_mtime).strftime("%Y-%m-%d %H:%M")
             if metrics.exists() else None)
     if not (root / ".dvc").is_dir():
@@ -62,7 +62,7 @@ class Project:
 
     @property
     def dir(self) -> Path:
-        return self.root / "data" / "processed" / self.name
+        return project_dir(self.name, self.root)
 
     def _outputs(self) -> dict:
         from .io import read_project_outputs

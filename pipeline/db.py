@@ -24,8 +24,7 @@ import pandas as pd
 from . import schema
 from .errors import DatabaseError, QueryError, QueryRefusedError
 
-__all__ = ["build", "connect", "sandbox", "query", "fingerprint", "manifest_path", "VIEWS", "default_path", "run_stage",
-           "NETWORK_TABLES"]
+__all__ = ["build", "connect", "sandbox", "query", "fingerprint", "manifest_path", "VIEWS", "default_path", "run_stage"]
 
 
 def default_path() -> Path:
@@ -165,15 +164,12 @@ def build(canonical_dir: str | Path, db_path: str | Path, extra: dict[str, str |
     return counts
 
 
-# Network stage tables loaded into the database as network_<name>.
-NETWORK_TABLES = ("nodes", "edges", "main_paths", "removed", "clusters", "flows_applicants", "flows_regions",
-                  "ipc_cooccurrence")
 
 
 def run_stage(params: dict, root: Path) -> dict:
     """The database stage as ``dvc repro`` runs it (``patnav db build``): :func:`build` from
     the canonical tables (``ingest.out``) plus the stage outputs that exist — the labels
-    (``classify.out``), the network tables (``network_<name>``, :data:`NETWORK_TABLES`)
+    (``classify.out``), the network tables (``network_<name>``, :data:`pipeline.network.TABLES`)
     and the score tables (``score_<name>``, :data:`pipeline.score.TABLES`); the row counts
     written to ``database.metrics``.
 
@@ -191,6 +187,7 @@ def run_stage(params: dict, root: Path) -> dict:
         (its fingerprint) and ``metrics_path``.
     """
     from .io import write_json
+    from .network import TABLES as NETWORK_TABLES
     from .score import TABLES as SCORE_TABLES
 
     extra = {"labels": root / params["classify"].out}

@@ -16,7 +16,8 @@ import pandas as pd
 from .config import LandscapeParams
 from .errors import ConfigError
 from .ingest.normalize import normalize_names
-from .places import Region
+from .growth import growth_rate, windows
+from .places import Region, in_region
 from .project import ProjectConfig
 
 __all__ = ["doubtful", "scope", "filing_trend", "top_parties", "region_mask", "region_table", "landscape",
@@ -110,20 +111,13 @@ def top_parties(parties: pd.DataFrame, pub_ids: pd.Series, roles: tuple[str, ...
 
 
 def region_mask(patents: pd.DataFrame, region: Region) -> pd.Series:
-    """Publications whose first applicant is located in ``region``."""
-    mask = pd.Series(True, index=patents.index)
-    mask &= patents[_REGION_COLS["country"]].eq(region.country).fillna(False)
-    for level in ("province", "city", "district"):
-        value = getattr(region, level)
-        if value:
-            mask &= patents[_REGION_COLS[level]].eq(value).fillna(False)
-    return mask.astype(bool)
+    """Publications whose first applicant is located in ``region`` (:func:`pipeline.places.in_region`)."""
+    return in_region(patents, region, _REGION_COLS)
 
 
 def _growth(years: pd.Series, last_year: int, window: int) -> float:
-    recent = years.between(last_year - window + 1, last_year).sum()
-    before = years.between(last_year - 2 * window + 1, last_year - window).sum()
-    return float((recent - before) / before) if before else np.nan
+    recent, before = windows(years, last_year, window)
+    return growth_rate(int(recent.sum()), int(before.sum()))
 
 
 def region_table(patents: pd.DataFrame, regions: list[Region], last_year: int, window: int) -> pd.DataFrame:

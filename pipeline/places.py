@@ -13,9 +13,9 @@ from dataclasses import dataclass
 
 import pandas as pd
 
-from .errors import RegionNameError
+from .errors import RegionInputError, RegionNameError
 
-__all__ = ["Region", "parse_region", "parse_cn_addresses", "MUNICIPALITIES"]
+__all__ = ["Region", "parse_region", "in_region", "parse_cn_addresses", "MUNICIPALITIES", "LEVELS"]
 
 #: Province-level cities: their city is the province (重庆市 → 重庆市, 重庆市).
 MUNICIPALITIES = ("北京市", "天津市", "上海市", "重庆市")
@@ -79,6 +79,69 @@ def parse_region(text: str) -> Region:
     named_city = city and (city in text or city.rstrip("市") in text) and city != prov
     level = "district" if dist else ("city" if named_city else "province")
     return Region(text, level, "CN", prov, city if level != "province" else None, dist)
+
+
+#: The levels of a place, widest first (a Region names them down to its own).
+LEVELS = ("country", "province", "city", "district")
+_SUFFIX = r"(省|市|区|县|自治区|自治州|特别行政区)$"
+
+
+def _place(s: pd.Series) -> pd.Series:
+    """Place names compared without their administrative suffix (重庆市 = 重庆), blanks NA."""
+    s = s.astype("string").str.strip()
+    return s.mask(s == "").str.replace(_SUFFIX, "", regex=True)
+
+
+def in_region(frame: pd.DataFrame, region: Region | str, columns: dict[str, str] | None = None) -> pd.Series:
+    """Whether each row's place lies in ``region``: the one rule of "in the region".
+
+    A row is in the region when every level the region names (country down to its own
+    level) matches: the country as an upper-case code, the province, city and district
+    without their administrative suffix (重庆市 = 重庆). An unknown value never matches.
+
+    Parameters
+    ----------
+    frame : DataFrame
+        Rows with a place.
+    region : Region or str
+        A string goes through :func:`parse_region`.
+    columns : dict, optional
+        Level → column of ``frame`` (default: the columns are named ``country`` …
+        ``district``); only the levels the region names are read.
+
+    Raises
+    ------
+    RegionInputError
+        ``frame`` lacks a column the region needs.
+
+    Examples
+    --------
+    >>> df = pd.DataFrame({"country": ["CN", "CN", "US"], "province": ["重庆市", "四川省", None],
+    ...                    "city": ["重庆市", "成都市", None], "district": ["江北区", None, None]})
+    >>> in_region(df, Region("重庆", "province", "CN", "重庆市")).tolist()
+    [True, False, False]
+    >>> in_region(df, Region("US", "country", "US")).tolist()
+    [False, False, True]
+    >>> in_region(df.rename(columns={"district": "d"}), "重庆市江北区", {"district": "d"}).tolist()
+    [True, False, False]
+    """
+    if isinstance(region, str):
+        region = parse_region(region)
+    names = {level: (columns or {}).get(level, level) for level in LEVELS}
+    wanted = [level for level in LEVELS if getattr(region, level)]
+    missing = [names[level] for level in wanted if names[level] not in frame.columns]
+    if missing:
+        raise RegionInputError(f"rows located in {region.label} need column(s) {', '.join(missing)}; "
+                               f"they have {', '.join(map(str, frame.columns))}")
+    inside = pd.Series(True, index=frame.index)
+    for level in wanted:
+        col, want = frame[names[level]], getattr(region, level)
+        if level == "country":
+            have, target = col.astype("string").str.strip().str.upper(), str(want).upper()
+        else:
+            have, target = _place(col), _place(pd.Series([want])).iloc[0]
+        inside &= (have == target).fillna(False).astype(bool)
+    return inside
 
 
 def parse_cn_addresses(raw: pd.Series) -> pd.DataFrame:

@@ -14,9 +14,10 @@ import pandas as pd
 import pandera.pandas as pa
 import pyarrow
 
-from .errors import SchemaError
+from .errors import PatNavError, SchemaError
 
 __all__ = [
+    "require_columns",
     "TABLES",
     "PATENT_TYPES",
     "PARTY_ROLES",
@@ -30,6 +31,27 @@ __all__ = [
     "validate",
     "arrow_schema",
 ]
+
+
+def require_columns(df, columns, what: str, error: type[PatNavError] = SchemaError) -> None:
+    """Raise ``error`` unless ``df`` is a DataFrame holding every one of ``columns``.
+
+    The message names ``what`` the table is, the missing columns and the columns it has.
+
+    Examples
+    --------
+    >>> require_columns(pd.DataFrame({"a": [1]}), ["a", "b", "c"], "labels")
+    Traceback (most recent call last):
+    ...
+    pipeline.errors.SchemaError: labels lacks column(s) b, c; it has a
+    """
+    if df is None:
+        raise error(f"{what}: no table given")
+    if not isinstance(df, pd.DataFrame):
+        raise error(f"{what}: expected a DataFrame, got {type(df).__name__}")
+    missing = [str(c) for c in columns if c not in df.columns]
+    if missing:
+        raise error(f"{what} lacks column(s) {', '.join(missing)}; it has {', '.join(map(str, df.columns))}")
 
 PATENT_TYPES = ("invention", "utility_model", "design", "plant", "other")
 PARTY_ROLES = ("applicant", "assignee", "inventor")

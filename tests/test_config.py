@@ -80,15 +80,16 @@ def _import_graph():
 
 # The layers of README.md ("Layers"), lowest first: a module imports its own layer or below.
 LAYERS = [
-    ("pipeline.errors", "pipeline.frames", "pipeline.ingest.normalize", "pipeline.ingest.base", "pipeline.score"),
+    ("pipeline.errors", "pipeline.frames", "pipeline.growth", "pipeline.ingest.normalize", "pipeline.ingest.base",
+     "pipeline.score", "pipeline.network"),
     ("pipeline.places", "pipeline.classify", "pipeline.classify.rules", "pipeline.project"),
     ("pipeline.config",),
     ("pipeline.schema", "pipeline.ingest.legal", "pipeline.ingest.merge", "pipeline.ingest.sheets",
      "pipeline.ingest.tabular", "pipeline.ingest.patentsview", "pipeline.ingest.uspto_xml", "pipeline.ingest.detect",
      "pipeline.ingest.canonical"),
     ("pipeline.io", "pipeline.db"),
-    ("pipeline.ingest", "pipeline.ingest.run", "pipeline.locate", "pipeline.classify.*", "pipeline.network",
-     "pipeline.network.*", "pipeline.score.*", "pipeline.landscape"),
+    ("pipeline.ingest", "pipeline.ingest.run", "pipeline.locate", "pipeline.classify.*", "pipeline.network.*",
+     "pipeline.score.*", "pipeline.landscape"),
     ("pipeline.report", "pipeline.report.*"),
     ("pipeline", "pipeline.api", "pipeline.cli", "pipeline.__main__"),
 ]

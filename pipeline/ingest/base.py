@@ -14,14 +14,16 @@ Every record read is either in ``patents`` or has a row in ``rejects``.
 from __future__ import annotations
 
 from collections.abc import Iterator
-from dataclasses import dataclass, field, fields
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Protocol
 
 import pandas as pd
 
+__all__ = ["RAW_COLUMNS", "RawBatch", "Adapter", "raw_frame", "HEAD_BYTES"]
 
-__all__ = ["RAW_COLUMNS", "RawBatch", "Adapter", "raw_frame"]
+#: Bytes read from the start of a file to recognise its format or header (detect and the adapters).
+HEAD_BYTES = 65_536
 
 # Raw columns per table (all optional except those marked in the comments).
 RAW_COLUMNS: dict[str, list[str]] = {

@@ -12,12 +12,11 @@ import re
 import stat
 from pathlib import Path
 
-from ..errors import UnreadableInputError, UnsupportedFormatError
 from ..config import Limits
+from ..errors import UnreadableInputError, UnsupportedFormatError
+from .base import HEAD_BYTES
 
-__all__ = ["detect", "not_regular", "HEAD_BYTES"]
-
-HEAD_BYTES = 65_536
+__all__ = ["detect", "not_regular"]
 
 # (pattern on the first bytes, description) of formats recognised but not read.
 _UNSUPPORTED = [

@@ -91,7 +91,7 @@ import pyarrow.dataset as pads
 
 from ..errors import InputError, UnreadableInputError
 from ..config import Limits
-from .base import RAW_COLUMNS, RawBatch
+from .base import HEAD_BYTES, RAW_COLUMNS, RawBatch
 
 __all__ = ["PatentsViewAdapter", "sniff_table", "is_patentsview_dir", "REQUIRED_COLUMNS"]
 
@@ -158,7 +158,6 @@ _ASSIGNEE_TYPE_HINT = {
     "2": "organisation", "3": "organisation",
 }
 
-_HEAD_BYTES = 65_536
 _STR = pd.StringDtype("pyarrow")
 
 
@@ -199,7 +198,7 @@ def sniff_table(header_line: str) -> str | None:
 
 def _first_line(path: Path) -> str:
     with open(path, "rb") as fh:
-        return fh.readline(_HEAD_BYTES).decode("utf-8-sig", errors="replace")
+        return fh.readline(HEAD_BYTES).decode("utf-8-sig", errors="replace")
 
 
 def _files(folder: Path) -> list[Path]:

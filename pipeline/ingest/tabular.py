@@ -45,7 +45,7 @@ import yaml
 from ..errors import ConfigError, UnreadableInputError, UnsupportedFormatError
 from ..frames import isin
 from ..config import Limits
-from .base import RAW_COLUMNS, RawBatch, raw_frame
+from .base import HEAD_BYTES, RAW_COLUMNS, RawBatch, raw_frame
 from .normalize import map_unique, province_from_code
 from .sheets import Sheet, container_of, read_sheets, unwrap_hyperlink, xlsx_head_rows
 
@@ -55,7 +55,6 @@ HEADERS_YAML = Path(__file__).with_name("headers.yaml")
 ENCODINGS = ("utf-8-sig", "gb18030")  # GBK is a subset of GB18030; UTF-16 by its BOM
 HEADER_SCAN_ROWS = 10
 MIN_HEADER_MATCHES = 3
-HEAD_BYTES = 65_536
 _DELIMITERS = (",", "\t")
 _STRING = pd.StringDtype("pyarrow")
 

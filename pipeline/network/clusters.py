@@ -24,6 +24,7 @@ import pandas as pd
 import scipy.sparse as sp
 
 from ..errors import ClusterInputError, SchemaError
+from ..growth import growth_rate, windows
 
 __all__ = [
     "LeidenNotStableWarning",
@@ -534,11 +535,11 @@ def label_clusters(
     if end is None:
         out["recent"] = out["before"] = 0
     else:
-        y = years["year"]
-        out["recent"] = years[y.between(end - window + 1, end)].groupby("cluster").size()
-        out["before"] = years[y.between(end - 2 * window + 1, end - window)].groupby("cluster").size()
+        recent, before = windows(years["year"], end, window)
+        out["recent"] = years[recent].groupby("cluster").size()
+        out["before"] = years[before].groupby("cluster").size()
     out[["recent", "before"]] = out[["recent", "before"]].fillna(0).astype("int64")
-    out["growth"] = ((out["recent"] - out["before"]) / out["before"].where(out["before"] > 0)).astype("float64")
+    out["growth"] = growth_rate(out["recent"], out["before"])
 
     # Readable label: short IPC title (or the symbol) and the top terms.
     head = out["ipc_main"].astype("string")

@@ -18,10 +18,10 @@ import pandas as pd
 import scipy.sparse as sp
 
 from ..errors import FlowInputError, SchemaError
+from ..places import LEVELS as REGION_LEVELS
 from .clusters import check_edges
 
 __all__ = [
-    "REGION_LEVELS",
     "Dependence",
     "knowledge_flows",
     "region_flows",
@@ -29,9 +29,6 @@ __all__ = [
     "dependence",
     "ipc_cooccurrence",
 ]
-
-
-REGION_LEVELS = ("country", "province", "city", "district")
 
 
 def knowledge_flows(src, dst, owner_of_node, self_flag: bool = True, *, weights=None, unknown=None) -> pd.DataFrame:

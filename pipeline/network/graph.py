@@ -51,6 +51,7 @@ publication.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from functools import partial
 
 import networkx as nx
 import numpy as np
@@ -59,6 +60,7 @@ import scipy.sparse as sp
 from scipy.sparse.csgraph import connected_components
 
 from ..errors import GraphInputError
+from ..schema import require_columns
 
 __all__ = [
     "with_forward_citations",
@@ -753,10 +755,7 @@ def to_csr(graph: CitationGraph) -> sp.csr_matrix:
 # ------------------------------------------------------------------------- helpers
 
 
-def _require(df: pd.DataFrame, cols: list[str], what: str) -> None:
-    missing = [c for c in cols if c not in df.columns]
-    if missing:
-        raise GraphInputError(f"{what} lacks column(s) {', '.join(missing)}; has: {', '.join(map(str, df.columns))}")
+_require = partial(require_columns, error=GraphInputError)
 
 
 def _blank(s: pd.Series) -> np.ndarray:

@@ -40,23 +40,20 @@ import numpy as np
 import pandas as pd
 from scipy.sparse.csgraph import connected_components
 
-from ..errors import ConvergenceError, PathCountOverflowError, UnreadableInputError
-from . import centrality, clusters, flows, mainpath
-from .graph import CitationGraph, citation_counts, from_edges
 from ..config import NetworkParams
+from ..errors import ConvergenceError, PathCountOverflowError, UnreadableInputError
 from ..ingest.merge import primary_source
+from ..places import LEVELS as REGION_LEVELS
+from . import TABLES, centrality, clusters, flows, mainpath
+from .graph import CitationGraph, citation_counts, from_edges
 
-__all__ = ["NetworkParams", "analyse", "summary", "read_edge_list", "read_node_list", "write_exports",
+__all__ = ["analyse", "summary", "read_edge_list", "read_node_list", "write_exports",
            "region_dependence",
            "project_dependence",
            "node_regions",
            "subset_clusters",
-           "run_stage", "run_user_files",
-           "REGION_LEVELS", "TABLES"]
+           "run_stage", "run_user_files"]
 
-REGION_LEVELS = ("country", "province", "city", "district")
-TABLES = ("nodes", "edges", "main_paths", "removed", "clusters", "flows_applicants", "flows_regions",
-          "ipc_cooccurrence")
 PATH_KINDS = ("global", "local", "key_route")
 
 

@@ -43,6 +43,7 @@ from matplotlib.figure import Figure
 from matplotlib.ticker import FuncFormatter, MaxNLocator
 
 from ..errors import ChartInputError
+from ..schema import require_columns
 from .lifecycle import PHASES
 
 __all__ = [
@@ -257,12 +258,7 @@ def _no_data(fig_ax=None, *, lang: str, title: str | None = None) -> Figure:
     return fig
 
 
-def _require(df: pd.DataFrame, columns, what: str) -> None:
-    if not isinstance(df, pd.DataFrame):
-        raise ChartInputError(f"{what}: expected a DataFrame, got {type(df).__name__}")
-    missing = [c for c in columns if c not in df.columns]
-    if missing:
-        raise ChartInputError(f"{what}: missing column(s) {missing}; have {list(df.columns)}")
+_require = functools.partial(require_columns, error=ChartInputError)
 
 
 _plain_int = FuncFormatter(lambda v, _pos: f"{v:.0f}")

@@ -20,11 +20,12 @@ import numpy as np
 import pandas as pd
 import yaml
 
+from ..config import Rules
+from ..growth import growth_rate, windows
 from ..landscape import region_mask
 from . import charts, lifecycle
-from .charts import shorten_label
 from . import recommend as rec
-from ..config import Rules
+from .charts import shorten_label
 from .recommend import last_complete_year
 from .pdf import Figure, Heading, KeyFigures, PageBreak, Paragraph, Report, Table
 
@@ -424,13 +425,12 @@ def _branches(b: _Builder, yrs: pd.DataFrame, window: int) -> pd.DataFrame:
     per = lab.groupby(["filing_year", "branch"]).size().rename("count").reset_index()
     # Growth windows end at the last complete filing year: later years are not all published.
     last = min(int(yrs["filing_year"].max()), b.complete_through) if len(yrs) else 0
-    recent = lab[lab["filing_year"].between(last - window + 1, last)].groupby("branch").size()
-    before = lab[lab["filing_year"].between(last - 2 * window + 1, last - window)].groupby("branch").size()
+    in_recent, in_before = windows(lab["filing_year"], last, window)
+    recent, before = lab[in_recent].groupby("branch").size(), lab[in_before].groupby("branch").size()
     tab = lab.groupby("branch")["pub_id"].nunique().rename("count").to_frame()
     tab["share"] = tab["count"] / max(yrs["pub_id"].nunique(), 1)
     tab["before"] = before.reindex(tab.index).fillna(0).astype(int)
-    tab["growth"] = ((recent.reindex(tab.index).fillna(0) - before.reindex(tab.index).fillna(0))
-                     / before.reindex(tab.index).replace(0, np.nan))
+    tab["growth"] = growth_rate(recent.reindex(tab.index).fillna(0), before.reindex(tab.index).fillna(0))
     tab = tab.sort_values(["count"], ascending=False, kind="stable").reset_index()
     if len(tab):
         fast = tab.dropna(subset=["growth"]).sort_values("growth", ascending=False, kind="stable")

@@ -251,7 +251,7 @@ def _flat(values: dict, prefix: str = "") -> dict:
 
 def load_report_data(root: Path, params: dict, name: str) -> dict:
     """Everything one project's report needs, from the database and its stage outputs."""
-    from ..score.talent import in_region
+    from ..places import in_region
 
     project = params["projects"][name]
     out_dir = project_dir(name, root)

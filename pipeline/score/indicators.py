@@ -33,12 +33,14 @@ subclasses coincide), so PatentsView records (CPC only) still get a scope.
 from __future__ import annotations
 
 from datetime import date
+from functools import partial
 
 import numpy as np
 import pandas as pd
 
 from ..errors import ScoreInputError
 from ..ingest.legal import legal_status as _legal_status
+from ..schema import require_columns
 
 __all__ = [
     "STATUTORY_YEARS",
@@ -84,12 +86,7 @@ def _isin(values: pd.Series, universe) -> np.ndarray:
     return pd.Series(left, dtype=object).isin(pd.Series(right, dtype=object)).to_numpy(bool)
 
 
-def _require(df: pd.DataFrame | None, cols, table: str) -> None:
-    if df is None:
-        raise ScoreInputError(f"table {table!r} is required")
-    missing = [c for c in cols if c not in df.columns]
-    if missing:
-        raise ScoreInputError(f"table {table!r} lacks column(s): {', '.join(missing)}")
+_require = partial(require_columns, error=ScoreInputError)
 
 
 # ---------------------------------------------------------------------- legal status

@@ -31,6 +31,7 @@ A metric whose input column is absent is NaN, and the ``flags`` column (and
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
+from functools import partial
 from pathlib import Path
 
 import numpy as np
@@ -39,6 +40,8 @@ import yaml
 
 from ..errors import AliasFileError, PortfolioInputError
 from ..frames import join_by
+from ..growth import growth_rate, windows
+from ..schema import require_columns
 
 __all__ = [
     "ALIASES_PATH",
@@ -69,10 +72,7 @@ _GRANT_KINDS_US = {"S", "E", "P"}
 
 # ----------------------------------------------------------------------------- helpers
 
-def _require(df: pd.DataFrame, cols: Iterable[str], name: str) -> None:
-    missing = [c for c in cols if c not in df.columns]
-    if missing:
-        raise PortfolioInputError(f"{name} lacks column(s) {', '.join(missing)} (has: {', '.join(map(str, df.columns))})")
+_require = partial(require_columns, error=PortfolioInputError)
 
 
 def _key(s: pd.Series) -> pd.Series:
@@ -541,8 +541,7 @@ def portfolios(patents: pd.DataFrame, groups: pd.DataFrame, labels: pd.DataFrame
     keys = ["group", by]
     base["age"] = year - base["filing_year"]
     base["is_recent"] = (base["age"] < 5).astype(float).where(base["age"].notna())
-    base["in_recent"] = base["filing_year"].between(year - growth_window + 1, year)
-    base["in_before"] = base["filing_year"].between(year - 2 * growth_window + 1, year - growth_window)
+    base["in_recent"], base["in_before"] = windows(base["filing_year"], year, growth_window)
     if "pct" in base.columns:
         base["pct_family"] = base["family"].where(_bool(base["pct"]).fillna(False).astype(bool))
     if "alive" in base.columns:
@@ -567,7 +566,7 @@ def portfolios(patents: pd.DataFrame, groups: pd.DataFrame, labels: pd.DataFrame
     out["pct"] = g["pct_family"].nunique() if "pct" in base.columns else np.nan
     out["high_value"] = g["hv_i"].sum() if "high_value" in base.columns else np.nan
     out["mean_value_index"] = g["value_index"].mean() if "value_index" in base.columns else np.nan
-    out["growth"] = ((out["recent"] - out["before"]) / out["before"].where(out["before"] > 0)).astype(float)
+    out["growth"] = growth_rate(out["recent"], out["before"])
 
     # Breadth: distinct branches (of any industry) carried by the cell's patents.
     cell_pubs = base[keys + ["pub_id"]].drop_duplicates()

@@ -19,12 +19,15 @@ convention where > 2,500 is "highly concentrated").
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
+from functools import partial
 
 import numpy as np
 import pandas as pd
 
 from ..errors import RegionInputError, RegionNameError
-from ..places import Region, parse_region
+from ..growth import growth_rate, windows
+from ..places import Region, in_region, parse_region
+from ..schema import require_columns
 from .portfolio import filing_years
 
 __all__ = [
@@ -44,10 +47,7 @@ __all__ = [
 LEVELS = ("country", "province", "city", "district")
 
 
-def _require(df: pd.DataFrame, cols: Iterable[str], name: str) -> None:
-    missing = [c for c in cols if c not in df.columns]
-    if missing:
-        raise RegionInputError(f"{name} lacks column(s) {', '.join(missing)} (has: {', '.join(map(str, df.columns))})")
+_require = partial(require_columns, error=RegionInputError)
 
 
 #: Offices of more than one country: their code says nothing of the applicant's nationality.
@@ -292,16 +292,14 @@ def growth(table: pd.DataFrame, *, last_year: int, window: int = 3,
     _require(table, [*by, "year", "count"], "table")
     if not isinstance(window, int | np.integer) or window < 1:
         raise RegionInputError(f"window must be a positive integer, got {window!r}")
-    yr = pd.to_numeric(table["year"], errors="coerce")
+    recent, before = windows(table["year"], last_year, window)
     cnt = pd.to_numeric(table["count"], errors="coerce").fillna(0)
-    t = table[by].assign(
-        recent=cnt.where(yr.between(last_year - window + 1, last_year), 0),
-        before=cnt.where(yr.between(last_year - 2 * window + 1, last_year - window), 0))
+    t = table[by].assign(recent=cnt.where(recent, 0), before=cnt.where(before, 0))
     if t.empty:
         return pd.DataFrame(columns=[*by, "recent", "before", "growth"])
     out = t.groupby(by, dropna=False)[["recent", "before"]].sum().reset_index()
     out[["recent", "before"]] = out[["recent", "before"]].astype(int)
-    out["growth"] = ((out["recent"] - out["before"]) / out["before"].where(out["before"] > 0)).astype(float)
+    out["growth"] = growth_rate(out["recent"], out["before"])
     return out
 
 
@@ -398,15 +396,6 @@ def _region(r) -> Region:
         raise RegionInputError(str(exc)) from None
 
 
-def _mask(loc: pd.DataFrame, region: Region) -> pd.Series:
-    mask = loc["country"].eq(region.country).fillna(False)
-    for level in ("province", "city", "district"):
-        value = getattr(region, level)
-        if value:
-            mask &= loc[level].eq(value).fillna(False)
-    return mask.astype(bool)
-
-
 def position(region, compare: Sequence = (), *, patents: pd.DataFrame, parties: pd.DataFrame,
              labels: pd.DataFrame, scores: pd.DataFrame | None = None, years: tuple[int, int] | None = None,
              last_year: int | None = None, window: int = 3) -> pd.DataFrame:
@@ -462,7 +451,7 @@ def position(region, compare: Sequence = (), *, patents: pd.DataFrame, parties: 
     world = t.groupby("branch")["pub_id"].nunique().reindex(branches, fill_value=0)
     frames = []
     for r in regions:  # a handful of regions, not patents
-        sub = t[_mask(t, r)].assign(region=r.label, level=r.level)
+        sub = t[in_region(t, r)].assign(region=r.label, level=r.level)
         frames.append(sub)
     cols = ["region", "level", "branch", "count", "share", "structure", "rta", "high_value", "recent", "before",
             "growth"]

@@ -63,6 +63,7 @@ from __future__ import annotations
 import re
 import unicodedata
 from collections.abc import Iterable
+from functools import partial
 
 import networkx as nx
 import numpy as np
@@ -72,14 +73,14 @@ from scipy.sparse.csgraph import connected_components
 
 from ..errors import TalentInputError
 from ..frames import join_by
-from ..places import Region, parse_region
+from ..places import Region, in_region
+from ..schema import require_columns
 
 __all__ = [
     "RULES",
     "name_key",
     "disambiguate_inventors",
     "inventor_metrics",
-    "in_region",
     "talent_candidates",
 ]
 
@@ -147,13 +148,7 @@ def _keys(names: pd.Series) -> pd.Series:
 # -------------------------------------------------------------------- disambiguation
 
 
-def _require(df, cols: Iterable[str], what: str) -> None:
-    if df is None:
-        raise TalentInputError(f"{what}: no table given")
-    missing = [c for c in cols if c not in df.columns]
-    if missing:
-        raise TalentInputError(f"{what} lacks column(s) {', '.join(missing)}; "
-                               f"it has {', '.join(map(str, df.columns))}")
+_require = partial(require_columns, error=TalentInputError)
 
 
 def _str(s: pd.Series) -> pd.Series:
@@ -627,39 +622,6 @@ def inventor_metrics(
 
 
 # ---------------------------------------------------------------------- candidates
-
-
-def _place(s: pd.Series) -> pd.Series:
-    """Place names compared without their administrative suffix (重庆市 = 重庆)."""
-    return _str(s).str.replace(r"(省|市|区|县|自治区|自治州|特别行政区)$", "", regex=True)
-
-
-def in_region(metrics: pd.DataFrame, region: Region | str) -> pd.Series:
-    """Whether each row's ``country`` … ``district`` lies in ``region``.
-
-    A row is in the region when every column the region names (down to its level)
-    matches; unknown columns never match.
-
-    Examples
-    --------
-    >>> df = pd.DataFrame({"country": ["CN", "CN", "US"], "province": ["重庆市", "四川省", None],
-    ...                    "city": ["重庆市", "成都市", None], "district": ["江北区", None, None]})
-    >>> in_region(df, Region("重庆", "province", "CN", "重庆市")).tolist()
-    [True, False, False]
-    >>> in_region(df, Region("US", "country", "US")).tolist()
-    [False, False, True]
-    """
-    if isinstance(region, str):
-        region = parse_region(region)
-    _require(metrics, _LOCATION, "metrics")
-    inside = pd.Series(True, index=metrics.index)
-    for c in _LOCATION:
-        want = getattr(region, c)
-        if want:
-            have = _place(metrics[c]) if c != "country" else _str(metrics[c]).str.upper()
-            target = _place(pd.Series([want])).iloc[0] if c != "country" else str(want).upper()
-            inside &= (have == target).fillna(False).astype(bool)
-    return inside
 
 
 def talent_candidates(

@@ -13,7 +13,9 @@ import pytest
 
 from pipeline.errors import ConfigError
 from pipeline.network.graph import from_edges, from_tables
-from pipeline.network.run import TABLES, NetworkParams, analyse, summary
+from pipeline.config import NetworkParams
+from pipeline.network import TABLES
+from pipeline.network.run import analyse, summary
 
 ROOT = Path(__file__).resolve().parents[2]
 

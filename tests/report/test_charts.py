@@ -233,7 +233,7 @@ def test_network_spring_layout_is_seeded_and_edges_add_missing_nodes():
 
 
 def test_bad_input_raises_named_errors():
-    with pytest.raises(ChartInputError, match="missing column"):
+    with pytest.raises(ChartInputError, match="lacks column"):
         charts.trend_chart(pd.DataFrame({"yr": [2020], "count": [1]}))
     with pytest.raises(ChartInputError, match="lang"):
         charts.bar_chart(pd.DataFrame({"label": ["a"], "value": [1]}), lang="fr")
