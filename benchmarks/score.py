@@ -149,7 +149,7 @@ def _measure(folder: str, what: str) -> dict:
         steps["CNIPA flags"] = time.perf_counter() - t0
         n = len(indicators)
     else:
-        out = sc.score(tables, labels, params)
+        out = sc.score(tables, labels, params, references=sc.read_references(params, ROOT))
         n = len(out["patents"])
         steps = {"whole stage": time.perf_counter() - start}
     return {"patents": n, "seconds": time.perf_counter() - start, "steps": steps,

@@ -43,7 +43,7 @@ from . import value as val
 from ..ingest.merge import primary_source
 from ..config import ScoreParams
 
-__all__ = ["ScoreParams", "score", "primary_labels", "family_countries", "project_views", "explain", "summary",
+__all__ = ["read_references", "score", "primary_labels", "family_countries", "project_views", "explain", "summary",
            "run_stage", "TABLES"]
 
 LEVELS = ("country", "province", "city", "district")
@@ -69,8 +69,22 @@ def primary_labels(labels: pd.DataFrame, min_confidence: float = 0.5) -> pd.Data
     return ok.reset_index(drop=True), primary
 
 
+def read_references(params: ScoreParams, root: Path) -> dict:
+    """The reference files the score params name, read: ``aliases`` (applicant aliases and
+    groups), ``gni`` (GNI by country), ``pledge`` and ``award`` (publication lists); None
+    where params name no file. Paths are relative to ``root``.
+    """
+    root = Path(root)
+    return {
+        "aliases": pf.load_aliases(root / params.aliases) if params.aliases else None,
+        "gni": pf.load_gni(root / params.gni) if params.gni else None,
+        "pledge": val.read_id_list(root / params.pledge_list) if params.pledge_list else None,
+        "award": val.read_id_list(root / params.award_list) if params.award_list else None,
+    }
+
+
 def score(tables: dict[str, pd.DataFrame], labels: pd.DataFrame, params: ScoreParams = ScoreParams(), *,
-          forward: pd.DataFrame | None = None, root: Path | None = None) -> dict[str, pd.DataFrame]:
+          forward: pd.DataFrame | None = None, references: dict | None = None) -> dict[str, pd.DataFrame]:
     """Score every publication, portfolio, region and inventor.
 
     Parameters
@@ -83,15 +97,16 @@ def score(tables: dict[str, pd.DataFrame], labels: pd.DataFrame, params: ScorePa
     forward : DataFrame, optional
         The network stage's node table (``node``, ``forward``, ``forward_window``), for
         forward citations counted once for the whole pipeline.
-    root : Path, optional
-        Folder the relative paths of ``params`` (aliases, GNI, lists) are read from.
+    references : dict, optional
+        :func:`read_references` of ``params``: aliases, GNI, pledge and award lists
+        (without it: no aliases, no GNI weighting, no lists).
 
     Returns
     -------
     dict of DataFrame
         Keys :data:`TABLES`.
     """
-    root = Path(root or ".")
+    ref = {"aliases": None, "gni": None, "pledge": None, "award": None, **(references or {})}
     patents = tables["patents"].copy()
     patents["pub_id"] = patents["pub_id"].astype(str)
     counted, primary = primary_labels(labels, params.min_confidence)
@@ -112,8 +127,7 @@ def score(tables: dict[str, pd.DataFrame], labels: pd.DataFrame, params: ScorePa
     norm = val.cohort_normalise(values[["pub_id", "year", "industry", "branch"]].join(numeric), names,
                                 min_cohort=params.min_cohort, trim=params.trim)
     comp = val.composite_index(norm, {k: params.weights[k] for k in names})
-    pledge = val.read_id_list(root / params.pledge_list) if params.pledge_list else None
-    award = val.read_id_list(root / params.award_list) if params.award_list else None
+    pledge, award = ref["pledge"], ref["award"]
     fam = family_countries(patents, tables.get("family_members"))
     hv = val.cnipa_high_value(patents, counted, fam, as_of=as_of, events=tables.get("events"), pledge_list=pledge,
                               award_list=award, pledge_min_amount=params.pledge_min_amount)
@@ -130,9 +144,8 @@ def score(tables: dict[str, pd.DataFrame], labels: pd.DataFrame, params: ScorePa
         prov["provenance"].astype("string").str.contains("synthetic", case=False)).fillna(False).astype(bool)
 
     # --- portfolios
-    aliases = pf.load_aliases(root / params.aliases) if params.aliases else None
-    groups = pf.applicant_groups(tables["parties"], aliases)
-    gni = pf.load_gni(root / params.gni) if params.gni else None
+    groups = pf.applicant_groups(tables["parties"], ref["aliases"])
+    gni = ref["gni"]
     # Portfolios count live patents. US sources carry no legal status: a patent whose status
     # is unknown is presumed in force while inside its statutory term (``alive_presumed``);
     # the CNIPA flags above still demand a known valid status.
@@ -304,7 +317,7 @@ def run_stage(params: dict, root: Path, *, explain_top: int | None = None) -> di
     labels = pd.read_parquet(root / params["classify"].out)
     nodes = root / params["network"].out / "nodes.parquet"
     forward = pd.read_parquet(nodes, columns=["node", "forward", "forward_window"]) if nodes.exists() else None
-    result = score(tables, labels, spar, forward=forward, root=root)
+    result = score(tables, labels, spar, forward=forward, references=read_references(spar, root))
     dest = root / spar.out
     dest.mkdir(parents=True, exist_ok=True)
     for name, df in result.items():

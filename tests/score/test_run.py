@@ -10,7 +10,9 @@ from pipeline.classify.labels import label_patents
 from pipeline.classify.rules import load_rules
 from pipeline.errors import ConfigError
 from pipeline.project import validate_project
-from pipeline.score.run import TABLES, ScoreParams, explain, family_countries, primary_labels, project_views, score, summary
+from pipeline.config import ROOT, ScoreParams
+from pipeline.score.run import (TABLES, explain, family_countries, primary_labels, project_views, read_references,
+                                score, summary)
 
 
 def test_params_are_validated():
@@ -72,7 +74,7 @@ class _NoText:
 def sample_scores(sample_tables):
     t = sample_tables
     labels = label_patents(t["patents"], t["classifications"], load_rules(), _NoText())
-    return score(t, labels, ScoreParams()), labels
+    return score(t, labels, ScoreParams(), references=read_references(ScoreParams(), ROOT)), labels
 
 
 def test_every_table_and_reconciled_counts(sample_scores, sample_tables):
@@ -127,7 +129,7 @@ def test_explain_lists_top_patents_and_portfolios(sample_scores):
 
 def test_score_is_deterministic(sample_tables, sample_scores):
     s, labels = sample_scores
-    again = score(sample_tables, labels, ScoreParams())
+    again = score(sample_tables, labels, ScoreParams(), references=read_references(ScoreParams(), ROOT))
     for name in ("patents", "portfolios_branch", "inventors"):
         pd.testing.assert_frame_equal(s[name], again[name])
 
