@@ -19,7 +19,7 @@ import yaml
 from .errors import ConfigError
 
 __all__ = ["ROOT", "find_root", "Limits", "IngestParams", "DatabaseParams", "ClassifyParams", "ClassifyStageParams",
-           "TrainParams", "LandscapeParams", "NetworkParams", "ScoreParams", "Rules", "load_params", "project_dir"]
+           "TrainParams", "ExpandParams", "LandscapeParams", "NetworkParams", "ScoreParams", "Rules", "load_params", "project_dir"]
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -146,6 +146,17 @@ class DatabaseParams:
 
 
 @dataclass(frozen=True)
+class ExpandParams:
+    """Tunables of landscape expansion (``params.yaml``, section ``landscape.expand``)."""
+
+    code_min_share: float = 0.05
+    citation_levels: int = 2
+    anti_seed_factor: float = 5.0
+    prune_threshold: float = 0.5
+    random_state: int = 0
+
+
+@dataclass(frozen=True)
 class LandscapeParams:
     """Tunables of the landscape stage (``params.yaml``, section ``landscape``)."""
 
@@ -154,8 +165,14 @@ class LandscapeParams:
     min_confidence: float = 0.5
     pr_sample: int = 400
     random_state: int = 0
-    expand: dict | None = None
+    expand: ExpandParams = field(default_factory=ExpandParams)
     exclude_doubtful: bool = True
+
+    def __post_init__(self):
+        if self.expand is None or isinstance(self.expand, dict):  # as params.yaml gives it
+            raw = dict(self.expand or {})
+            _refuse_unknown(raw, ExpandParams, "landscape.expand")
+            object.__setattr__(self, "expand", ExpandParams(**raw))
 
 
 @dataclass(frozen=True)
@@ -183,10 +200,7 @@ class NetworkParams:
     def from_dict(cls, raw: dict | None) -> NetworkParams:
         """Validate the ``network`` section; unknown keys and bad values raise ``ConfigError``."""
         raw = dict(raw or {})
-        known = {f.name for f in fields(cls)}
-        unknown = set(raw) - known
-        if unknown:
-            raise ConfigError(f"network: unknown key(s) {', '.join(sorted(unknown))}")
+        _refuse_unknown(raw, cls, "network")
         defaults = cls()
         for key in ("pagerank", "hits", "clusters", "cooccurrence"):
             given = raw.get(key) or {}
@@ -252,9 +266,7 @@ class ScoreParams:
     def from_dict(cls, raw: dict | None) -> ScoreParams:
         """Validate the ``score`` section; unknown keys and bad values raise ``ConfigError``."""
         raw = dict(raw or {})
-        unknown = set(raw) - {f.name for f in fields(cls)}
-        if unknown:
-            raise ConfigError(f"score: unknown key(s) {', '.join(sorted(unknown))}")
+        _refuse_unknown(raw, cls, "score")
         if "as_of" in raw:
             raw["as_of"] = str(raw["as_of"])
         p = cls(**raw)
@@ -295,15 +307,20 @@ class Rules:
     def from_params(cls, raw: dict | None) -> Rules:
         """Rules from the ``report.recommend`` mapping; unknown keys are refused."""
         raw = dict(raw or {})
-        known = {f.name for f in fields(cls)}
-        unknown = set(raw) - known
-        if unknown:
-            raise ConfigError(f"report.recommend: unknown key(s) {', '.join(sorted(unknown))}; "
-                              f"known: {', '.join(sorted(known))}")
+        _refuse_unknown(raw, cls, "report.recommend")
         rules = cls(**raw)
         if not 0 < rules.license_top_share <= 1:
             raise ConfigError("report.recommend.license_top_share must be in (0, 1]")
         return rules
+
+
+def _refuse_unknown(raw: dict, cls, where: str) -> None:
+    """Refuse keys of ``raw`` that are not fields of ``cls``, naming ``where`` and the known ones."""
+    known = {f.name for f in fields(cls)}
+    unknown = set(raw) - known
+    if unknown:
+        raise ConfigError(f"{where}: unknown key(s) {', '.join(sorted(map(str, unknown)))}; "
+                          f"known: {', '.join(sorted(known))}")
 
 
 def project_dir(name: str, root: Path = ROOT) -> Path:

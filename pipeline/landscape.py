@@ -175,15 +175,14 @@ def landscape(overview: pd.DataFrame, parties: pd.DataFrame, project: ProjectCon
         strategy) and ``metrics`` (a small dict for DVC, with the search's estimated
         precision and recall when there is one).
     """
-    from .classify.expand import ExpandParams, landscape_set, precision_recall
+    from .classify.expand import landscape_set, precision_recall
 
     metrics: dict = {}
     expansion = pd.DataFrame(columns=["pub_id", "level", "via", "p", "in_set"])
     in_set = None
     if project.search and search_tables is not None:
-        ep = ExpandParams(**(params.expand or {}))
         expansion = landscape_set(search_tables["patents"], search_tables["classifications"],
-                                  search_tables["citations"], project.search, ep)
+                                  search_tables["citations"], project.search, params.expand)
         in_set = expansion.loc[expansion["in_set"], "pub_id"]
         metrics["search"] = _search_quality(overview, project, industries, in_set, params)
     pats = scope(overview, project, industries, params.min_confidence, in_set,

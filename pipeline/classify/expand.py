@@ -20,26 +20,15 @@ labelled sample, as GB/T 39551 asks of a search.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
 
+from ..config import ExpandParams
 from ..project import SearchStrategy
 
-__all__ = ["ExpandParams", "seed_set", "expand", "anti_seeds", "prune", "landscape_set",
+__all__ = ["seed_set", "expand", "anti_seeds", "prune", "landscape_set",
            "precision_recall"]
-
-
-@dataclass(frozen=True)
-class ExpandParams:
-    """Tunables of landscape expansion (``params.yaml``, section ``expand``)."""
-
-    code_min_share: float = 0.05
-    citation_levels: int = 2
-    anti_seed_factor: float = 5.0
-    prune_threshold: float = 0.5
-    random_state: int = 0
 
 
 def _code_match(classifications: pd.DataFrame, patterns: tuple[str, ...]) -> pd.Series:

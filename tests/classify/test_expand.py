@@ -2,8 +2,9 @@
 
 import pandas as pd
 
+from pipeline.config import ExpandParams
 from pipeline.project import SearchStrategy
-from pipeline.classify.expand import (ExpandParams, anti_seeds, expand, landscape_set,
+from pipeline.classify.expand import (anti_seeds, expand, landscape_set,
                                       precision_recall, prune, seed_set)
 
 
