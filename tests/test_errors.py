@@ -247,7 +247,7 @@ def test_score_weights_that_are_not_a_mapping(runner, tmp_path):
 
 
 def test_ingest_limit_that_is_not_a_whole_number(runner, tmp_path):
-    # was: ValueError from ingest.base.Limits (wrapped while reading params); now a ConfigError naming the file
+    # was: ValueError from Limits (wrapped while reading params); now a ConfigError naming the file
     params = _params_with(tmp_path, ingest={"limits": {"field": "many"}})
     res = runner.invoke(app, ["ingest", str(_a_list(tmp_path)), "--out", str(tmp_path / "o"), "--params", str(params)])
     assert f"{params}: ingest.limits.field must be a positive whole number, got 'many'" in _one_error_line(res, 2)

@@ -5,7 +5,7 @@ import pytest
 
 from pipeline.errors import RegionInputError
 from pipeline.landscape import region_mask
-from pipeline.places import Region, in_region, parse_region
+from pipeline.places import Region, in_region, parse_cn_addresses, parse_region
 
 # Four places as the tables spell them: a full name, a name without its suffix (as a
 # register or an English-derived record may give it), another city, a foreign country.
@@ -38,3 +38,11 @@ def test_a_missing_place_column_is_a_named_error():
         in_region(PLACES.drop(columns="district"), parse_region("重庆市江北区"))
     # a country-level region reads the country alone
     assert in_region(PLACES.drop(columns="district"), "US").tolist() == [False, False, False, True]
+
+
+def test_cn_addresses_to_province_city_district():
+    out = parse_cn_addresses(pd.Series(["重庆市江北区建新北路1号", "广东省深圳市南山区科技园", "400020 重庆市渝北区", "Austin, TX, US", None]))
+    assert out.iloc[0].tolist() == ["重庆市", "重庆市", "江北区"]
+    assert out.iloc[1].tolist() == ["广东省", "深圳市", "南山区"]
+    assert out.iloc[2].tolist() == ["重庆市", "重庆市", "渝北区"]
+    assert out.iloc[3].isna().all() and out.iloc[4].isna().all()

@@ -150,14 +150,6 @@ def test_party_types_from_names_and_hint():
                           "university", "research_institute", "hospital", "enterprise", "individual"]
 
 
-def test_cn_addresses_to_province_city_district():
-    out = nz.parse_cn_addresses(pd.Series(["重庆市江北区建新北路1号", "广东省深圳市南山区科技园", "400020 重庆市渝北区", "Austin, TX, US", None]))
-    assert out.iloc[0].tolist() == ["重庆市", "重庆市", "江北区"]
-    assert out.iloc[1].tolist() == ["广东省", "深圳市", "南山区"]
-    assert out.iloc[2].tolist() == ["重庆市", "重庆市", "渝北区"]
-    assert out.iloc[3].isna().all() and out.iloc[4].isna().all()
-
-
 def test_split_multi_all_separators():
     s = pd.Series(["a;;b", "c；d|e", "f; g", None, ""])
     out = nz.split_multi(s)

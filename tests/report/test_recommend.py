@@ -4,10 +4,11 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from pipeline.config import Rules
 from pipeline.errors import ConfigError
 from pipeline.report import recommend as rec
 
-RULES = rec.Rules(min_region_patents=5, min_growth_base=10, min_firm_patents=3, min_inventor_patents=3,
+RULES = Rules(min_region_patents=5, min_growth_base=10, min_firm_patents=3, min_inventor_patents=3,
                   active_years=5, license_top_share=0.5, top=10)
 
 
@@ -40,11 +41,11 @@ def _patents():
 
 
 def test_rules_from_params_refuse_unknown_keys_and_bad_shares():
-    assert rec.Rules.from_params({"min_firm_patents": 4}).min_firm_patents == 4
+    assert Rules.from_params({"min_firm_patents": 4}).min_firm_patents == 4
     with pytest.raises(ConfigError, match="min_firm_patent"):
-        rec.Rules.from_params({"min_firm_patent": 4})
+        Rules.from_params({"min_firm_patent": 4})
     with pytest.raises(ConfigError, match="license_top_share"):
-        rec.Rules.from_params({"license_top_share": 0})
+        Rules.from_params({"license_top_share": 0})
 
 
 def test_last_complete_year_by_hand():
@@ -68,7 +69,7 @@ def test_cultivate_names_local_enterprises_only_with_enough_recent_patents():
 
 def test_cultivate_empty_says_why():
     p = _patents()
-    got = rec.firms_to_cultivate(p, p["local"], rec.group_types(p), 2022, rec.Rules(min_firm_patents=4))
+    got = rec.firms_to_cultivate(p, p["local"], rec.group_types(p), 2022, Rules(min_firm_patents=4))
     assert not got and got.reason == "why.no_local_firm" and got.values == {"min": 4}
     none = rec.firms_to_cultivate(p, [False] * len(p), rec.group_types(p), 2022, RULES)
     assert none.reason == "why.no_local_patents"
@@ -90,7 +91,7 @@ def test_an_application_and_its_grant_are_one_licence_candidate():
     p = pd.DataFrame({"pub_id": ["CN113507105A", "CN113507105B", "CN9A"], "family_id": ["F1", "F1", None],
                       "title": "t", "first_applicant": "某大学", "first_applicant_type": "university",
                       "filing_year": 2021, "value_index": [0.58, 0.58, 0.5], "alive": True, "alive_presumed": False})
-    got = rec.license_candidates(p, np.zeros(3, dtype=bool), (2015, 2022), rec.Rules(license_top_share=1.0))
+    got = rec.license_candidates(p, np.zeros(3, dtype=bool), (2015, 2022), Rules(license_top_share=1.0))
     assert got.rows["pub_id"].tolist() == ["CN113507105B", "CN9A"]
 
 
@@ -146,9 +147,9 @@ def test_portfolios_leave_out_individuals():
 def test_enterprise_report_refused_on_too_few_patents_with_the_count():
     from pipeline.errors import ProjectDataError
 
-    rec.check_enterprise("重庆某某股份有限公司", 5, rec.Rules(min_enterprise_patents=5))  # enough: no error
+    rec.check_enterprise("重庆某某股份有限公司", 5, Rules(min_enterprise_patents=5))  # enough: no error
     with pytest.raises(ProjectDataError, match=r"'重庆某某股份有限公司': 0 of its patents .*min_enterprise_patents = 5"):
-        rec.check_enterprise("重庆某某股份有限公司", 0, rec.Rules(min_enterprise_patents=5))
+        rec.check_enterprise("重庆某某股份有限公司", 0, Rules(min_enterprise_patents=5))
 
 
 def test_risk_patents_are_alive_rival_patents_linked_to_the_enterprise():
