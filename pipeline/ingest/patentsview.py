@@ -64,19 +64,19 @@ What the adapter decides, and why:
   rejects and come in the last batch.
 
 Memory follows ``Limits.join_records``, not the input. PatentsView does not promise its
-child tables in patent order, so each file is first parsed block by block into an Arrow
-file on disk; the records are cut into parts of whole batches (``join_records`` records);
-every child row is written to the part of its patent (Arrow's partitioned dataset
-writer), and the parts are joined one at a time, vectorised (Arrow compute and NumPy).
-Only the g_patent ids and the locations table are held whole. The batches are the same
-whatever the part size.
+child tables in patent order, so each file is first parsed in blocks of 4 MiB (larger
+only for a longer line) into an Arrow file on disk; the records are cut into parts of
+whole batches (``join_records`` records); every child row is written, block by block, to
+the Arrow stream of its patent's part, and the parts are joined one at a time, vectorised
+(Arrow compute and NumPy). Held whole: an index of the g_patent ids (about 50 bytes per
+patent, measured) and the locations table. The batches are the same whatever the part
+and block sizes.
 """
 
 from __future__ import annotations
 
 import codecs
 import io
-import itertools
 import tempfile
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -87,7 +87,6 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.csv as pcsv
-import pyarrow.dataset as pads
 
 from ..errors import InputError, UnreadableInputError
 from ..config import Limits
@@ -243,7 +242,7 @@ class _Spill:
         return wf + np.searchsorted(bad - np.arange(len(bad)), wf, side="right")
 
     def batches(self) -> Iterator[pa.RecordBatch]:
-        with pa.memory_map(str(self.spill)) as src:
+        with pa.OSFile(str(self.spill)) as src:
             reader = pa.ipc.open_file(src)
             for i in range(reader.num_record_batches):
                 yield reader.get_batch(i)
@@ -299,7 +298,13 @@ def _unquote(col: pa.Array) -> pa.Array:
     return pc.if_else(quoted, inner, col)
 
 
-def _parse(source, names: list[str], wanted: tuple[str, ...], dest: Path) -> list[tuple[int, str]]:
+# Bytes parsed at once: small blocks keep memory flat; a line longer than a block (full-text
+# tables carry multi-MB fields) makes the parser retry with the next size.
+_BLOCK_SIZES = (1 << 22, 1 << 26, 1 << 30)
+
+
+def _parse(source, names: list[str], wanted: tuple[str, ...], dest: Path,
+           block_size: int = _BLOCK_SIZES[0]) -> list[tuple[int, str]]:
     """Parse ``source`` block by block into the Arrow file ``dest`` (the ``wanted`` columns,
     unquoted, and ``_wf``; blank lines left out); return the (line number, text) of lines
     with a wrong field count."""
@@ -312,8 +317,7 @@ def _parse(source, names: list[str], wanted: tuple[str, ...], dest: Path) -> lis
     reader = pcsv.open_csv(
         source,
         # Threads would leave the line numbers of malformed rows unknown.
-        # Blocks must hold the longest line (full-text tables carry multi-MB fields).
-        read_options=pcsv.ReadOptions(use_threads=False, block_size=1 << 26, column_names=names, skip_rows=1),
+        read_options=pcsv.ReadOptions(use_threads=False, block_size=block_size, column_names=names, skip_rows=1),
         # A row is one line: quotes are undone per field afterwards, so a stray quote
         # cannot swallow the lines after it. Blank lines come back as empty rows.
         parse_options=pcsv.ParseOptions(delimiter="\t", quote_char=False, ignore_empty_lines=False,
@@ -341,13 +345,26 @@ def _spill_table(path: Path, name: str, dest: Path) -> _Spill:
     # Column names must be unique for the parser; a repeated name keeps its first column.
     names = [c if c not in header[:i] else f"{c}#{i}" for i, c in enumerate(header)]
     wanted = REQUIRED_COLUMNS[name] + tuple(c for c in _OPTIONAL_COLUMNS.get(name, ()) if c in header)
+
+    def parse(opener) -> list[tuple[int, str]]:
+        for size in _BLOCK_SIZES:
+            try:
+                with opener() as src:
+                    return _parse(src, names, wanted, dest, size)
+            except pa.ArrowInvalid as exc:
+                if "block" not in str(exc):
+                    raise
+                if size == _BLOCK_SIZES[-1]:  # a line longer than the largest block
+                    raise UnreadableInputError(path, f"a line is longer than {size:,} bytes, the most "
+                                                     "the reader takes at once") from None
+
     try:
-        bad = _parse(path, names, wanted, dest)
+        # A plain file, not a memory map: mapped pages would count as the process's memory.
+        bad = parse(lambda: pa.OSFile(str(path)))
     except pa.ArrowInvalid as exc:
         if "UTF8" not in str(exc):
             raise UnreadableInputError(path, str(exc)) from None
-        with io.BufferedReader(_Utf8Replacing(path), 1 << 22) as src:
-            bad = _parse(src, names, wanted, dest)
+        bad = parse(lambda: io.BufferedReader(_Utf8Replacing(path), 1 << 22))
     # Line numbers count the header as line 1.
     bad_df = pd.DataFrame({"_row": np.array([n - 2 for n, _ in bad], np.int64),
                            "text": pd.array([t for _, t in bad], dtype=_STR)})
@@ -664,49 +681,63 @@ def _join_in_parts(spills: dict[str, list[_Spill]], batch_size: int, per_part: i
     part_of_id = np.append(part[first], last_part)  # position -1 (no such patent): the last part
     del pid, rows, first
 
-    fmt = pads.IpcFileFormat()
-    partitioning = pads.partitioning(pa.schema([("_part", pa.int32())]))
-
-    def route(t: _Spill, tag) -> pads.Dataset:
-        """Write ``t``'s rows into one folder per part: ``tag(block, offset)`` gives the
-        columns to add to a block (``_part`` first), ``offset`` its first row in ``t``."""
-        def tagged():
-            offset = 0
+    def route(t: _Spill, tag) -> Path | None:
+        """Write ``t``'s rows into one Arrow stream per part, block by block: ``tag(block,
+        offset)`` gives the columns to add to a block (``_part`` first), ``offset`` its
+        first row in ``t``. Each block is written before the next is read, so memory
+        holds one block whatever the table's size."""
+        base = tmp / (t.spill.stem + ".parts")
+        writers: dict[int, pa.ipc.RecordBatchStreamWriter] = {}
+        offset = 0
+        try:
             for block in t.batches():
                 for name, col in tag(block, offset):
                     block = block.append_column(name, col)
                 offset += block.num_rows
-                yield block
-        blocks = tagged()
-        head = next(blocks, None)
-        if head is None:
-            return None
-        base = tmp / (t.spill.stem + ".parts")
-        pads.write_dataset(pads.Scanner.from_batches(itertools.chain([head], blocks), schema=head.schema), base,
-                           format=fmt, partitioning=partitioning, use_threads=False, max_open_files=256,
-                           max_partitions=max(1024, n_parts),
-                           existing_data_behavior="overwrite_or_ignore")
-        return pads.dataset(base, format=fmt, partitioning=partitioning)
+                parts = block.column("_part").to_numpy()
+                order = np.argsort(parts, kind="stable")
+                block = block.take(pa.array(order))
+                cuts = np.flatnonzero(np.diff(parts[order])) + 1
+                for lo, hi in zip(np.r_[0, cuts], np.r_[cuts, len(order)]):
+                    if lo == hi:
+                        continue
+                    p = int(parts[order[lo]])
+                    if p not in writers:
+                        base.mkdir(exist_ok=True)
+                        writers[p] = pa.ipc.new_stream(str(base / f"{p}.arrow"), block.schema)
+                    writers[p].write_batch(block.slice(lo, hi - lo))
+        finally:
+            for w in writers.values():
+                w.close()
+        return base if offset else None
 
     # g_patent rows carry whether an earlier row has their patent_id (a duplicate).
     gp_parts = route(gp, lambda b, at: [("_part", pa.array(part[at:at + b.num_rows], pa.int32())),
                                         ("_dup", pa.array(dup[at:at + b.num_rows]))])
+    # One hash table of the first ids for every block of every child table.
+    id_index = pd.Index(first_ids.to_pandas(types_mapper=_pandas_type))
 
     def child_part(b, at):
-        pos = pc.fill_null(pc.index_in(b.column("patent_id"), value_set=first_ids), -1).to_numpy()
+        pos = id_index.get_indexer(b.column("patent_id").to_pandas(types_mapper=_pandas_type))
         return [("_part", pa.array(part_of_id[pos], pa.int32()))]
 
     children = {name: [(t, route(t, child_part)) for t in ts] for name, ts in spills.items()
                 if name not in ("g_patent", "g_location_disambiguated")}
+    del id_index
     locs = spills.get("g_location_disambiguated", [])
     loc = _locations([_Table(t.label, t.path, t.frame(), t.bad) for t in locs])
     part_of_bad = batch_of_row(bad_rows) // per_part
 
-    def part_frame(t: _Spill, d: pads.Dataset | None, p: int) -> pd.DataFrame:
-        if d is None:  # the table has no rows at all
-            with pa.memory_map(str(t.spill)) as src:
-                return t.frame(pa.ipc.open_file(src).schema.empty_table())
-        table = d.to_table(filter=pads.field("_part") == p)
+    def part_frame(t: _Spill, d: Path | None, p: int) -> pd.DataFrame:
+        with pa.memory_map(str(t.spill)) as src:
+            schema = pa.ipc.open_file(src).schema
+        if d is None or not (d / f"{p}.arrow").exists():  # no row of the table in this part
+            df = t.frame(schema.empty_table())
+            if t is gp:
+                df["_dup"] = np.zeros(0, bool)
+            return df
+        with pa.memory_map(str(d / f"{p}.arrow")) as src:
+            table = pa.ipc.open_stream(src).read_all()
         dup_col = table["_dup"].to_numpy(zero_copy_only=False) if "_dup" in table.column_names else None
         df = t.frame(table)
         if dup_col is not None:
@@ -720,8 +751,10 @@ def _join_in_parts(spills: dict[str, list[_Spill]], batch_size: int, per_part: i
                             for t, d in ts]
         tables["g_location_disambiguated"] = [_Table(t.label, t.path, pd.DataFrame(),
                                                      t.bad if p == last_part else t.bad.iloc[:0]) for t in locs]
-        out = _assemble(tables, loc, batch_of_row, n_batches - 1)
-        yield from _split(out, counts, notes if p == 0 else [], p * per_part, min((p + 1) * per_part, n_batches))
+        batches = _split(_assemble(tables, loc, batch_of_row, n_batches - 1), counts, notes if p == 0 else [],
+                         p * per_part, min((p + 1) * per_part, n_batches))
+        del tables  # one part in memory at a time: nothing of it is left when the next is read
+        yield from batches
 
 
 def _assemble(tables: dict[str, list[_Table]], loc: pd.DataFrame, batch_of_row,
@@ -841,6 +874,7 @@ def _split(out: dict[str, pd.DataFrame], counts: np.ndarray, notes: list, lo: in
             df = df.sort_values("_batch", kind="stable")
         bounds = np.searchsorted(df["_batch"].to_numpy(), np.arange(lo, hi + 1))
         cuts[name] = (df.reindex(columns=RAW_COLUMNS[name]).reset_index(drop=True), bounds)
+    out = df = None  # the caller passes the tables on: only the cut copies stay
     for i, n in enumerate(counts[lo:hi]):
         tables = {name: df.iloc[bounds[i]:bounds[i + 1]].reset_index(drop=True) for name, (df, bounds) in cuts.items()}
         yield RawBatch(n_records=int(n), tables=tables)

@@ -496,6 +496,21 @@ def test_parts_give_the_batches_of_one_join(tmp_path, real_slice, monkeypatch):
     assert {"no such patent in g_patent", "missing patent_id", "malformed TSV row"} <= set(last["reason"])
 
 
+def test_lines_longer_than_a_block_are_parsed_with_a_larger_block(tmp_path, real_slice, monkeypatch):
+    folder = copy(tmp_path / "pv", real_slice, SYNTHETIC)
+    append(folder / "g_cpc_current.tsv", "short\tline")  # a malformed line's number survives the blocks
+    whole = list(PatentsViewAdapter().read(folder, batch_size=4))
+    longest = max(len(line) for f in folder.glob("*.tsv") for line in f.read_bytes().split(b"\n"))
+    assert longest > 150
+    # Blocks of 150 bytes: many blocks per file, and some lines longer than one block.
+    monkeypatch.setattr(patentsview, "_BLOCK_SIZES", (150, 1 << 20))
+    _same_batches(whole, list(PatentsViewAdapter().read(folder, batch_size=4)))
+    # No block large enough: a named error, not a traceback.
+    monkeypatch.setattr(patentsview, "_BLOCK_SIZES", (150,))
+    with pytest.raises(UnreadableInputError, match="a line is longer than 150 bytes"):
+        list(PatentsViewAdapter().read(folder, batch_size=4))
+
+
 def test_data_line_of_well_formed_lines_skips_malformed_ones():
     # Lines 0..6 with 0, 1 and 4 malformed: the well-formed ones are 2, 3, 5, 6.
     spill = patentsview._Spill("g_patent", "g_patent", Path("g_patent.tsv"), Path("x.arrow"),
