@@ -68,7 +68,7 @@ VIEWS: dict[str, str] = {
         )
         SELECT p.pub_id, p.country, p.kind, p.patent_type, p.app_id, p.app_date, p.pub_date,
                p.grant_date, p.earliest_priority_date,
-               year(coalesce(p.earliest_priority_date, p.app_date, p.pub_date)) AS filing_year,
+               year(""" + schema.FILING_DATE_SQL + """) AS filing_year,
                p.title, p.family_id, p.legal_status, p.cited_by_count,
                appl.applicants, appl.first_applicant, appl.first_applicant_type,
                appl.applicant_country, appl.applicant_province, appl.applicant_city,

@@ -260,7 +260,7 @@ class ChartInputError(ArgumentError):
 
 
 class LifecycleInputError(ArgumentError):
-    """Years and counts given to a life-cycle function (:mod:`pipeline.report.lifecycle`)
+    """Years and counts given to a life-cycle function (:mod:`pipeline.lifecycle`)
     cannot be used.
 
     The message names the argument and the offending values.

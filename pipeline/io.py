@@ -19,7 +19,7 @@ import pyarrow.parquet as pq
 
 from . import schema
 
-__all__ = ["write_tables", "read_tables", "read_table", "write_json", "write_export", "write_workbook",
+__all__ = ["write_tables", "write_frame", "read_tables", "read_table", "write_json", "write_export", "write_workbook",
            "neutralise", "safe_text", "write_bytes_atomic", "zip_bytes"]
 
 
@@ -36,6 +36,27 @@ def write_tables(tables: dict[str, pd.DataFrame], out_dir: str | Path) -> dict[s
         pq.write_table(table, path, compression="zstd")
         paths[name] = path
     return paths
+
+
+def write_frame(df: pd.DataFrame, path: str | Path, table: str | None = None) -> Path:
+    """Write a stage's output frame to Parquet: the one writer of every stage output.
+
+    Parameters
+    ----------
+    df : DataFrame
+        Written as it is (no index).
+    path : path-like
+        The file; its folder is made.
+    table : str, optional
+        Its name in :data:`pipeline.schema.OUTPUTS`: the frame is checked against the
+        contract its readers rely on before anything is written.
+    """
+    if table is not None:
+        schema.validate_output(df, table)
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    df.to_parquet(path, index=False)
+    return path
 
 
 def read_table(in_dir: str | Path, name: str) -> pd.DataFrame:
@@ -262,7 +283,7 @@ def write_project_outputs(result: dict, out_dir: str | Path) -> list[Path]:
         path = out / name
         obj = result[key]
         if name.endswith(".parquet"):
-            obj.to_parquet(path, index=False)
+            write_frame(obj, path, f"project.{key}")
         elif name.endswith(".csv"):  # no BOM: DVC plots read filing_trend.csv's header
             write_export(obj, path, bom=False)
         else:

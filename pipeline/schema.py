@@ -53,6 +53,57 @@ def require_columns(df, columns, what: str, error: type[PatNavError] = SchemaErr
     if missing:
         raise error(f"{what} lacks column(s) {', '.join(missing)}; it has {', '.join(map(str, df.columns))}")
 
+# The filing date of a patent: earliest priority, else application, else publication date
+# (the date nearest the invention that the record gives; OECD Patent Statistics Manual, 2.3).
+FILING_DATE_ORDER = ("earliest_priority_date", "app_date", "pub_date")
+FILING_DATE_SQL = f"coalesce({', '.join(FILING_DATE_ORDER)})"
+
+
+def filing_date(patents: pd.DataFrame) -> pd.DataFrame:
+    """The filing date of each patent and the column it came from.
+
+    Parameters
+    ----------
+    patents : DataFrame
+        Any of the columns of :data:`FILING_DATE_ORDER`; absent ones count as missing.
+
+    Returns
+    -------
+    DataFrame
+        On ``patents``' index: ``date`` (datetime64[s], NaT when no date is known) and
+        ``basis`` (string: the column used, null with ``date``).
+
+    Examples
+    --------
+    >>> d = filing_date(pd.DataFrame({"earliest_priority_date": [None, "2019-05-01", None],
+    ...                               "app_date": ["2020-01-02", "2020-03-01", None]}))
+    >>> d["date"].dt.year.tolist(), d["basis"].tolist()
+    ([2020.0, 2019.0, nan], ['app_date', 'earliest_priority_date', <NA>])
+    """
+    date = pd.Series(pd.NaT, index=patents.index, dtype="datetime64[s]")
+    basis = pd.Series(pd.NA, index=patents.index, dtype="string")
+    for col in FILING_DATE_ORDER:
+        if col in patents.columns:
+            alt = pd.to_datetime(patents[col], errors="coerce").astype("datetime64[s]")
+            fill = date.isna() & alt.notna()
+            date = date.mask(fill, alt)
+            basis = basis.mask(fill, col)
+    return pd.DataFrame({"date": date, "basis": basis})
+
+
+def filing_year(patents: pd.DataFrame) -> pd.Series:
+    """The filing year (Int64) of each patent: its ``filing_year`` column when it has one
+    (the database's, computed by the same rule), else the year of :func:`filing_date`.
+
+    >>> filing_year(pd.DataFrame({"earliest_priority_date": [None, "2019-05-01"],
+    ...                           "app_date": ["2020-01-02", "2020-03-01"]})).tolist()
+    [2020, 2019]
+    """
+    if "filing_year" in patents.columns:
+        return pd.to_numeric(patents["filing_year"], errors="coerce").astype("Int64")
+    return filing_date(patents)["date"].dt.year.astype("Int64")
+
+
 PATENT_TYPES = ("invention", "utility_model", "design", "plant", "other")
 PARTY_ROLES = ("applicant", "assignee", "inventor")
 PARTY_TYPES = (
@@ -361,3 +412,108 @@ def arrow_schema(table: str) -> pyarrow.Schema:
     return pyarrow.schema(
         [pyarrow.field(c, _ARROW_TYPES[k.dtype], nullable=k.nullable) for c, k in cols.items()]
     )
+
+
+# ---------------------------------------------------------------------------------------
+# Stage outputs: the columns their readers rely on (a table may carry more) and the keys.
+
+@dataclass(frozen=True)
+class Output:
+    """A stage output table: required columns (kind, nullable) and the columns of its key."""
+
+    columns: dict[str, Col]
+    key: tuple[str, ...] = ()
+
+
+OUTPUTS: dict[str, Output] = {
+    # classify
+    "labels": Output({"pub_id": Col(S, False), "industry": Col(S, False), "branch": Col(S), "source": Col(S, False),
+                      "confidence": Col(F, False), "flag": Col(S), "rule_id": Col(S), "explanation": Col(S)},
+                     ("pub_id", "industry", "branch")),
+    # network
+    "network.nodes": Output({"node": Col(S, False), "in_data": Col(B, False), "date": Col(D), "forward": Col(I, False),
+                             "backward": Col(I, False), "pagerank": Col(F, False), "on_main_path": Col(B, False),
+                             "cluster": Col(I, False)}, ("node",)),
+    "network.edges": Output({"src": Col(I, False), "dst": Col(I, False), "citing": Col(S, False),
+                             "cited": Col(S, False), "self_citation": Col(B, False)}, ("src", "dst")),
+    "network.removed": Output({"src": Col(I, False), "dst": Col(I, False), "citing": Col(S, False),
+                               "cited": Col(S, False), "reason": Col(S, False)}),
+    "network.main_paths": Output({"path": Col(S, False), "order": Col(I, False), "citing": Col(S, False),
+                                  "cited": Col(S, False), "weight": Col(F)}, ("path", "order")),
+    # Years, growth and labels only when the patents are known (not on a bare edge list).
+    "network.clusters": Output({"cluster": Col(I, False), "size": Col(I, False)}, ("cluster",)),
+    "network.flows_applicants": Output({"citing_group": Col(S, False), "cited_group": Col(S, False),
+                                        "citations": Col(I, False), "share": Col(F, False), "self": Col(B, False)},
+                                       ("citing_group", "cited_group")),
+    "network.flows_regions": Output({"level": Col(S, False), "citing_group": Col(S, False),
+                                     "cited_group": Col(S, False), "citations": Col(I, False),
+                                     "share": Col(F, False), "self": Col(B, False)},
+                                    ("level", "citing_group", "cited_group")),
+    "network.ipc_cooccurrence": Output({"period": Col(S, False), "a": Col(S, False), "b": Col(S, False),
+                                        "count": Col(I, False), "association": Col(F), "jaccard": Col(F)},
+                                       ("period", "a", "b")),
+    # score
+    "score.patents": Output({"pub_id": Col(S, False), "year": Col(I), "year_basis": Col(S), "industry": Col(S),
+                             "branch": Col(S), "value_index": Col(F), "high_value": Col(B, False),
+                             "hv_reasons": Col(S)}, ("pub_id",)),
+    "score.portfolios_branch": Output({"group": Col(S, False), "branch": Col(S, False),
+                                       "publications": Col(I, False), "strength": Col(F)}, ("group", "branch")),
+    "score.portfolios_industry": Output({"group": Col(S, False), "industry": Col(S, False),
+                                         "publications": Col(I, False), "strength": Col(F)},
+                                        ("group", "industry")),
+    "score.regions": Output({"level": Col(S, False), "region": Col(S, False), "branch": Col(S, False),
+                             "year": Col(I, False), "count": Col(I, False)}, ("level", "region", "branch", "year")),
+    "score.concentration": Output({"branch": Col(S, False), "applicants": Col(I, False), "cr4": Col(F),
+                                   "hhi": Col(F)}, ("branch",)),
+    "score.inventors": Output({"inventor_id": Col(S, False), "name": Col(S), "patents": Col(I, False)},
+                              ("inventor_id",)),
+    "score.inventor_mentions": Output({"pub_id": Col(S, False), "seq": Col(I, False), "inventor_id": Col(S, False)},
+                                      ("pub_id", "seq")),
+    # a navigation project's landscape
+    "project.scope": Output({"pub_id": Col(S, False), "filing_year": Col(I, False), "country": Col(S),
+                             "patent_type": Col(S), "family_id": Col(S)}, ("pub_id",)),
+    "project.search": Output({"pub_id": Col(S, False), "level": Col(I, False), "via": Col(S, False)}, ("pub_id",)),
+}
+
+_KINDS = {
+    S: lambda s: pd.api.types.is_string_dtype(s) or pd.api.types.is_object_dtype(s),
+    I: lambda s: pd.api.types.is_integer_dtype(s),
+    F: lambda s: pd.api.types.is_numeric_dtype(s) and not pd.api.types.is_bool_dtype(s),
+    B: lambda s: pd.api.types.is_bool_dtype(s),
+    D: lambda s: pd.api.types.is_datetime64_any_dtype(s),
+}
+
+
+def _output_schema(table: str) -> pa.DataFrameSchema:
+    try:
+        out = OUTPUTS[table]
+    except KeyError:
+        raise SchemaError(f"unknown output table {table!r}; known: {', '.join(OUTPUTS)}") from None
+    columns = {c: pa.Column(None, nullable=k.nullable, checks=[pa.Check(_KINDS[k.dtype], name=f"kind {k.dtype}")])
+               for c, k in out.columns.items()}
+    return pa.DataFrameSchema(columns, strict=False, unique=list(out.key) or None)
+
+
+def validate_output(df: pd.DataFrame, table: str) -> pd.DataFrame:
+    """Check a stage output against :data:`OUTPUTS` before it is written.
+
+    Extra columns are allowed; an empty table passes the column kinds (its dtypes may be
+    generic) but must have the columns.
+
+    Raises
+    ------
+    SchemaError
+        Naming the table, the column and the failed check: a stage broke the contract its
+        readers rely on (a bug to report, not an input to fix).
+    """
+    if df.empty:
+        missing = [c for c in _output_schema(table).columns if c not in df.columns]
+        if missing:
+            raise SchemaError(f"output table {table!r} lacks column(s): {', '.join(missing)}")
+        return df
+    try:
+        return _output_schema(table).validate(df, lazy=True)
+    except pa.errors.SchemaErrors as exc:
+        cases = exc.failure_cases.head(5)
+        detail = "; ".join(f"column {r.column!r}: {r.check} (value {r.failure_case!r})" for r in cases.itertuples())
+        raise SchemaError(f"output table {table!r} fails validation: {detail}") from None

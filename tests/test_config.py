@@ -89,7 +89,7 @@ LAYERS = [
      "pipeline.ingest.canonical"),
     ("pipeline.io", "pipeline.db"),
     ("pipeline.ingest", "pipeline.ingest.run", "pipeline.locate", "pipeline.classify.*", "pipeline.network.*",
-     "pipeline.score.*", "pipeline.landscape"),
+     "pipeline.score.*", "pipeline.landscape", "pipeline.recommend", "pipeline.lifecycle"),
     ("pipeline.report", "pipeline.report.*"),
     ("pipeline", "pipeline.api", "pipeline.cli", "pipeline.__main__"),
 ]

@@ -61,6 +61,9 @@ def test_patent_overview_hand_computed(tiny_db):
     assert o.forward_citations_in_db.to_dict() == {"CN1A": 1, "CN2A": 0, "US3B2": 1}
     assert o.backward_citations.to_dict() == {"CN1A": 1, "CN2A": 2, "US3B2": 0}
     assert o.filing_year.to_dict() == {"CN1A": 2019, "CN2A": 2020, "US3B2": 2017}
+    # The database and every stage give a patent one filing year (pipeline.schema.filing_date).
+    p = db.query("SELECT pub_id, earliest_priority_date, app_date, pub_date FROM patents ORDER BY pub_id", tiny_db)
+    assert schema.filing_year(p.set_index("pub_id")).to_dict() == o.filing_year.to_dict()
 
 
 def test_count_views_hand_computed(tiny_db):

@@ -68,9 +68,7 @@ def run_stage(params: dict, root: Path) -> dict:
 
         agreement = vendor_agreement(tables["patents"], tables["classifications"], tables["source_labels"], rules,
                                      yaml.safe_load((root / cp.taxonomy).read_text(encoding="utf-8")))
-    path = root / cp.out
-    path.parent.mkdir(parents=True, exist_ok=True)
-    labels.to_parquet(path, index=False)
+    path = io.write_frame(labels, root / cp.out, "labels")
     metrics = label_metrics(labels, agreement)
     mpath = io.write_json(metrics, root / cp.metrics)
     return {"labels": len(labels), "metrics": metrics, "path": path, "metrics_path": mpath}

@@ -529,8 +529,7 @@ def run_stage(params: dict, root, *, progress=None) -> dict:
     cpath = root / tp.confusion
     io.write_export(confusion, cpath, bom=False)
     if tp.predictions:
-        (root / tp.predictions).parent.mkdir(parents=True, exist_ok=True)
-        predictions.to_parquet(root / tp.predictions, index=False)
+        io.write_frame(predictions, root / tp.predictions)
     return {"metrics": metrics, "model": path, "metrics_path": mpath, "confusion": cpath}
 
 

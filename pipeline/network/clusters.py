@@ -25,6 +25,7 @@ import scipy.sparse as sp
 
 from ..errors import ClusterInputError, SchemaError
 from ..growth import growth_rate, windows
+from ..schema import filing_year
 
 __all__ = [
     "LeidenNotStableWarning",
@@ -330,14 +331,7 @@ def _leiden(g, weights: list, resolution: float, max_iterations: int) -> list[in
 
 
 def _filing_year(patents: pd.DataFrame) -> pd.Series:
-    """Filing year as the database defines it: earliest priority, else application, else publication."""
-    if "filing_year" in patents.columns:
-        return pd.to_numeric(patents["filing_year"], errors="coerce").astype("Float64")
-    date = pd.Series(pd.NaT, index=patents.index, dtype="datetime64[s]")
-    for col in ("earliest_priority_date", "app_date", "pub_date"):
-        if col in patents.columns:
-            date = date.fillna(pd.to_datetime(patents[col], errors="coerce").astype("datetime64[s]"))
-    return date.dt.year.astype("Float64")
+    return filing_year(patents).astype("Float64")
 
 
 def _is_cjk(terms: pd.Series) -> pd.Series:

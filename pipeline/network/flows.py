@@ -30,6 +30,10 @@ __all__ = [
     "ipc_cooccurrence",
 ]
 
+# The columns of :func:`ipc_cooccurrence`'s table (also when there is nothing to count).
+COOCCURRENCE_COLUMNS = ["period", "period_start", "period_end", "a", "b", "count", "n_a", "n_b", "n_patents",
+                        "association", "jaccard"]
+
 
 def knowledge_flows(src, dst, owner_of_node, self_flag: bool = True, *, weights=None, unknown=None) -> pd.DataFrame:
     """Citations aggregated to (citing group, cited group).
@@ -292,8 +296,7 @@ def ipc_cooccurrence(
         missing = [c for c in cols if c not in frame.columns]
         if missing:
             raise SchemaError(f"{name} lacks column(s): {', '.join(missing)}")
-    columns = ["period", "period_start", "period_end", "a", "b", "count", "n_a", "n_b", "n_patents",
-               "association", "jaccard"]
+    columns = COOCCURRENCE_COLUMNS
 
     cls = classifications
     if scheme is not None and "scheme" in cls.columns:

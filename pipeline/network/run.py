@@ -181,7 +181,7 @@ def analyse(
         out["ipc_cooccurrence"] = flows.ipc_cooccurrence(classifications, patents, level=co["level"],
                                                          period_years=co["period_years"])
     else:
-        out["ipc_cooccurrence"] = pd.DataFrame(columns=["period", "a", "b", "count"])
+        out["ipc_cooccurrence"] = pd.DataFrame(columns=flows.COOCCURRENCE_COLUMNS)
 
     if patents is not None:
         # Title for labels; first source so that figures resting on a synthetic fixture can be told apart.
@@ -485,11 +485,11 @@ def write_exports(tables: dict[str, pd.DataFrame], folder: str | Path, *, top: i
 
 def _write(graph: CitationGraph, tables: dict[str, pd.DataFrame], written: list[Path], dest: Path,
            metrics_path: Path, seen: list) -> dict:
-    from ..io import write_json
+    from ..io import write_frame, write_json
 
     dest.mkdir(parents=True, exist_ok=True)
     for name, df in tables.items():
-        df.to_parquet(dest / f"{name}.parquet", index=False)
+        write_frame(df, dest / f"{name}.parquet", f"network.{name}")
     metrics = summary(graph, tables)
     mpath = write_json(metrics, metrics_path)
     return {"metrics": metrics, "tables": list(tables), "dest": dest, "exports": written, "metrics_path": mpath,

@@ -26,6 +26,7 @@ Choices
 
 from __future__ import annotations
 
+import dataclasses
 import functools
 import math
 import unicodedata
@@ -44,7 +45,7 @@ from matplotlib.ticker import FuncFormatter, MaxNLocator
 
 from ..errors import ChartInputError
 from ..schema import require_columns
-from .lifecycle import PHASES
+from ..lifecycle import PHASES
 
 __all__ = [
     "CJK_FONT_PATH",
@@ -62,6 +63,7 @@ __all__ = [
     "heatmap",
     "network_chart",
     "save",
+    "save_charts",
 ]
 
 CJK_FONT_PATH = Path("/usr/share/fonts/truetype/wqy/wqy-microhei.ttc")
@@ -359,8 +361,8 @@ def lifecycle_chart(
 
     Parameters
     ----------
-    fit : pipeline.report.lifecycle.LifecycleFit
-        Result of :func:`~pipeline.report.lifecycle.fit_lifecycle`.
+    fit : pipeline.lifecycle.LifecycleFit
+        Result of :func:`~pipeline.lifecycle.fit_lifecycle`.
     years, counts : sequence, optional
         Annual filings to plot (cumulated here); default: the data the fit was made on.
     horizon : int, default 5
@@ -368,7 +370,7 @@ def lifecycle_chart(
 
     Examples
     --------
-    >>> from pipeline.report.lifecycle import fit_lifecycle
+    >>> from pipeline.lifecycle import fit_lifecycle
     >>> fig = lifecycle_chart(fit_lifecycle([2020, 2021], [1, 2]), lang="en")
     >>> "undetermined" in " ".join(t.get_text() for t in fig.axes[0].texts)
     True
@@ -459,7 +461,7 @@ def phase_chart(table: pd.DataFrame, *, lang: str = "zh", max_labels: int = 30,
     Parameters
     ----------
     table : DataFrame
-        Output of :func:`~pipeline.report.lifecycle.phase_table` (columns
+        Output of :func:`~pipeline.lifecycle.phase_table` (columns
         ``applications``, ``applicants``, ``label``; ``phase`` colours the arrows).
     max_labels : int, default 30
         At most this many year labels; crowded points are left unlabelled (the latest
@@ -467,7 +469,7 @@ def phase_chart(table: pd.DataFrame, *, lang: str = "zh", max_labels: int = 30,
 
     Examples
     --------
-    >>> from pipeline.report.lifecycle import phase_table
+    >>> from pipeline.lifecycle import phase_table
     >>> fig = phase_chart(phase_table([2019, 2020, 2021], [5, 9, 7], [3, 4, 2]))
     >>> fig.axes[0].get_ylabel()
     '申请人数量（个）'
@@ -837,3 +839,20 @@ def save(fig: Figure, stem: Path | str) -> dict[str, Path]:
         fig.savefig(paths["svg"], format="svg", bbox_inches="tight", pad_inches=0.05,
                     metadata={"Date": None})
     return paths
+
+
+def save_charts(report, charts_dir: Path | str):
+    """``report`` with every chart of its :class:`~pipeline.report.pdf.Figure` blocks
+    written to ``charts_dir`` (PNG and SVG, :func:`save`) and the block pointing at its PNG.
+
+    Blocks without a chart are kept as they are.
+    """
+    from .pdf import Figure as FigureBlock
+
+    blocks = []
+    for blk in report.blocks:
+        if isinstance(blk, FigureBlock) and blk.chart is not None:
+            files = save(blk.chart, Path(charts_dir) / str(blk.path))
+            blk = dataclasses.replace(blk, path=files["png"], chart=None)
+        blocks.append(blk)
+    return dataclasses.replace(report, blocks=blocks)

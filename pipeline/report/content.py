@@ -23,10 +23,11 @@ import yaml
 from ..config import Rules
 from ..growth import growth_rate, windows
 from ..landscape import region_mask
-from . import charts, lifecycle
-from . import recommend as rec
+from .. import lifecycle
+from . import charts
+from .. import recommend as rec
 from .charts import shorten_label
-from .recommend import last_complete_year
+from ..recommend import last_complete_year
 from .pdf import Figure, Heading, KeyFigures, PageBreak, Paragraph, Report, Table
 
 __all__ = ["build_report", "t", "fmt_share", "fmt_num", "branch_names"]
@@ -199,9 +200,8 @@ def branch_names(taxonomy: dict, lang: str, *, short: bool = False) -> dict[str,
 class _Builder:
     """Shared state of one report: language, names, numbering of charts, tables kept."""
 
-    def __init__(self, d: dict, lang: str, charts_dir: Path):
-        self.d, self.lang, self.dir = d, lang, Path(charts_dir)
-        self.dir.mkdir(parents=True, exist_ok=True)
+    def __init__(self, d: dict, lang: str):
+        self.d, self.lang = d, lang
         self.names = branch_names(d["taxonomy"], lang)
         self.short = branch_names(d["taxonomy"], lang, short=True)
         self.tables: dict[str, pd.DataFrame] = {}
@@ -244,8 +244,9 @@ class _Builder:
 
     def figure(self, name: str, fig, cap: str):
         self.n_fig += 1
-        files = charts.save(fig, self.dir / f"{self.n_fig:02d}_{name}_{self.lang}")
-        self.blocks.append(Figure(files["png"], t(f"cap.{cap}", self.lang), self.source))
+        # Written by the report stage (charts.save_charts), not while the document is built.
+        self.blocks.append(Figure(f"{self.n_fig:02d}_{name}_{self.lang}", t(f"cap.{cap}", self.lang), self.source,
+                                  chart=fig))
 
     def bname(self, b) -> str:
         return self.names.get(b, b) if isinstance(b, str) else "–"
@@ -874,8 +875,11 @@ def _text_table(blocks: list) -> pd.DataFrame:
     return pd.DataFrame(rows, columns=["section", "text"])
 
 
-def build_report(d: dict, project, lang: str, charts_dir: Path) -> tuple[Report, dict[str, pd.DataFrame]]:
+def build_report(d: dict, project, lang: str) -> tuple[Report, dict[str, pd.DataFrame]]:
     """Build the report of ``project`` in ``lang`` from its data (see module docstring).
+
+    Pure: nothing is written. The charts travel in the report's :class:`Figure` blocks
+    until :func:`pipeline.report.charts.save_charts` writes them.
 
     Returns
     -------
@@ -896,7 +900,7 @@ def build_report(d: dict, project, lang: str, charts_dir: Path) -> tuple[Report,
     if dep:
         d["metrics"] = {**d["metrics"], "knowledge_dependence": {**dep, "top_sources": [
             {**src, "region": place(src["region"], lang)} for src in dep.get("top_sources", [])]}}
-    b = _Builder(d, lang, charts_dir)
+    b = _Builder(d, lang)
     lag = last_complete_year(d.get("latest_publication"), b.rules.publication_lag_months)
     b.complete_through = min(project.years[1], lag) if lag is not None else project.years[1]
     kind = {"industry": _industry, "enterprise": _enterprise, "talent": _talent}[project.type]

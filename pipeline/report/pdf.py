@@ -148,12 +148,16 @@ class Figure:
         Data source, printed as "数据来源：…" / "Source: …".
     width_cm : float
         Printed width; reduced if it does not fit the text block.
+    chart : matplotlib.figure.Figure, optional
+        A chart not yet written: ``path`` is then its file name without suffix, and
+        :func:`pipeline.report.charts.save_charts` writes it and sets ``path``.
     """
 
     path: str | Path
     caption: str
     source: str | None = None
     width_cm: float = 16
+    chart: Any = field(default=None, compare=False, repr=False)
 
 
 @dataclass(frozen=True, eq=False)

@@ -1,8 +1,9 @@
 """The report stage: one project's PDF reports (per language), XLSX workbook, charts and
 network exports in ``reports/<project>/``.
 
-:func:`load_report_data` gathers everything a report needs from the industry database
-and the project's stage outputs (the I/O edge); :func:`pipeline.report.content.build_report`
+:func:`read_report_inputs` reads what a report needs from the industry database and the
+project's stage outputs (the I/O edge); :func:`assemble_report_data` computes the report's
+data from them (pure); :func:`pipeline.report.content.build_report`
 turns it into a document; :func:`write_report` renders and writes the files.
 """
 
@@ -18,24 +19,26 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import yaml
-from scipy.sparse import coo_matrix
-from scipy.sparse.csgraph import connected_components
 
-from .. import db, io
+from .. import db, io, schema
 from ..config import project_dir
 from ..errors import ConfigError
 from ..ingest.normalize import normalize_names
+from .charts import save_charts
 from .content import build_report
 from .pdf import render_pdf
-from .recommend import check_enterprise, data_cutoff
+from ..recommend import check_enterprise, data_cutoff
 from ..classify.text import load_ipc_titles
 from ..landscape import doubtful
 from ..network.run import subset_clusters, subset_main_paths
 from ..score.portfolio import applicant_groups, load_aliases
+from ..places import in_region
 from ..score.regions import nationality
+from ..score.talent import teams
 from ..ingest.merge import primary_source
 
-__all__ = ["load_report_data", "write_report", "teams", "report_dir", "run_stage"]
+__all__ = ["read_report_inputs", "assemble_report_data", "load_report_data", "enterprise_holdings", "write_report",
+           "report_dir", "run_stage"]
 
 
 def report_dir(name: str, root: Path) -> Path:
@@ -73,66 +76,33 @@ def _fingerprints(root: Path) -> dict[str, str]:
     return dict(sorted(out.items()))
 
 
-def teams(mentions: pd.DataFrame, inventors: pd.DataFrame, top: int = 20) -> pd.DataFrame:
-    """Research teams: connected groups of co-inventors (inventors sharing patents).
-
-    Parameters
-    ----------
-    mentions : DataFrame
-        ``pub_id``, ``inventor_id`` (the score stage's inventor mentions, in scope).
-    inventors : DataFrame
-        ``inventor_id``, ``name``, ``patents``.
-
-    Returns
-    -------
-    DataFrame
-        ``size`` (inventors), ``count`` (patents), ``members`` (the five most prolific
-        names), largest teams first.
-
-    Examples
-    --------
-    >>> m = pd.DataFrame({"pub_id": ["p1", "p1", "p2", "p3"], "inventor_id": ["a", "b", "b", "c"]})
-    >>> inv = pd.DataFrame({"inventor_id": ["a", "b", "c"], "name": ["甲", "乙", "丙"], "patents": [1, 2, 1]})
-    >>> teams(m, inv).values.tolist()
-    [[2, 2, '乙, 甲'], [1, 1, '丙']]
-    """
-    m = mentions.dropna(subset=["inventor_id"])[["pub_id", "inventor_id"]].drop_duplicates()
-    if m.empty:
-        return pd.DataFrame(columns=["size", "count", "members"])
-    inv_codes, inv_ids = pd.factorize(m["inventor_id"], sort=True)
-    pat_codes, _ = pd.factorize(m["pub_id"], sort=True)
-    n_inv, n_pat = len(inv_ids), int(pat_codes.max()) + 1
-    # Bipartite inventors + patents: components join inventors through shared patents.
-    g = coo_matrix((np.ones(len(m)), (inv_codes, n_inv + pat_codes)), shape=(n_inv + n_pat, n_inv + n_pat))
-    _, comp = connected_components(g, directed=False)
-    info = inventors.set_index("inventor_id").reindex(inv_ids)
-    df = pd.DataFrame({"team": comp[:n_inv], "name": info["name"].to_numpy(),
-                       "patents": pd.to_numeric(info["patents"], errors="coerce").fillna(0).to_numpy()})
-    df = df.sort_values(["team", "patents", "name"], ascending=[True, False, True], kind="stable")
-    pats = pd.Series(comp[inv_codes]).groupby(pat_codes).first().value_counts()
-    out = df.groupby("team").agg(size=("name", "size"), members=("name", lambda s: ", ".join(s.head(5).astype(str))))
-    out["count"] = pats.reindex(out.index).fillna(0).astype(int)
-    out = out.sort_values(["size", "count", "members"], ascending=[False, False, True], kind="stable")
-    return out[["size", "count", "members"]].head(top).reset_index(drop=True)
-
-
-def _enterprise(con, project, portfolios_branch: pd.DataFrame) -> tuple[str | None, list[str]]:
+def enterprise_holdings(holders: pd.DataFrame, enterprise: str | None,
+                        portfolios_branch: pd.DataFrame) -> tuple[str | None, list[str]]:
     """The applicant group of an enterprise project and the publications that group applies
     for or holds.
 
-    The group is the one the enterprise's own name belongs to (its group key, see
-    :func:`pipeline.locate.group_keys`: e.g. incoPat's standardised 长安汽车 for
-    重庆长安汽车股份有限公司), else a portfolio group containing its normalised name.
+    ``holders`` are the database's applicant and assignee rows (``pub_id``, ``name_raw``,
+    ``name_norm``, ``name_std``). The group is the one the enterprise's own name belongs to
+    (its group key, see :func:`pipeline.locate.group_keys`: e.g. incoPat's standardised
+    长安汽车 for 重庆长安汽车股份有限公司), else a portfolio group containing its normalised
+    name.
+
+    Examples
+    --------
+    >>> h = pd.DataFrame({"pub_id": ["p1", "p2", "p3"], "name_raw": ["重庆长安汽车股份有限公司", "长安福特", "吉利"],
+    ...                   "name_norm": ["重庆长安汽车", "长安福特", "吉利"], "name_std": ["长安汽车", "长安汽车", "吉利"]})
+    >>> enterprise_holdings(h, "重庆长安汽车股份有限公司", pd.DataFrame({"group": []}))
+    ('长安汽车', ['p1', 'p2'])
+    >>> enterprise_holdings(h, "不在数据中的公司", pd.DataFrame({"group": []}))
+    (None, [])
     """
     from ..locate import group_keys
 
-    if not project.enterprise:
+    if not enterprise:
         return None, []
-    key = normalize_names(pd.Series([project.enterprise]))[0]
-    parties = con.execute("SELECT pub_id, name_raw, name_norm, name_std FROM parties "
-                          "WHERE role IN ('applicant', 'assignee') ORDER BY pub_id, role, seq").df()
-    keys = group_keys(parties)
-    own = keys[(parties["name_norm"] == key).to_numpy()]
+    key = normalize_names(pd.Series([enterprise]))[0]
+    keys = group_keys(holders)
+    own = keys[(holders["name_norm"] == key).to_numpy()]
     if len(own):
         counts = own.value_counts()
         group = sorted(counts[counts == counts.max()].index)[0]
@@ -141,7 +111,7 @@ def _enterprise(con, project, portfolios_branch: pd.DataFrame) -> tuple[str | No
         group = key if key in names else next((g for g in sorted(names, key=str) if isinstance(g, str) and key in g), None)
         if group is None:
             return None, []
-    pubs = sorted(parties.loc[(keys == group).to_numpy(), "pub_id"].astype(str).unique())
+    pubs = sorted(holders.loc[(keys == group).to_numpy(), "pub_id"].astype(str).unique())
     return group, pubs
 
 
@@ -249,95 +219,130 @@ def _flat(values: dict, prefix: str = "") -> dict:
     return out
 
 
-def load_report_data(root: Path, params: dict, name: str) -> dict:
-    """Everything one project's report needs, from the database and its stage outputs."""
-    from ..places import in_region
+def read_report_inputs(root: Path, params: dict, name: str) -> dict:
+    """Every file and database row one project's report reads (the stage's I/O edge).
 
+    Returns a dict of DataFrames and plain values, the input of
+    :func:`assemble_report_data`: the project's scope, its patents as the database shows
+    them, applicant, inventor, label, portfolio and citation rows, the nodes of the
+    scope's citations with their titles, years and IPC groups, the landscape's figures
+    and tables, the taxonomy, the classifier's metrics, the alias file, IPC titles, and
+    the provenance (``dvc.lock`` fingerprints, the package version and commit).
+    """
     project = params["projects"][name]
     out_dir = project_dir(name, root)
     scope = pd.read_parquet(out_dir / "scope.parquet", columns=["pub_id"])
     metrics_path = out_dir / io.PROJECT_FILES["metrics"]  # the landscape's figures (of its outputs, only these)
-    metrics = json.loads(metrics_path.read_text(encoding="utf-8")) if metrics_path.exists() else {}
-    taxonomy = yaml.safe_load((root / params["classify"].taxonomy).read_text(encoding="utf-8"))
+    ind = project.industry.split(".")[0]
     with db.connect(root / params["database"].path) as con:
         con.register("scope_ids", scope)
-        q = lambda sql: con.execute(sql).df()  # noqa: E731
-        patents = q("""
-            SELECT o.*, p.abstract, p.title_en, p.sources, p.priority_numbers, p.earliest_priority_date,
-                   s.value_index, s.high_value, s.alive, s.alive_presumed, s.synthetic, inv.inventor_country
-            FROM patent_overview o JOIN scope_ids USING (pub_id)
-            LEFT JOIN patents p USING (pub_id) LEFT JOIN score_patents s USING (pub_id)
-            LEFT JOIN (SELECT pub_id, arg_min(country, seq) AS inventor_country FROM parties
-                       WHERE role = 'inventor' AND country IS NOT NULL GROUP BY pub_id) inv USING (pub_id)
-            ORDER BY o.pub_id""")
-        patents = pd.concat([patents, nationality(patents)], axis=1)
-        # The first applicant's group (alias file, else the vendor's standardised name): one
-        # competitor under its Chinese and English names (通用汽车 for GM's two spellings).
-        first = q("SELECT pub_id, role, name_raw, name_norm, name_std FROM parties JOIN scope_ids USING (pub_id) "
-                  "WHERE role = 'applicant' QUALIFY row_number() OVER (PARTITION BY pub_id ORDER BY seq) = 1 "
-                  "ORDER BY pub_id")
-        sp = params["score"]
-        aliases = load_aliases(root / sp.aliases) if sp.aliases else {}
-        groups = applicant_groups(first, aliases)
-        shown = group_names(first, groups)
-        patents["first_group"] = patents["pub_id"].map(shown)
-        # English names of Chinese applicants, from their groups' other spellings in the whole database.
-        names_en = english_names(q("SELECT pub_id, name_raw, name_norm, name_std FROM parties "
-                                   "WHERE role = 'applicant' ORDER BY pub_id, seq"), shown, aliases)
-        # The project's industry only: another industry's branches never enter its tables.
-        labels = con.execute("SELECT l.* FROM patent_industries l JOIN scope_ids USING (pub_id) WHERE industry = ? "
-                             "ORDER BY pub_id, industry, branch", [project.industry.split(".")[0]]).df()
-        mentions = q("SELECT m.pub_id, m.inventor_id FROM score_inventor_mentions m JOIN scope_ids USING (pub_id)")
-        inventors = q("SELECT * FROM score_inventors WHERE inventor_id IN "
-                      "(SELECT inventor_id FROM score_inventor_mentions JOIN scope_ids USING (pub_id))")
-        ind = project.industry.split(".")[0]
-        portfolios_branch = con.execute("SELECT * FROM score_portfolios_branch WHERE branch LIKE ? "
-                                        'ORDER BY "group", branch', [f"{ind}.%"]).df()
-        portfolios_industry = con.execute('SELECT * FROM score_portfolios_industry WHERE industry = ? ORDER BY "group"',
-                                          [ind]).df()
-        # Main paths of the project's own part of the network: its patents' citations, in
-        # either direction (never the whole database's path).
-        edges = q("SELECT citing, cited FROM network_edges e WHERE citing IN (SELECT pub_id FROM scope_ids) "
-                  "OR cited IN (SELECT pub_id FROM scope_ids) ORDER BY src, dst")
-        net = params["network"]
-        main_paths = subset_main_paths(edges, np.ones(len(edges), dtype=bool), method=net.main_path_weight,
-                                       k=net.key_routes)
-        con.register("path_nodes", pd.DataFrame({"pub_id": pd.unique(pd.concat([main_paths["citing"],
-                                                                                main_paths["cited"]]))}))
-        path_nodes = q("SELECT pub_id, title, title_en, year(coalesce(earliest_priority_date, app_date, pub_date)) "
-                       "AS year FROM patents JOIN path_nodes USING (pub_id) ORDER BY pub_id")
-        titles = dict(zip(path_nodes["pub_id"], path_nodes["title"]))
-        # Clusters of the project's own part of the network (bibliographic coupling of its
-        # patents), labelled from their own titles and IPC groups in each report language.
-        cites = edges["citing"].isin(set(scope["pub_id"])).to_numpy()
-        con.register("cluster_nodes", pd.DataFrame({"pub_id": pd.unique(pd.concat([edges.loc[cites, "citing"],
-                                                                                   edges.loc[cites, "cited"]]))}))
-        node_cls = q("SELECT c.pub_id, c.main_group FROM classifications c JOIN cluster_nodes USING (pub_id) "
-                     "ORDER BY pub_id, seq")
-        node_pats = q("SELECT pub_id, title, year(coalesce(earliest_priority_date, app_date, pub_date)) AS filing_year "
-                      "FROM patents JOIN cluster_nodes USING (pub_id) ORDER BY pub_id")
-        if "." in project.industry:
-            portfolios_branch = portfolios_branch[portfolios_branch["branch"] == project.industry]
-        enterprise_group, enterprise_pubs = _enterprise(con, project, portfolios_branch)
-        ends = con.execute("SELECT sources, pub_date FROM patents WHERE pub_date IS NOT NULL").df()
-        source_latest = ends.groupby(primary_source(ends["sources"]).to_numpy())["pub_date"].max()
-    tp = params["train"]
-    ipc_titles = load_ipc_titles(root / tp.ipc_titles_zh, root / tp.ipc_titles_en) if cites.any() else None
+        q = lambda sql, args=None: con.execute(sql, args).df()  # noqa: E731
+        raw = {
+            "patents": q("""
+                SELECT o.*, p.abstract, p.title_en, p.sources, p.priority_numbers, p.earliest_priority_date,
+                       s.value_index, s.high_value, s.alive, s.alive_presumed, s.synthetic, inv.inventor_country
+                FROM patent_overview o JOIN scope_ids USING (pub_id)
+                LEFT JOIN patents p USING (pub_id) LEFT JOIN score_patents s USING (pub_id)
+                LEFT JOIN (SELECT pub_id, arg_min(country, seq) AS inventor_country FROM parties
+                           WHERE role = 'inventor' AND country IS NOT NULL GROUP BY pub_id) inv USING (pub_id)
+                ORDER BY o.pub_id"""),
+            "first_applicants": q(
+                "SELECT pub_id, role, name_raw, name_norm, name_std FROM parties JOIN scope_ids USING (pub_id) "
+                "WHERE role = 'applicant' QUALIFY row_number() OVER (PARTITION BY pub_id ORDER BY seq) = 1 "
+                "ORDER BY pub_id"),
+            "applicants": q("SELECT pub_id, name_raw, name_norm, name_std FROM parties "
+                            "WHERE role = 'applicant' ORDER BY pub_id, seq"),
+            "holders": q("SELECT pub_id, name_raw, name_norm, name_std FROM parties "
+                         "WHERE role IN ('applicant', 'assignee') ORDER BY pub_id, role, seq"),
+            # The project's industry only: another industry's branches never enter its tables.
+            "labels": q("SELECT l.* FROM patent_industries l JOIN scope_ids USING (pub_id) WHERE industry = ? "
+                        "ORDER BY pub_id, industry, branch", [ind]),
+            "mentions": q("SELECT m.pub_id, m.inventor_id FROM score_inventor_mentions m JOIN scope_ids USING (pub_id)"),
+            "inventors": q("SELECT * FROM score_inventors WHERE inventor_id IN "
+                           "(SELECT inventor_id FROM score_inventor_mentions JOIN scope_ids USING (pub_id))"),
+            "portfolios_branch": q('SELECT * FROM score_portfolios_branch WHERE branch LIKE ? ORDER BY "group", branch',
+                                   [f"{ind}.%"]),
+            "portfolios_industry": q('SELECT * FROM score_portfolios_industry WHERE industry = ? ORDER BY "group"',
+                                     [ind]),
+            # The citations of the project's patents, in either direction (never the whole
+            # database's network), and what is known of the patents at their ends.
+            "edges": q("SELECT citing, cited FROM network_edges e WHERE citing IN (SELECT pub_id FROM scope_ids) "
+                       "OR cited IN (SELECT pub_id FROM scope_ids) ORDER BY src, dst"),
+        }
+        con.register("edge_nodes", pd.DataFrame({"pub_id": pd.unique(pd.concat([raw["edges"]["citing"],
+                                                                                raw["edges"]["cited"]]))}))
+        raw["edge_patents"] = q(f"SELECT pub_id, title, title_en, year({schema.FILING_DATE_SQL}) AS filing_year "
+                                "FROM patents JOIN edge_nodes USING (pub_id) ORDER BY pub_id")
+        raw["edge_classes"] = q("SELECT c.pub_id, c.main_group FROM classifications c JOIN edge_nodes USING (pub_id) "
+                                "ORDER BY pub_id, seq")
+        raw["publication_dates"] = q("SELECT sources, pub_date FROM patents WHERE pub_date IS NOT NULL")
+    sp, tp = params["score"], params["train"]
+    csv = {key: out_dir / f"{key}.csv" for key in ("positioning", "talent_candidates")}
+    train_metrics = root / tp.metrics
+    return {
+        **raw, "scope": scope,
+        "metrics": json.loads(metrics_path.read_text(encoding="utf-8")) if metrics_path.exists() else {},
+        "taxonomy": yaml.safe_load((root / params["classify"].taxonomy).read_text(encoding="utf-8")),
+        "aliases": load_aliases(root / sp.aliases) if sp.aliases else {},
+        "ipc_titles": load_ipc_titles(root / tp.ipc_titles_zh, root / tp.ipc_titles_en) if len(raw["edges"]) else None,
+        "located": _located(root, params, project),
+        "positioning": pd.read_csv(csv["positioning"]) if csv["positioning"].exists() else None,
+        "talent": pd.read_csv(csv["talent_candidates"]) if csv["talent_candidates"].exists() else None,
+        "train_metrics": json.loads(train_metrics.read_text(encoding="utf-8")) if train_metrics.exists() else {},
+        "fingerprints": _fingerprints(root), "version": _version(root),
+    }
+
+
+def assemble_report_data(raw: dict, params: dict, name: str) -> dict:
+    """Everything one project's report needs, computed from :func:`read_report_inputs`'s
+    rows: pure (no file, database or clock is read), so each figure can be checked on a
+    hand-made input.
+    """
+    project = params["projects"][name]
+    net, rules, p = params["network"], params["report"]["recommend"], params
+    scope, edges = raw["scope"], raw["edges"]
+    patents = raw["patents"]
+    patents = pd.concat([patents, nationality(patents)], axis=1)
+    # The first applicant's group (alias file, else the vendor's standardised name): one
+    # competitor under its Chinese and English names (通用汽车 for GM's two spellings).
+    groups = applicant_groups(raw["first_applicants"], raw["aliases"])
+    shown = group_names(raw["first_applicants"], groups)
+    patents["first_group"] = patents["pub_id"].map(shown)
+    # English names of Chinese applicants, from their groups' other spellings in the whole database.
+    names_en = english_names(raw["applicants"], shown, raw["aliases"])
+    labels, inventors, mentions = raw["labels"], raw["inventors"], raw["mentions"]
+    portfolios_branch = raw["portfolios_branch"]
+    # Main paths of the project's own part of the network.
+    main_paths = subset_main_paths(edges, np.ones(len(edges), dtype=bool), method=net.main_path_weight,
+                                   k=net.key_routes)
+    on_path = set(main_paths["citing"]) | set(main_paths["cited"])
+    ep = raw["edge_patents"]
+    path_nodes = ep.loc[ep["pub_id"].isin(on_path), ["pub_id", "title", "title_en", "filing_year"]] \
+        .rename(columns={"filing_year": "year"}).reset_index(drop=True)
+    titles = dict(zip(path_nodes["pub_id"], path_nodes["title"]))
+    # Clusters of the project's own part of the network (bibliographic coupling of its
+    # patents), labelled from their own titles and IPC groups in each report language.
+    cites = edges["citing"].isin(set(scope["pub_id"])).to_numpy()
+    in_clusters = set(edges.loc[cites, "citing"]) | set(edges.loc[cites, "cited"])
+    ec = raw["edge_classes"]
+    node_cls = ec[ec["pub_id"].isin(in_clusters)].reset_index(drop=True)
+    node_pats = ep.loc[ep["pub_id"].isin(in_clusters), ["pub_id", "title", "filing_year"]].reset_index(drop=True)
+    if "." in project.industry:
+        portfolios_branch = portfolios_branch[portfolios_branch["branch"] == project.industry]
+    enterprise_group, enterprise_pubs = enterprise_holdings(raw["holders"], project.enterprise, portfolios_branch)
+    ends = raw["publication_dates"]
+    source_latest = ends.groupby(primary_source(ends["sources"]).to_numpy())["pub_date"].max()
+    ipc_titles = raw["ipc_titles"] if cites.any() else None
     clusters = {lang: subset_clusters(edges, cites, net.clusters, node_cls, node_pats, scope_ids=scope["pub_id"],
                                       lang=lang, ipc_titles=ipc_titles) for lang in project.languages}
     if project.type == "enterprise":
-        check_enterprise(project.enterprise, int(patents["pub_id"].isin(set(enterprise_pubs)).sum()),
-                         params["report"]["recommend"])
+        check_enterprise(project.enterprise, int(patents["pub_id"].isin(set(enterprise_pubs)).sum()), rules)
     sources = primary_source(patents["sources"]).value_counts().sort_index()
     # The set's data cut-off: sources end on different dates (see recommend.data_cutoff).
-    latest_publication = data_cutoff(sources / max(sources.sum(), 1), source_latest,
-                                     params["report"]["recommend"].cutoff_min_share)
-    located = _located(root, params, project)
+    latest_publication = data_cutoff(sources / max(sources.sum(), 1), source_latest, rules.cutoff_min_share)
     local = inventors[in_region(inventors, project.region).to_numpy()] if len(inventors) else inventors
     local = local.sort_values(["patents", "high_value", "inventor_id"], ascending=[False, False, True], kind="stable")
-    talent_path = out_dir / "talent_candidates.csv"
-    positioning_path = out_dir / "positioning.csv"
-    p = params
+    taxonomy = raw["taxonomy"]
     param_rows = _flat({"project": project.raw, "analysis.min_confidence": p["landscape"].min_confidence,
                         "analysis.growth_window": p["score"].growth_window,
                         "classify.thresholds": p["classify"].labels.thresholds,
@@ -346,35 +351,40 @@ def load_report_data(root: Path, params: dict, name: str) -> dict:
                         "score.as_of": p["score"].as_of, "score.weights": p["score"].weights,
                         "score.min_cohort": p["score"].min_cohort,
                         "score.high_value_portfolio": p["score"].high_value_portfolio,
-                        "report.recommend": dataclasses.asdict(p["report"]["recommend"]),
+                        "report.recommend": dataclasses.asdict(rules),
                         "taxonomy.version": taxonomy.get("version")})
-    train_metrics = root / params["train"].metrics
     # A label of the project's industry the text contradicts (landscape.doubtful, the rule
     # the project's set is drawn with): kept, never offered as its technology.
     doubtful_ids = labels.loc[doubtful(labels), "pub_id"]
     return {
-        "patents": patents, "labels": labels, "taxonomy": taxonomy, "metrics": metrics,
-        "rules": params["report"]["recommend"], "latest_publication": latest_publication,
+        "patents": patents, "labels": labels, "taxonomy": taxonomy, "metrics": raw["metrics"],
+        "rules": rules, "latest_publication": latest_publication,
         "doubtful": patents["pub_id"].isin(set(doubtful_ids)).to_numpy(dtype=bool),
-        "positioning": pd.read_csv(positioning_path) if positioning_path.exists() else pd.DataFrame(
+        "positioning": raw["positioning"] if raw["positioning"] is not None else pd.DataFrame(
             columns=["region", "branch", "count", "share", "rta", "high_value", "growth"]),
-        "talent": pd.read_csv(talent_path) if talent_path.exists() else pd.DataFrame(),
+        "talent": raw["talent"] if raw["talent"] is not None else pd.DataFrame(),
         "inventors_scope": inventors, "inventors_local": local,
         "teams": teams(mentions, inventors),
-        "portfolios_branch": portfolios_branch, "portfolios_industry": portfolios_industry,
+        "portfolios_branch": portfolios_branch, "portfolios_industry": raw["portfolios_industry"],
         "clusters": clusters, "main_paths": main_paths, "titles": titles, "path_nodes": path_nodes,
         "edges": edges, "names_en": names_en,
         "sources": {str(k): int(v) for k, v in sources.items()}, "enterprise_group": enterprise_group,
-        "located": located,
+        "located": raw["located"],
         "with_inventors": int(mentions["pub_id"].nunique()) if len(mentions) else 0,
         "enterprise_pubs": enterprise_pubs,
-        "train_metrics": json.loads(train_metrics.read_text(encoding="utf-8")) if train_metrics.exists() else {},
+        "train_metrics": raw["train_metrics"],
         "params": {"analysis": {"min_confidence": p["landscape"].min_confidence,
                                 "growth_window": p["score"].growth_window}},
-        "param_rows": param_rows, "fingerprints": _fingerprints(root),
+        "param_rows": param_rows, "fingerprints": raw["fingerprints"],
         "generated": p["score"].as_of,  # the data's reference date, not the wall clock: reruns agree
-        "version": _version(root),
+        "version": raw["version"],
     }
+
+
+def load_report_data(root: Path, params: dict, name: str) -> dict:
+    """Everything one project's report needs: :func:`assemble_report_data` of
+    :func:`read_report_inputs`."""
+    return assemble_report_data(read_report_inputs(root, params, name), params, name)
 
 
 def write_report(root: Path, params: dict, name: str, *, network_exports: Path | None = None) -> list[Path]:
@@ -391,8 +401,8 @@ def write_report(root: Path, params: dict, name: str, *, network_exports: Path |
     written = []
     workbook: dict[str, pd.DataFrame] = {}
     for lang in project.languages:
-        report, tables = build_report(data, project, lang, charts_dir)
-        pdf = render_pdf(report, out / f"{name}_{project.type}_{lang}.pdf")
+        report, tables = build_report(data, project, lang)
+        pdf = render_pdf(save_charts(report, charts_dir), out / f"{name}_{project.type}_{lang}.pdf")
         written.append(pdf)
         for key, df in tables.items():
             # Tables hold the same numbers in every language; the sentences differ.

@@ -40,7 +40,7 @@ import pandas as pd
 
 from ..errors import ScoreInputError
 from ..ingest.legal import legal_status as _legal_status
-from ..schema import require_columns
+from ..schema import filing_date, require_columns
 
 __all__ = [
     "STATUTORY_YEARS",
@@ -289,9 +289,9 @@ def patent_indicators(
     Returns
     -------
     DataFrame
-        In the order of ``patents``: ``pub_id``, ``year`` (filing year: ``app_date``,
-        else ``earliest_priority_date``, else ``pub_date``), ``year_basis`` (which of
-        the three), ``patent_type``, then for each indicator its value and a boolean
+        In the order of ``patents``: ``pub_id``, ``year`` (filing year,
+        :func:`pipeline.schema.filing_date`: earliest priority, else application, else
+        publication date), ``year_basis`` (which of the three), ``patent_type``, then for each indicator its value and a boolean
         ``<name>_missing``:
 
         ``forward_<w>y``
@@ -404,17 +404,11 @@ def patent_indicators(
     app = _to_datetime(p["app_date"])
     pub = _to_datetime(p["pub_date"])
     grant = _to_datetime(p["grant_date"])
-    prio = _to_datetime(p["earliest_priority_date"]) if "earliest_priority_date" in p else pd.Series(pd.NaT, index=p.index)
 
     out = pd.DataFrame({"pub_id": ids})
-    year = app.dt.year.astype("Int64")
-    basis = pd.Series(np.where(app.notna(), "app_date", None), dtype="string")
-    for alt, name in ((prio, "earliest_priority_date"), (pub, "pub_date")):
-        fill = year.isna() & alt.notna()
-        year = year.mask(fill, alt.dt.year.astype("Int64"))
-        basis = basis.mask(fill, name)
-    out["year"] = year
-    out["year_basis"] = basis
+    filed = filing_date(p)
+    out["year"] = filed["date"].dt.year.astype("Int64")
+    out["year_basis"] = filed["basis"]
     out["patent_type"] = p["patent_type"].astype("string")
 
     def put(name, values, missing, dtype):

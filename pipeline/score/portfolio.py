@@ -41,7 +41,7 @@ import yaml
 from ..errors import AliasFileError, PortfolioInputError
 from ..frames import join_by
 from ..growth import growth_rate, windows
-from ..schema import require_columns
+from ..schema import filing_year, require_columns
 
 __all__ = [
     "ALIASES_PATH",
@@ -52,7 +52,6 @@ __all__ = [
     "load_aliases",
     "applicant_groups",
     "load_gni",
-    "filing_years",
     "market_coverage",
     "patent_asset_index",
     "relative_position",
@@ -274,25 +273,6 @@ def market_coverage(family_countries: pd.Series, gni=None) -> pd.Series:
     return (total / gni["US"]).where(known).astype(float)
 
 
-def filing_years(patents: pd.DataFrame) -> pd.Series:
-    """Filing year per patent: ``filing_year`` if given, else year of the earliest priority,
-    else of the application, else of the publication.
-
-    Examples
-    --------
-    >>> filing_years(pd.DataFrame({"earliest_priority_date": [None, "2019-05-01"],
-    ...                            "app_date": ["2020-01-02", "2020-03-01"]})).tolist()
-    [2020, 2019]
-    """
-    if "filing_year" in patents.columns:
-        return patents["filing_year"].astype("Int64")
-    year = pd.Series(pd.NA, index=patents.index, dtype="Int64")
-    for c in ("earliest_priority_date", "app_date", "pub_date"):
-        if c in patents.columns:
-            year = year.fillna(pd.to_datetime(patents[c], errors="coerce").dt.year.astype("Int64"))
-    return year
-
-
 def _with_family_countries(scores: pd.DataFrame, family_countries: pd.DataFrame | None) -> pd.DataFrame:
     """Replace ``scores.family_countries`` by the long table (pub_id, country), joined by ';'."""
     if family_countries is None:
@@ -337,7 +317,7 @@ def patent_asset_index(patents: pd.DataFrame, labels: pd.DataFrame, scores: pd.D
     _require(patents, ["pub_id"], "patents")
     _require(labels, ["pub_id", "industry"], "labels")
     _require(scores, ["pub_id"], "scores")
-    years = pd.DataFrame({"pub_id": patents["pub_id"].astype("string"), "filing_year": filing_years(patents)})
+    years = pd.DataFrame({"pub_id": patents["pub_id"].astype("string"), "filing_year": filing_year(patents)})
     lab = labels[["pub_id", "industry"]].astype("string").drop_duplicates()
     sc = _with_family_countries(scores, family_countries)
     sc = sc.drop_duplicates("pub_id").assign(pub_id=lambda d: d["pub_id"].astype("string"))
@@ -515,7 +495,7 @@ def portfolios(patents: pd.DataFrame, groups: pd.DataFrame, labels: pd.DataFrame
     facts = pd.DataFrame({
         "pub_id": pid,
         "family": fam.fillna(pid),
-        "filing_year": filing_years(patents).astype(float),
+        "filing_year": filing_year(patents).astype(float),
         "invention": patents["patent_type"].astype("string").eq("invention").fillna(False).astype(bool),
         "granted": _granted(patents),
     })

@@ -27,8 +27,7 @@ import pandas as pd
 from ..errors import RegionInputError, RegionNameError
 from ..growth import growth_rate, windows
 from ..places import Region, in_region, parse_region
-from ..schema import require_columns
-from .portfolio import filing_years
+from ..schema import filing_year, require_columns
 
 __all__ = [
     "LEVELS",
@@ -138,7 +137,7 @@ def _labelled(patents: pd.DataFrame, labels: pd.DataFrame, years) -> pd.DataFram
     """(pub_id, branch, year) of labelled patents within ``years``."""
     _require(patents, ["pub_id"], "patents")
     _require(labels, ["pub_id", "branch"], "labels")
-    y = pd.DataFrame({"pub_id": patents["pub_id"].astype("string"), "year": filing_years(patents)})
+    y = pd.DataFrame({"pub_id": patents["pub_id"].astype("string"), "year": filing_year(patents)})
     y = y.drop_duplicates("pub_id")
     if years is not None:
         if not (isinstance(years, Sequence) and len(years) == 2 and years[0] <= years[1]):

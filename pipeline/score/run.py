@@ -321,7 +321,7 @@ def run_stage(params: dict, root: Path, *, explain_top: int | None = None) -> di
     dest = root / spar.out
     dest.mkdir(parents=True, exist_ok=True)
     for name, df in result.items():
-        df.to_parquet(dest / f"{name}.parquet", index=False)
+        io.write_frame(df, dest / f"{name}.parquet", f"score.{name}")
     metrics = summary(result)
     mpath = io.write_json(metrics, root / spar.metrics)
     return {"metrics": metrics, "tables": list(result), "dest": dest, "metrics_path": mpath,

@@ -74,7 +74,7 @@ from scipy.sparse.csgraph import connected_components
 from ..errors import TalentInputError
 from ..frames import join_by
 from ..places import Region, in_region
-from ..schema import require_columns
+from ..schema import filing_date, require_columns
 
 __all__ = [
     "RULES",
@@ -82,6 +82,7 @@ __all__ = [
     "disambiguate_inventors",
     "inventor_metrics",
     "talent_candidates",
+    "teams",
 ]
 
 RULES = ("same_patent", "family", "applicant", "coinventor", "location", "source_id")
@@ -376,14 +377,6 @@ def disambiguate_inventors(
 # ------------------------------------------------------------------------- metrics
 
 
-def _filing_dates(patents: pd.DataFrame) -> pd.Series:
-    date = pd.Series(pd.NaT, index=patents.index, dtype="datetime64[s]")
-    for c in ("app_date", "earliest_priority_date", "pub_date"):
-        if c in patents.columns:
-            date = date.fillna(pd.to_datetime(patents[c], errors="coerce").astype("datetime64[s]"))
-    return date
-
-
 def _hier_mode(rows: pd.DataFrame, key: str, levels: list[str]) -> pd.DataFrame:
     """Most frequent value per ``key`` level by level, each level within the chosen parent."""
     out = rows[[key]].drop_duplicates()
@@ -496,7 +489,7 @@ def inventor_metrics(
     """
     _require(mentions, ["pub_id", "seq", "inventor_id"], "mentions")
     _require(patents, ["pub_id"], "patents")
-    pat = pd.DataFrame({"pub_id": _str(patents["pub_id"]), "date": _filing_dates(patents)})
+    pat = pd.DataFrame({"pub_id": _str(patents["pub_id"]), "date": filing_date(patents)["date"]})
     pat["family"] = _str(patents["family_id"]).fillna(pat["pub_id"]) if "family_id" in patents.columns else pat["pub_id"]
     pat = pat.dropna(subset=["pub_id"]).drop_duplicates("pub_id")
     if as_of is not None:
@@ -696,3 +689,46 @@ def talent_candidates(
     df = df.loc[order.index].head(int(top)).reset_index(drop=True)
     df.insert(0, "rank", pd.array(np.arange(1, len(df) + 1), dtype="Int64"))
     return df
+
+
+def teams(mentions: pd.DataFrame, inventors: pd.DataFrame, top: int = 20) -> pd.DataFrame:
+    """Research teams: connected groups of co-inventors (inventors sharing patents).
+
+    Parameters
+    ----------
+    mentions : DataFrame
+        ``pub_id``, ``inventor_id`` (the score stage's inventor mentions, in scope).
+    inventors : DataFrame
+        ``inventor_id``, ``name``, ``patents``.
+
+    Returns
+    -------
+    DataFrame
+        ``size`` (inventors), ``count`` (patents), ``members`` (the five most prolific
+        names), largest teams first.
+
+    Examples
+    --------
+    >>> m = pd.DataFrame({"pub_id": ["p1", "p1", "p2", "p3"], "inventor_id": ["a", "b", "b", "c"]})
+    >>> inv = pd.DataFrame({"inventor_id": ["a", "b", "c"], "name": ["甲", "乙", "丙"], "patents": [1, 2, 1]})
+    >>> teams(m, inv).values.tolist()
+    [[2, 2, '乙, 甲'], [1, 1, '丙']]
+    """
+    m = mentions.dropna(subset=["inventor_id"])[["pub_id", "inventor_id"]].drop_duplicates()
+    if m.empty:
+        return pd.DataFrame(columns=["size", "count", "members"])
+    inv_codes, inv_ids = pd.factorize(m["inventor_id"], sort=True)
+    pat_codes, _ = pd.factorize(m["pub_id"], sort=True)
+    n_inv, n_pat = len(inv_ids), int(pat_codes.max()) + 1
+    # Bipartite inventors + patents: components join inventors through shared patents.
+    g = sp.coo_matrix((np.ones(len(m)), (inv_codes, n_inv + pat_codes)), shape=(n_inv + n_pat, n_inv + n_pat))
+    _, comp = connected_components(g, directed=False)
+    info = inventors.set_index("inventor_id").reindex(inv_ids)
+    df = pd.DataFrame({"team": comp[:n_inv], "name": info["name"].to_numpy(),
+                       "patents": pd.to_numeric(info["patents"], errors="coerce").fillna(0).to_numpy()})
+    df = df.sort_values(["team", "patents", "name"], ascending=[True, False, True], kind="stable")
+    pats = pd.Series(comp[inv_codes]).groupby(pat_codes).first().value_counts()
+    out = df.groupby("team").agg(size=("name", "size"), members=("name", lambda s: ", ".join(s.head(5).astype(str))))
+    out["count"] = pats.reindex(out.index).fillna(0).astype(int)
+    out = out.sort_values(["size", "count", "members"], ascending=[False, False, True], kind="stable")
+    return out[["size", "count", "members"]].head(top).reset_index(drop=True)

@@ -13,7 +13,7 @@ from matplotlib.figure import Figure
 from pipeline.errors import ChartInputError, PatNavError
 from pipeline.report import charts
 from pipeline.report.charts import save, shorten_label
-from pipeline.report.lifecycle import fit_lifecycle, logistic, phase_table
+from pipeline.lifecycle import fit_lifecycle, logistic, phase_table
 
 YEARS = np.arange(2005, 2024)
 COUNTS = np.round(np.diff(logistic(YEARS, 3000.0, 0.45, 2016.0), prepend=0.0))
@@ -302,3 +302,22 @@ def test_short_branch_names_tell_the_branches_apart():
             assert len({n[:8] for n in names}) == len(names), (lang, ind, names)
     assert branch_names(tax, "zh", short=True)["nev.components"] == "装置与配件"
     assert branch_names(tax, "zh")["nev.components"] == "新能源汽车装置、配件制造"
+
+
+def test_charts_are_written_by_the_stage_not_while_the_document_is_built(tmp_path):
+    from matplotlib.figure import Figure as MplFigure
+
+    from pipeline.report.charts import save_charts
+    from pipeline.report.pdf import Figure, Heading, Report
+
+    fig = MplFigure(figsize=(3, 2))
+    fig.add_subplot().plot([1, 2, 3])
+    on_disk = tmp_path / "kept.png"
+    on_disk.write_bytes(b"png")
+    doc = Report("t", blocks=[Heading("A"), Figure("01_trend_zh", "cap", chart=fig), Figure(on_disk, "kept")])
+    assert not any(tmp_path.glob("charts*"))  # a built document holds its charts, unwritten
+    saved = save_charts(doc, tmp_path / "charts")
+    assert saved.blocks[1].path == tmp_path / "charts" / "01_trend_zh.png" and saved.blocks[1].chart is None
+    assert sorted(p.name for p in (tmp_path / "charts").iterdir()) == ["01_trend_zh.png", "01_trend_zh.svg"]
+    assert saved.blocks[0] == doc.blocks[0] and saved.blocks[2] == doc.blocks[2]
+    assert doc.blocks[1].path == "01_trend_zh"  # the built document is left as it was

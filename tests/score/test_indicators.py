@@ -168,13 +168,15 @@ def test_remaining_life_by_type_floored_at_zero():
     assert custom.loc["plant", "remaining_life_years"] == pytest.approx(out.loc["inv", "remaining_life_years"])
 
 
-def test_year_falls_back_to_priority_then_publication():
-    pat = patents(["a", "b", "c"], app_date=["2010-03-01", None, None],
-                  earliest_priority_date=pd.to_datetime([None, "2008-01-01", None]),
-                  pub_date=["2011-01-01", "2012-01-01", "2013-01-01"])
+def test_year_is_the_filing_year_priority_then_application_then_publication():
+    # d: a foreign priority two years before the Chinese application — its cohort is 2008,
+    # the year the database and the reports give it (pipeline.schema.filing_date).
+    pat = patents(["a", "b", "c", "d"], app_date=["2010-03-01", None, None, "2010-05-01"],
+                  earliest_priority_date=pd.to_datetime([None, "2008-01-01", None, "2008-06-30"]),
+                  pub_date=["2011-01-01", "2012-01-01", "2013-01-01", "2011-01-01"])
     out = run(pat, classes([]), cites([]))
-    assert out["year"].tolist() == [2010, 2008, 2013]
-    assert out["year_basis"].tolist() == ["app_date", "earliest_priority_date", "pub_date"]
+    assert out["year"].tolist() == [2010, 2008, 2013, 2008]
+    assert out["year_basis"].tolist() == ["app_date", "earliest_priority_date", "pub_date", "earliest_priority_date"]
 
 
 # --------------------------------------------------------------------- forward window

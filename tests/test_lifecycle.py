@@ -7,8 +7,8 @@ import pandas as pd
 import pytest
 
 from pipeline.errors import LifecycleInputError, PatNavError
-from pipeline.report import lifecycle as lc
-from pipeline.report.lifecycle import (
+from pipeline import lifecycle as lc
+from pipeline.lifecycle import (
     fit_lifecycle,
     gompertz,
     logistic,

@@ -72,7 +72,7 @@ import numpy as np
 import pandas as pd
 from scipy.optimize import OptimizeWarning, curve_fit
 
-from ..errors import LifecycleInputError
+from .errors import LifecycleInputError
 
 __all__ = [
     "LifecycleFit",

@@ -1,4 +1,4 @@
-"""Recommendation rules on small hand-made cases (pipeline/report/recommend.py)."""
+"""Recommendation rules on small hand-made cases (pipeline/recommend.py)."""
 
 import numpy as np
 import pandas as pd
@@ -6,7 +6,7 @@ import pytest
 
 from pipeline.config import Rules
 from pipeline.errors import ConfigError
-from pipeline.report import recommend as rec
+from pipeline import recommend as rec
 
 RULES = Rules(min_region_patents=5, min_growth_base=10, min_firm_patents=3, min_inventor_patents=3,
                   active_years=5, license_top_share=0.5, top=10)

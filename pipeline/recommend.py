@@ -35,8 +35,8 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from ..config import Rules
-from ..errors import ProjectDataError
+from .config import Rules
+from .errors import ProjectDataError
 
 __all__ = [
     "check_enterprise",
