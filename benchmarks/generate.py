@@ -380,13 +380,19 @@ def generate(n: int, profile: dict, *, seed: int = 0, internal_share: float = 1.
     classes = classes.drop_duplicates(["pub_id", "symbol"]).reset_index(drop=True)
     classes["seq"] = classes.groupby("pub_id").cumcount() + 1
 
-    # References: each at a lag drawn from the fitted lags, to the patent published nearest
-    # that date before (internal), or to a number outside the set.
+    # References: each at a lag drawn from the fitted lags, to a patent of the set published
+    # about then (internal), or to a number outside the set.
     n_ref = _draw_hist(rng, profile["refs_per_patent"], n)
     src = np.repeat(np.arange(n), n_ref)
     lag = _draw_quantiles(rng, profile["citation_lag_days"], len(src), 2000)
     when = pub.to_numpy()[src] - pd.to_timedelta(np.maximum(lag, 1).round(), unit="D").to_numpy()
-    target = np.searchsorted(pub.to_numpy(), when, side="right") - 1
+    # Any patent published within a month of that date (not always the same one of the day).
+    dates = pub.to_numpy()
+    month = np.timedelta64(15, "D")
+    lo = np.searchsorted(dates, when - month, side="left")
+    hi = np.minimum(np.searchsorted(dates, when + month, side="right"), src)  # never the citing patent or later
+    target = np.where(hi > lo, lo + (rng.random(len(src)) * (hi - lo)).astype(np.int64),
+                      np.searchsorted(dates, when, side="right") - 1)
     internal = (target >= 0) & (rng.random(len(src)) < internal_share)
     target = np.where(internal, np.minimum(target, src - 1), -1)
     internal &= target >= 0
