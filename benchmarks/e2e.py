@@ -93,7 +93,7 @@ def main() -> None:
     ap.add_argument("--keep", action="store_true", help="keep the generated projects")
     args = ap.parse_args()
 
-    print(machine_line())
+    print(machine_line().split(";")[0] + "; each stage a process of its own, both cores free to use")
     print(f"inputs: GENERATED ({args.format}, seed {args.seed}; benchmarks/generate.py, fitted on ../shared/data) "
           "— not real data\n")
     work = args.work or Path(tempfile.mkdtemp(prefix="patnav-e2e-"))

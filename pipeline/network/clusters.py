@@ -83,7 +83,21 @@ def adjacency(n: int, src, dst) -> sp.csr_matrix:
     return a
 
 
-def similarity(incidence: sp.spmatrix, *, min_shared: int = 1, normalize: str | None = None) -> sp.csr_matrix:
+def hub_features(incidence: sp.spmatrix, max_degree: int | None) -> np.ndarray:
+    """Features held by more than ``max_degree`` items (for coupling: documents cited by
+    more than ``max_degree`` patents): left out of :func:`similarity`. None: none.
+
+    >>> hub_features(sp.csr_matrix([[1, 1], [1, 0], [1, 0]]), 2).tolist()
+    [True, False]
+    """
+    degree = np.asarray(sp.csr_matrix(incidence, dtype=np.int64).sum(axis=0)).ravel()
+    if max_degree is None:
+        return np.zeros(len(degree), dtype=bool)
+    return degree > max_degree
+
+
+def similarity(incidence: sp.spmatrix, *, min_shared: int = 1, normalize: str | None = None,
+               max_degree: int | None = None) -> sp.csr_matrix:
     """Row-by-row overlap ``B · Bᵀ`` of a binary incidence matrix, diagonal dropped.
 
     Parameters
@@ -97,6 +111,10 @@ def similarity(incidence: sp.spmatrix, *, min_shared: int = 1, normalize: str | 
         ``i``: ``"cosine"`` (= Salton's index) ``c_ij / sqrt(k_i k_j)``; ``"jaccard"``
         ``c_ij / (k_i + k_j - c_ij)``; ``"association"`` (association strength, van Eck
         & Waltman 2009) ``c_ij / (k_i k_j)``.
+    max_degree : int, optional
+        Features held by more items are left out (:func:`hub_features`): a document cited
+        by thousands of patents says little about how alike they are, and its d² pairs
+        would make the matrix dense. ``k_i`` counts the features kept.
 
     Returns
     -------
@@ -107,7 +125,13 @@ def similarity(incidence: sp.spmatrix, *, min_shared: int = 1, normalize: str | 
         raise ClusterInputError(f"normalize must be one of {NORMALIZATIONS}, not {normalize!r}")
     if int(min_shared) != min_shared or min_shared < 1:
         raise ClusterInputError(f"min_shared must be an integer ≥ 1, not {min_shared!r}")
+    if max_degree is not None and (isinstance(max_degree, bool) or int(max_degree) != max_degree or max_degree < 1):
+        raise ClusterInputError(f"max_degree must be an integer ≥ 1 or None, not {max_degree!r}")
     b = sp.csr_matrix(incidence, dtype=np.int64)
+    hubs = hub_features(b, max_degree)
+    if hubs.any():
+        b = b @ sp.diags((~hubs).astype(np.int64))
+        b.eliminate_zeros()
     c = (b @ b.T).tocoo()
     k = np.asarray(b.sum(axis=1)).ravel().astype(np.float64)
     keep = (c.row != c.col) & (c.data >= min_shared)
@@ -127,12 +151,14 @@ def similarity(incidence: sp.spmatrix, *, min_shared: int = 1, normalize: str | 
     return out
 
 
-def coupling_matrix(n: int, src, dst, min_shared: int = 1, normalize: str | None = None) -> sp.csr_matrix:
+def coupling_matrix(n: int, src, dst, min_shared: int = 1, normalize: str | None = None,
+                    max_degree: int | None = None) -> sp.csr_matrix:
     """Bibliographic coupling: how many references two citing patents share.
 
     ``C = A · Aᵀ`` with ``A`` the binary citation matrix (rows cite columns); the diagonal
     (a patent's own reference count) is dropped. See :func:`similarity` for
-    ``min_shared`` and ``normalize`` (``k_i`` is then the number of references of ``i``).
+    ``min_shared``, ``normalize`` (``k_i`` is then the number of references of ``i``) and
+    ``max_degree`` (documents cited more often are left out).
 
     Examples
     --------
@@ -147,11 +173,19 @@ def coupling_matrix(n: int, src, dst, min_shared: int = 1, normalize: str | None
            [1, 1, 0, 0, 0]])
     >>> coupling_matrix(5, [0, 0, 1, 1, 4], [2, 3, 2, 3, 3], normalize="cosine")[0, 4].round(4)
     np.float64(0.7071)
+
+    Document 3 is cited three times: with ``max_degree=2`` it links no one.
+
+    >>> coupling_matrix(5, [0, 0, 1, 1, 4], [2, 3, 2, 3, 3], max_degree=2).toarray()[[0, 1, 4]][:, [0, 1, 4]]
+    array([[0, 1, 0],
+           [1, 0, 0],
+           [0, 0, 0]])
     """
-    return similarity(adjacency(n, src, dst), min_shared=min_shared, normalize=normalize)
+    return similarity(adjacency(n, src, dst), min_shared=min_shared, normalize=normalize, max_degree=max_degree)
 
 
-def cocitation_matrix(n: int, src, dst, min_shared: int = 1, normalize: str | None = None) -> sp.csr_matrix:
+def cocitation_matrix(n: int, src, dst, min_shared: int = 1, normalize: str | None = None,
+                      max_degree: int | None = None) -> sp.csr_matrix:
     """Co-citation: how many patents cite both of two documents.
 
     ``C = Aᵀ · A``; the diagonal (a document's citation count) is dropped. See
@@ -164,7 +198,7 @@ def cocitation_matrix(n: int, src, dst, min_shared: int = 1, normalize: str | No
     array([[0, 2],
            [2, 0]])
     """
-    return similarity(adjacency(n, src, dst).T, min_shared=min_shared, normalize=normalize)
+    return similarity(adjacency(n, src, dst).T, min_shared=min_shared, normalize=normalize, max_degree=max_degree)
 
 
 # ---------------------------------------------------------------------------------------

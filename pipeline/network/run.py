@@ -38,6 +38,7 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
+import scipy.sparse as sp
 from scipy.sparse.csgraph import connected_components
 
 from ..config import NetworkParams
@@ -149,7 +150,13 @@ def analyse(
     progress("clusters")
     cp = params.clusters
     matrix = clusters.coupling_matrix if cp["similarity"] == "coupling" else clusters.cocitation_matrix
-    sim = matrix(n, src, dst, min_shared=cp["min_shared"])
+    sim = matrix(n, src, dst, min_shared=cp["min_shared"], max_degree=cp["max_degree"])
+    # What the degree limit left out, for the metrics: the hub documents and their citations.
+    incidence = clusters.adjacency(n, src, dst)
+    incidence = incidence if cp["similarity"] == "coupling" else incidence.T
+    hubs = clusters.hub_features(incidence, cp["max_degree"])
+    held = np.asarray(sp.csr_matrix(incidence).sum(axis=0)).ravel()
+    pruned = {"max_degree": cp["max_degree"], "documents": int(hubs.sum()), "citations": int(held[hubs].sum())}
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always", clusters.LeidenNotStableWarning)
         labels = clusters.detect_communities(sim, method=cp["method"], resolution=cp["resolution"], seed=cp["seed"],
@@ -196,6 +203,7 @@ def analyse(
             nodes["source"] = ids.map(primary_source(p["sources"])).astype("string")
     nodes.attrs["pagerank"] = {"iterations": pr.iterations, "error": pr.error}
     nodes.attrs["clusters_stable"] = not unstable
+    nodes.attrs["clusters_pruned"] = pruned
     edges.attrs["weights_normalized"] = normalized
     out["nodes"] = nodes
     out["edges"] = edges
@@ -288,7 +296,7 @@ def subset_clusters(edges: pd.DataFrame, keep, cluster_params: dict, classificat
     n, m = len(uniq), len(part)
     cp = cluster_params
     matrix = clusters.coupling_matrix if cp["similarity"] == "coupling" else clusters.cocitation_matrix
-    sim = matrix(n, codes[:m], codes[m:], min_shared=cp["min_shared"])
+    sim = matrix(n, codes[:m], codes[m:], min_shared=cp["min_shared"], max_degree=cp.get("max_degree"))
     labels = _drop_small(clusters.detect_communities(sim, method=cp["method"], resolution=cp["resolution"],
                                                      seed=cp["seed"], max_iterations=cp.get("max_iterations", 10)),
                          cp["min_size"])
@@ -376,6 +384,7 @@ def summary(graph: CitationGraph, tables: dict[str, pd.DataFrame]) -> dict:
         "weights_normalized": bool(edges.attrs.get("weights_normalized", False)),
         "clusters": int(len(tables["clusters"])),
         "clusters_stable": bool(nodes.attrs.get("clusters_stable", True)),
+        "clusters_hubs_left_out": nodes.attrs.get("clusters_pruned", {}),
         "clustered_nodes": int((nodes["cluster"] >= 0).sum()),
     }
 

@@ -12,6 +12,7 @@ from pipeline.network.clusters import (
     cocitation_matrix,
     coupling_matrix,
     detect_communities,
+    hub_features,
     label_clusters,
 )
 
@@ -283,3 +284,35 @@ def test_leiden_cap_on_a_random_graph_stops_where_until_stable_goes_on():
         capped = detect_communities(s, max_iterations=3)
     assert len(capped) == 2000 and capped.min() >= -1 and capped.max() >= 1
     assert ((capped == -1) == (stable == -1)).all()  # the same nodes are linked either way
+
+
+def test_hub_documents_link_no_pair_of_citing_patents():
+    # Patents 0, 1, 2 cite document 5 (3 citations); 0 and 1 also cite 6; 2 and 3 cite 7.
+    src, dst = [0, 1, 2, 0, 1, 2, 3], [5, 5, 5, 6, 6, 7, 7]
+    full = coupling_matrix(8, src, dst).toarray()
+    assert full[0, 1] == 2 and full[0, 2] == 1 and full[1, 2] == 1 and full[2, 3] == 1
+    pruned = coupling_matrix(8, src, dst, max_degree=2).toarray()
+    # Document 5 is left out: 0–1 share only 6, 0–2 and 1–2 share nothing; 7 still links 2–3.
+    assert pruned[0, 1] == 1 and pruned[0, 2] == 0 and pruned[1, 2] == 0 and pruned[2, 3] == 1
+    assert coupling_matrix(8, src, dst, max_degree=3).toarray().tolist() == full.tolist()
+    # Cosine counts the references kept: 0 keeps one (6), 1 keeps one (6) -> 1 / sqrt(1 * 1).
+    assert coupling_matrix(8, src, dst, max_degree=2, normalize="cosine")[0, 1] == pytest.approx(1.0)
+    # Co-citation: patent 0 cites 3 documents; with max_degree 2 its list links nothing.
+    co = cocitation_matrix(8, [0, 0, 0, 1, 1], [5, 6, 7, 5, 6], max_degree=2).toarray()
+    assert co[5, 6] == 1 and co[5, 7] == 0 and co[6, 7] == 0
+    a = sp.csr_matrix(([1] * 7, (src, dst)), shape=(8, 8))
+    assert hub_features(a, 2).nonzero()[0].tolist() == [5]
+    assert not hub_features(a, None).any()
+    with pytest.raises(ClusterInputError, match="max_degree"):
+        coupling_matrix(8, src, dst, max_degree=0)
+
+
+def test_the_degree_limit_is_a_checked_param():
+    from pipeline.config import NetworkParams
+    from pipeline.errors import ConfigError
+
+    assert NetworkParams.from_dict({}).clusters["max_degree"] == 1000
+    assert NetworkParams.from_dict({"clusters": {"max_degree": None}}).clusters["max_degree"] is None
+    for bad in (0, 2.5, True, "1000"):
+        with pytest.raises(ConfigError, match="network.clusters.max_degree"):
+            NetworkParams.from_dict({"clusters": {"max_degree": bad}})
