@@ -61,8 +61,7 @@ def make_project(folder: Path, raw: Path, project: str) -> Path:
     folder.mkdir(parents=True, exist_ok=True)
     (folder / "params.yaml").write_text(yaml.safe_dump(params, allow_unicode=True, sort_keys=False), encoding="utf-8")
     shutil.copy(ROOT / "dvc.yaml", folder / "dvc.yaml")  # marks the project root
-    model = ROOT / params["classify"]["model"] if not Path(params["classify"]["model"]).is_absolute() else \
-        Path(params["classify"]["model"])
+    model = ROOT / params["classify"]["model"]
     if not model.exists():
         sys.exit(f"{model} is missing: run `dvc repro train` in {ROOT} first")
     (folder / "models").mkdir(exist_ok=True)

@@ -677,8 +677,9 @@ def _join_in_parts(spills: dict[str, list[_Spill]], batch_size: int, per_part: i
     last_part = n_parts - 1
     dup = (pid.duplicated() & pid.notna()).to_numpy()
     first = pid.notna().to_numpy() & ~dup
-    first_ids = pa.array(pid[first], pa.large_string())
     part_of_id = np.append(part[first], last_part)  # position -1 (no such patent): the last part
+    # One hash table of the first ids for every block of every child table.
+    id_index = pd.Index(pid[first])
     del pid, rows, first
 
     def route(t: _Spill, tag) -> Path | None:
@@ -714,8 +715,6 @@ def _join_in_parts(spills: dict[str, list[_Spill]], batch_size: int, per_part: i
     # g_patent rows carry whether an earlier row has their patent_id (a duplicate).
     gp_parts = route(gp, lambda b, at: [("_part", pa.array(part[at:at + b.num_rows], pa.int32())),
                                         ("_dup", pa.array(dup[at:at + b.num_rows]))])
-    # One hash table of the first ids for every block of every child table.
-    id_index = pd.Index(first_ids.to_pandas(types_mapper=_pandas_type))
 
     def child_part(b, at):
         pos = id_index.get_indexer(b.column("patent_id").to_pandas(types_mapper=_pandas_type))
@@ -729,10 +728,9 @@ def _join_in_parts(spills: dict[str, list[_Spill]], batch_size: int, per_part: i
     part_of_bad = batch_of_row(bad_rows) // per_part
 
     def part_frame(t: _Spill, d: Path | None, p: int) -> pd.DataFrame:
-        with pa.memory_map(str(t.spill)) as src:
-            schema = pa.ipc.open_file(src).schema
         if d is None or not (d / f"{p}.arrow").exists():  # no row of the table in this part
-            df = t.frame(schema.empty_table())
+            with pa.memory_map(str(t.spill)) as src:
+                df = t.frame(pa.ipc.open_file(src).schema.empty_table())
             if t is gp:
                 df["_dup"] = np.zeros(0, bool)
             return df

@@ -149,14 +149,14 @@ def analyse(
 
     progress("clusters")
     cp = params.clusters
-    matrix = clusters.coupling_matrix if cp["similarity"] == "coupling" else clusters.cocitation_matrix
-    sim = matrix(n, src, dst, min_shared=cp["min_shared"], max_degree=cp["max_degree"])
-    # What the degree limit left out, for the metrics: the hub documents and their citations.
+    # Coupling: citing patents × cited documents; co-citation: the transpose.
     incidence = clusters.adjacency(n, src, dst)
-    incidence = incidence if cp["similarity"] == "coupling" else incidence.T
+    incidence = incidence if cp["similarity"] == "coupling" else incidence.T.tocsr()
+    sim = clusters.similarity(incidence, min_shared=cp["min_shared"], max_degree=cp["max_degree"])
+    # What the degree limit left out, for the metrics: the hub documents and their citations.
     hubs = clusters.hub_features(incidence, cp["max_degree"])
-    held = np.asarray(sp.csr_matrix(incidence).sum(axis=0)).ravel()
-    pruned = {"max_degree": cp["max_degree"], "documents": int(hubs.sum()), "citations": int(held[hubs].sum())}
+    pruned = {"max_degree": cp["max_degree"], "documents": int(hubs.sum()),
+              "citations": int(incidence[:, hubs].sum())}
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always", clusters.LeidenNotStableWarning)
         labels = clusters.detect_communities(sim, method=cp["method"], resolution=cp["resolution"], seed=cp["seed"],

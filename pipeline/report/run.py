@@ -252,8 +252,10 @@ def read_report_inputs(root: Path, params: dict, name: str) -> dict:
                 "ORDER BY pub_id"),
             "applicants": q("SELECT pub_id, name_raw, name_norm, name_std FROM parties "
                             "WHERE role = 'applicant' ORDER BY pub_id, seq"),
+            # Every applicant and owner: read for an enterprise project only (its holdings).
             "holders": q("SELECT pub_id, name_raw, name_norm, name_std FROM parties "
-                         "WHERE role IN ('applicant', 'assignee') ORDER BY pub_id, role, seq"),
+                         "WHERE role IN ('applicant', 'assignee') " + ("" if project.enterprise else "AND false ")
+                         + "ORDER BY pub_id, role, seq"),
             # The project's industry only: another industry's branches never enter its tables.
             "labels": q("SELECT l.* FROM patent_industries l JOIN scope_ids USING (pub_id) WHERE industry = ? "
                         "ORDER BY pub_id, industry, branch", [ind]),
