@@ -18,6 +18,15 @@ import yaml
 
 from .errors import ConfigError
 
+# libyaml's loader where PyYAML was built with it: the same documents, ~9× faster on the
+# 100 kB taxonomy that several stages read.
+_YAML_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+
+
+def parse_yaml(text: str):
+    """``yaml.safe_load`` of ``text``, with libyaml when available (raises ``yaml.YAMLError``)."""
+    return yaml.load(text, Loader=_YAML_LOADER)  # noqa: S506 - a safe loader
+
 __all__ = ["ROOT", "find_root", "Limits", "IngestParams", "DatabaseParams", "ClassifyParams", "ClassifyStageParams",
            "TrainParams", "ExpandParams", "LandscapeParams", "NetworkParams", "ScoreParams", "Rules", "load_params", "project_dir"]
 
@@ -380,7 +389,7 @@ def load_params(path: str | Path | None = None) -> dict:
 
     path = Path(path) if path else find_root() / "params.yaml"
     try:
-        raw = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+        raw = parse_yaml(path.read_text(encoding="utf-8")) or {}
     except (OSError, yaml.YAMLError) as exc:
         raise ConfigError(f"{path}: cannot read params: {exc}") from None
     out = {}

@@ -15,6 +15,7 @@ import pandas as pd
 
 from .config import LandscapeParams
 from .errors import ConfigError
+from .frames import mode_by
 from .ingest.normalize import normalize_names
 from .growth import growth_rate, windows
 from .places import Region, in_region
@@ -100,13 +101,13 @@ def top_parties(parties: pd.DataFrame, pub_ids: pd.Series, roles: tuple[str, ...
         return pd.DataFrame(columns=["name_norm", "name", "party_type", "publications", "region"])
     region = p["district"].fillna(p["city"]).fillna(p["province"]).fillna(p["country"])
     p = p.assign(region=region)
-    g = p.groupby("name_norm")
+    key = p["name_norm"]
     out = pd.DataFrame({
-        "name": g["name_raw"].agg(lambda s: s.value_counts().index[0]),
-        "party_type": g["party_type"].agg(lambda s: s.value_counts().index[0]),
-        "publications": g["pub_id"].nunique(),
-        "region": g["region"].agg(lambda s: s.value_counts().index[0] if s.notna().any() else None),
-    }).reset_index()
+        "name": mode_by(key, p["name_raw"]),
+        "party_type": mode_by(key, p["party_type"]),
+        "publications": p.groupby("name_norm")["pub_id"].nunique(),
+        "region": mode_by(key, p["region"]),
+    }).rename_axis("name_norm").reset_index()
     return out.sort_values(["publications", "name_norm"], ascending=[False, True]).head(n).reset_index(drop=True)
 
 

@@ -243,12 +243,13 @@ def label_patents(patents: pd.DataFrame, classifications: pd.DataFrame, rules, m
     model = _with_thresholds(model, params)
     texts = patent_texts(patents)
     has_text = texts.str.len() > 0
-    proba, langs = model._proba(texts[has_text].tolist())
+    proba, langs, explained = model.proba_and_explain(texts[has_text].tolist())
     proba.index = texts[has_text].index
     thr = pd.DataFrame(model._thresholds_for(langs), index=proba.index, columns=proba.columns)
-    # Explanations are computed only where a text label can result (cheap at scale).
-    candidates = proba.index[(proba >= thr).any(axis=1)]
-    terms = pd.Series(_terms_text(model.explain(texts[candidates].tolist())), index=candidates, dtype="string")
+    # Explanations are kept only where a text label can result.
+    candidates = (proba >= thr).any(axis=1).to_numpy()
+    terms = pd.Series(_terms_text([e for e, c in zip(explained, candidates, strict=True) if c]),
+                      index=proba.index[candidates], dtype="string")
     has_codes = patents["pub_id"].isin(classifications.loc[classifications["main_group"].notna(), "pub_id"])
     labels = combine_labels(patents["pub_id"], has_codes, rule_labels(classifications, rules), proba, terms, params,
                             thresholds=thr)

@@ -36,6 +36,7 @@ import numpy as np
 import pandas as pd
 import yaml
 
+from ..config import parse_yaml
 from ..errors import ConfigError
 
 __all__ = ["RuleSet", "compile_rules", "load_rules", "rule_labels", "symbol_labels", "parse_pattern",
@@ -70,7 +71,7 @@ _RULE_COLUMNS = ["rule_id", "order", "industry", "branch", "branch_zh", "branch_
 @lru_cache(maxsize=4)
 def taxonomy(path: Path = TAXONOMY_PATH) -> dict:
     """The focus-industry taxonomy (``pipeline/data/taxonomy.yaml``)."""
-    return yaml.safe_load(Path(path).read_text(encoding="utf-8"))
+    return parse_yaml(Path(path).read_text(encoding="utf-8"))
 
 
 def industry_ids(path: Path = TAXONOMY_PATH) -> list[str]:
@@ -346,7 +347,7 @@ def load_rules(path: str | Path | None = None) -> RuleSet:
 @lru_cache(maxsize=8)
 def _load_cached(path: str, stamp: int) -> RuleSet:  # stamp: reload when the file changes
     try:
-        data = yaml.safe_load(Path(path).read_text(encoding="utf-8"))
+        data = parse_yaml(Path(path).read_text(encoding="utf-8"))
     except yaml.YAMLError as exc:
         raise ConfigError(f"taxonomy: {path} is not valid YAML: {exc}") from None
     return compile_rules(data)

@@ -62,12 +62,11 @@ def run_stage(params: dict, root: Path) -> dict:
                            off_scope=off_scope_terms(root / cp.taxonomy))
     agreement = {}
     if "source_labels" in tables:
-        import yaml
-
+        from ..config import parse_yaml
         from .agreement import vendor_agreement
 
         agreement = vendor_agreement(tables["patents"], tables["classifications"], tables["source_labels"], rules,
-                                     yaml.safe_load((root / cp.taxonomy).read_text(encoding="utf-8")))
+                                     parse_yaml((root / cp.taxonomy).read_text(encoding="utf-8")))
     path = io.write_frame(labels, root / cp.out, "labels")
     metrics = label_metrics(labels, agreement)
     mpath = io.write_json(metrics, root / cp.metrics)

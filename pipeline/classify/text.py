@@ -59,6 +59,7 @@ from sklearn.feature_extraction.text import TfidfVectorizer
 from sklearn.linear_model import LogisticRegression, SGDClassifier
 from sklearn.model_selection import KFold
 
+from ..config import parse_yaml
 from ..errors import ClassifierInputError, ConfigError, ModelFileError
 from ..ingest.merge import primary_source
 
@@ -666,6 +667,19 @@ class TextClassifier(BaseEstimator):
         scores, keys, parts = self._scores(texts)
         return pd.DataFrame(self._calibrate(scores, keys), columns=list(self.industries)), parts["_langs"]
 
+    def proba_and_explain(self, texts: Sequence[str], top_k: int = 5
+                          ) -> tuple[pd.DataFrame, np.ndarray, list[dict[str, list[tuple[str, float]]]]]:
+        """:meth:`predict_proba`, the texts' languages and :meth:`explain`, from one pass of
+        tokenising and scoring (each of them alone tokenises every text again)."""
+        if len(texts) == 0:
+            proba, langs = self._proba(texts)
+            return proba, langs, []
+        scores, keys, parts = self._scores(texts)
+        proba = self._calibrate(scores, keys)
+        langs = parts["_langs"]
+        return (pd.DataFrame(proba, columns=list(self.industries)), langs,
+                self._top_terms(proba >= self._thresholds_for(langs), parts, top_k))
+
     def predict(self, texts: Sequence[str]) -> pd.DataFrame:
         """0/1 per industry: probability at or above the threshold of the industry (in the
         text's language, when thresholds are given per language)."""
@@ -691,23 +705,48 @@ class TextClassifier(BaseEstimator):
             self._check_fitted()
             return []
         scores, keys, parts = self._scores(texts)
-        langs, raw = parts.pop("_langs"), parts.pop("_raw")
-        predicted = self._calibrate(scores, keys) >= self._thresholds_for(langs)
-        out: list[dict] = [{} for _ in range(len(texts))]
-        for key, (rows, X) in parts.items():
-            names = self._feature_names(key)
-            coef = self.coef_[key]
-            for r, i in enumerate(rows):
-                row = X.getrow(r)
-                for j in np.flatnonzero(predicted[i]):
-                    contrib = row.data * coef[j, row.indices]
-                    terms: dict[str, float] = {}
-                    for idx, c in zip(row.indices, contrib, strict=True):
-                        if c > 0:
-                            t = names[idx]
-                            terms[t] = terms.get(t, 0.0) + float(c)
-                    best = sorted(terms.items(), key=lambda kv: (-kv[1], kv[0]))[:top_k]
-                    out[i][self.industries[j]] = [(_as_in_text(t, raw[i]), round(v, 4)) for t, v in best]
+        return self._top_terms(self._calibrate(scores, keys) >= self._thresholds_for(parts["_langs"]), parts, top_k)
+
+    def _top_terms(self, predicted: np.ndarray, parts: dict, top_k: int) -> list[dict]:
+        """:meth:`explain`'s answer from the scored parts (rows × industries ``predicted``)."""
+        raw = parts["_raw"]
+        out: list[dict] = [{} for _ in range(len(predicted))]
+        for key, part in parts.items():
+            if key.startswith("_"):
+                continue
+            rows, X = part[0], part[1].tocsr()
+            # A word that is also a character n-gram is one term: features of the same
+            # name share an id, and ids in name order break ties between equal weights.
+            names, term_of = np.unique(self._feature_names(key), return_inverse=True)
+            row_of = np.repeat(np.arange(X.shape[0]), np.diff(X.indptr))
+            for j in range(len(self.industries)):
+                chosen = predicted[rows, j]
+                for i in rows[chosen]:
+                    out[i][self.industries[j]] = []
+                keep = chosen[row_of]
+                r, idx = row_of[keep], X.indices[keep]
+                contrib = X.data[keep] * self.coef_[key][j, idx]
+                pos = contrib > 0
+                r, t, contrib = r[pos], term_of[idx[pos]], contrib[pos]
+                if not len(r):
+                    continue
+                # Sum per (row, term), in the order of the row's features.
+                pair = r.astype(np.int64) * len(names) + t
+                order = np.argsort(pair, kind="stable")
+                pair, contrib = pair[order], contrib[order]
+                starts = np.flatnonzero(np.r_[True, pair[1:] != pair[:-1]])
+                weight = np.add.reduceat(contrib, starts)
+                r, t = pair[starts] // len(names), pair[starts] % len(names)
+                # Strongest first within a row, then by name; at most top_k per row.
+                order = np.lexsort((t, -weight, r))
+                r, t, weight = r[order], t[order], weight[order]
+                first = np.flatnonzero(np.r_[True, r[1:] != r[:-1]])
+                rank = np.arange(len(r)) - np.repeat(first, np.diff(np.r_[first, len(r)]))
+                top = rank < top_k
+                industry = self.industries[j]
+                for rr, tt, w in zip(r[top].tolist(), t[top].tolist(), weight[top].tolist(), strict=True):
+                    i = rows[rr]
+                    out[i][industry].append((_as_in_text(names[tt], raw[i]), round(w, 4)))
         return out
 
     # -- persistence: skops writes a dict node per vocabulary entry, which takes minutes
@@ -839,11 +878,9 @@ def _taxonomy(taxonomy) -> Mapping:
     """The loaded taxonomy: a mapping as given, or read from a path (default: the rules')."""
     if isinstance(taxonomy, Mapping):
         return taxonomy
-    import yaml
-
     from .rules import TAXONOMY_PATH
 
-    return yaml.safe_load(Path(taxonomy or TAXONOMY_PATH).read_text(encoding="utf-8"))
+    return parse_yaml(Path(taxonomy or TAXONOMY_PATH).read_text(encoding="utf-8"))
 
 
 def condition_terms(rules, taxonomy: Mapping | str | Path | None = None) -> dict[str, list[str]]:

@@ -18,9 +18,8 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
-import yaml
 
-from ..config import Rules
+from ..config import Rules, parse_yaml
 from ..growth import growth_rate, windows
 from ..landscape import region_mask
 from .. import lifecycle
@@ -40,7 +39,7 @@ TOP = 10
 
 @lru_cache(maxsize=1)
 def _text() -> dict:
-    return yaml.safe_load(TEXT_PATH.read_text(encoding="utf-8"))
+    return parse_yaml(TEXT_PATH.read_text(encoding="utf-8"))
 
 
 def t(key: str, lang: str, **values) -> str:
@@ -92,6 +91,7 @@ _PLACE_EN = {"特别行政区": " SAR", "自治区": "", "自治州": " Prefectu
 _PLACE_READING = {"陕西": "Shaanxi", "内蒙古": "Inner Mongolia"}  # official spellings that plain pinyin misses
 
 
+@lru_cache(maxsize=1 << 16)  # a report maps the same few hundred places over every inventor row
 def place(text, lang: str) -> str:
     """A Chinese place name for the report's language: unchanged in Chinese, in pinyin in
     English, smallest unit first (``重庆市江北区`` → ``Jiangbei District, Chongqing``; a

@@ -18,10 +18,9 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
-import yaml
 
 from .. import db, io, schema
-from ..config import project_dir
+from ..config import parse_yaml, project_dir
 from ..errors import ConfigError
 from ..ingest.normalize import normalize_names
 from .charts import save_charts
@@ -67,7 +66,7 @@ def _fingerprints(root: Path) -> dict[str, str]:
     lock = root / "dvc.lock"
     if not lock.exists():
         return {}
-    stages = (yaml.safe_load(lock.read_text(encoding="utf-8")) or {}).get("stages", {})
+    stages = (parse_yaml(lock.read_text(encoding="utf-8")) or {}).get("stages", {})
     out = {}
     for name in ("ingest", "train", "classify", "network", "score"):
         for dep in (stages.get(name) or {}).get("deps", []):
@@ -284,7 +283,7 @@ def read_report_inputs(root: Path, params: dict, name: str) -> dict:
     return {
         **raw, "scope": scope,
         "metrics": json.loads(metrics_path.read_text(encoding="utf-8")) if metrics_path.exists() else {},
-        "taxonomy": yaml.safe_load((root / params["classify"].taxonomy).read_text(encoding="utf-8")),
+        "taxonomy": parse_yaml((root / params["classify"].taxonomy).read_text(encoding="utf-8")),
         "aliases": load_aliases(root / sp.aliases) if sp.aliases else {},
         "ipc_titles": load_ipc_titles(root / tp.ipc_titles_zh, root / tp.ipc_titles_en) if len(raw["edges"]) else None,
         "located": _located(root, params, project),

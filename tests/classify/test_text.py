@@ -24,6 +24,7 @@ from pipeline.classify.text import (
     tokenize,
 )
 from pipeline.errors import ClassifierInputError, ConfigError, ModelFileError
+from pipeline.classify import text as text_mod
 from tests.shared_data import shared_path
 
 # The project's hand-labelled Chinese dev set (real KPPatent-ZH text), kept with the real data:
@@ -338,3 +339,47 @@ def test_rjieba_and_jieba_give_the_same_chinese_tokens():
         [tokenize(t, "zh", zh_tokenizer="jieba") for t in texts]
     with pytest.raises(ConfigError, match="zh_tokenizer"):
         tokenize("一种电池", "zh", zh_tokenizer="pkuseg")
+
+
+def _explain_by_rows(model, texts, top_k):
+    """The explanation computed row by row, term by term: the reference the vectorised one must give."""
+    scores, keys, parts = model._scores(texts)
+    predicted = model._calibrate(scores, keys) >= model._thresholds_for(parts["_langs"])
+    out = [{} for _ in texts]
+    for key, (rows, X) in ((k, v) for k, v in parts.items() if not k.startswith("_")):
+        names, X = model._feature_names(key), X.tocsr()
+        for r, i in enumerate(rows):
+            for j in np.flatnonzero(predicted[i]):
+                terms = {}
+                for f, v in zip(X[r].indices, X[r].data, strict=True):
+                    c = v * model.coef_[key][j, f]
+                    if c > 0:
+                        terms[names[f]] = terms.get(names[f], 0.0) + float(c)
+                best = sorted(terms.items(), key=lambda kv: (-kv[1], kv[0]))[:top_k]
+                out[i][model.industries[j]] = [(text_mod._as_in_text(t, parts["_raw"][i]), round(w, 4)) for t, w in best]
+    return out
+
+
+def test_explain_equals_the_row_by_row_computation(fitted):
+    texts = ["electric vehicle battery charging station", "医用输液导管的药物组合物", "concrete wall",
+             "电动汽车动力电池包充电桩", "lithium battery cell for electric vehicle motor drive"]
+    for k in (1, 3, 50):
+        assert fitted.explain(texts, top_k=k) == _explain_by_rows(fitted, texts, k)
+
+
+def test_a_term_that_is_a_word_and_a_character_gram_counts_once(fitted):
+    # "电池" is a Chinese word and a character bigram of the text: one entry, weights summed.
+    out = fitted.explain(["电动汽车动力电池包"], top_k=50)[0]["nev"]
+    names = [t for t, _ in out]
+    assert len(names) == len(set(names))
+    assert out == _explain_by_rows(fitted, ["电动汽车动力电池包"], 50)[0]["nev"]
+
+
+def test_proba_and_explain_in_one_pass(fitted):
+    texts = ["electric vehicle battery charging station", "", "医用输液导管的药物组合物", "kitchen cabinet door hinge"]
+    proba, langs, explained = fitted.proba_and_explain(texts, top_k=4)
+    pd.testing.assert_frame_equal(proba, fitted.predict_proba(texts))
+    assert explained == fitted.explain(texts, top_k=4)
+    assert len(langs) == len(texts)
+    empty = fitted.proba_and_explain([])
+    assert empty[0].columns.tolist() == list(INDUSTRIES) and empty[2] == []
