@@ -36,7 +36,7 @@ import numpy as np
 import pandas as pd
 import yaml
 
-from ..config import parse_yaml
+from ..yamlfile import parse_yaml
 from ..errors import ConfigError
 
 __all__ = ["RuleSet", "compile_rules", "load_rules", "rule_labels", "symbol_labels", "parse_pattern",

@@ -62,7 +62,7 @@ def run_stage(params: dict, root: Path) -> dict:
                            off_scope=off_scope_terms(root / cp.taxonomy))
     agreement = {}
     if "source_labels" in tables:
-        from ..config import parse_yaml
+        from ..yamlfile import parse_yaml
         from .agreement import vendor_agreement
 
         agreement = vendor_agreement(tables["patents"], tables["classifications"], tables["source_labels"], rules,

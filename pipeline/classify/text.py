@@ -59,7 +59,7 @@ from sklearn.feature_extraction.text import TfidfVectorizer
 from sklearn.linear_model import LogisticRegression, SGDClassifier
 from sklearn.model_selection import KFold
 
-from ..config import parse_yaml
+from ..yamlfile import parse_yaml
 from ..errors import ClassifierInputError, ConfigError, ModelFileError
 from ..ingest.merge import primary_source
 

@@ -19,7 +19,8 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from ..config import Rules, parse_yaml
+from ..config import Rules
+from ..yamlfile import parse_yaml
 from ..growth import growth_rate, windows
 from ..landscape import region_mask
 from .. import lifecycle

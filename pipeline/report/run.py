@@ -20,7 +20,8 @@ import numpy as np
 import pandas as pd
 
 from .. import db, io, schema
-from ..config import parse_yaml, project_dir
+from ..config import project_dir
+from ..yamlfile import parse_yaml
 from ..errors import ConfigError
 from ..ingest.normalize import normalize_names
 from .charts import save_charts
