@@ -191,8 +191,8 @@ class NetworkParams:
     pagerank: dict = field(default_factory=lambda: {"alpha": 0.85, "tol": 1e-10, "max_iter": 200})
     hits: dict = field(default_factory=lambda: {"tol": 1e-10, "max_iter": 500})
     clusters: dict = field(default_factory=lambda: {"similarity": "coupling", "method": "leiden", "resolution": 1.0,
-                                                    "min_shared": 1, "max_degree": 1000, "min_size": 3,
-                                                    "seed": 0, "max_iterations": 10})
+                                                    "min_shared": 1, "max_degree": 100, "max_links": 2_000_000,
+                                                    "min_size": 3, "seed": 0, "max_iterations": 10})
     cooccurrence: dict = field(default_factory=lambda: {"level": "subclass", "period_years": 5})
     export_top: int = 2000
     lang: str = "zh"
@@ -227,6 +227,9 @@ class NetworkParams:
         md = p.clusters["max_degree"]
         if md is not None and (isinstance(md, bool) or not isinstance(md, int) or md < 1):
             raise ConfigError(f"network.clusters.max_degree must be a whole number ≥ 1 (or null: no limit), not {md!r}")
+        ml = p.clusters.get("max_links")
+        if ml is not None and (isinstance(ml, bool) or not isinstance(ml, int) or ml < 1):
+            raise ConfigError(f"network.clusters.max_links must be a whole number ≥ 1 (or null: no limit), not {ml!r}")
         mi = p.clusters["max_iterations"]
         if isinstance(mi, bool) or not isinstance(mi, int) or mi == 0:
             raise ConfigError(f"network.clusters.max_iterations must be a whole number ≥ 1 (or -1: until the "

@@ -153,10 +153,14 @@ def analyse(
     incidence = clusters.adjacency(n, src, dst)
     incidence = incidence if cp["similarity"] == "coupling" else incidence.T.tocsr()
     sim = clusters.similarity(incidence, min_shared=cp["min_shared"], max_degree=cp["max_degree"])
+    links = sim.nnz // 2
+    sim = clusters.strongest_links(sim, cp.get("max_links"))
     # What the degree limit left out, for the metrics: the hub documents and their citations.
     hubs = clusters.hub_features(incidence, cp["max_degree"])
+    degree = np.bincount(incidence.indices, minlength=incidence.shape[1])  # binary: entries = citations
     pruned = {"max_degree": cp["max_degree"], "documents": int(hubs.sum()),
-              "citations": int(incidence[:, hubs].sum())}
+              "citations": int(degree[hubs].sum())}
+    kept_links = {"max_links": cp.get("max_links"), "links": int(links), "kept": int(sim.nnz // 2)}
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always", clusters.LeidenNotStableWarning)
         labels = clusters.detect_communities(sim, method=cp["method"], resolution=cp["resolution"], seed=cp["seed"],
@@ -204,6 +208,7 @@ def analyse(
     nodes.attrs["pagerank"] = {"iterations": pr.iterations, "error": pr.error}
     nodes.attrs["clusters_stable"] = not unstable
     nodes.attrs["clusters_pruned"] = pruned
+    nodes.attrs["clusters_links"] = kept_links
     edges.attrs["weights_normalized"] = normalized
     out["nodes"] = nodes
     out["edges"] = edges
@@ -296,7 +301,8 @@ def subset_clusters(edges: pd.DataFrame, keep, cluster_params: dict, classificat
     n, m = len(uniq), len(part)
     cp = cluster_params
     matrix = clusters.coupling_matrix if cp["similarity"] == "coupling" else clusters.cocitation_matrix
-    sim = matrix(n, codes[:m], codes[m:], min_shared=cp["min_shared"], max_degree=cp.get("max_degree"))
+    sim = matrix(n, codes[:m], codes[m:], min_shared=cp["min_shared"], max_degree=cp.get("max_degree"),
+                 max_links=cp.get("max_links"))
     labels = _drop_small(clusters.detect_communities(sim, method=cp["method"], resolution=cp["resolution"],
                                                      seed=cp["seed"], max_iterations=cp.get("max_iterations", 10)),
                          cp["min_size"])
@@ -385,6 +391,7 @@ def summary(graph: CitationGraph, tables: dict[str, pd.DataFrame]) -> dict:
         "clusters": int(len(tables["clusters"])),
         "clusters_stable": bool(nodes.attrs.get("clusters_stable", True)),
         "clusters_hubs_left_out": nodes.attrs.get("clusters_pruned", {}),
+        "clusters_links": nodes.attrs.get("clusters_links", {}),
         "clustered_nodes": int((nodes["cluster"] >= 0).sum()),
     }
 

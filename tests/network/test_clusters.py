@@ -14,6 +14,7 @@ from pipeline.network.clusters import (
     detect_communities,
     hub_features,
     label_clusters,
+    strongest_links,
 )
 
 # Six nodes; rows cite columns (the repeated 0 → 3 counts once):
@@ -159,6 +160,24 @@ def test_detect_communities_rejects_bad_matrices():
         detect_communities(sp.csr_matrix(np.array([[0, -1.0], [-1.0, 0]])))
     with pytest.raises(ClusterInputError, match="method"):
         detect_communities(_two_cliques(), method="infomap")
+    # Same pattern both ways but different weights: still asymmetric.
+    with pytest.raises(ClusterInputError, match="symmetric"):
+        detect_communities(sp.csr_matrix(np.array([[0, 2.0], [1.0, 0]])))
+
+
+def test_explicit_zeros_and_unsorted_entries_change_nothing():
+    # Two triangles joined by a weak link 2-3, entries in scrambled order, plus an explicit
+    # zero (4, 0): the patterns of the matrix and its transpose then differ, the values do not.
+    i = [2, 1, 0, 3, 5, 4, 3, 2, 0, 0]
+    j = [1, 0, 2, 5, 4, 3, 2, 3, 1, 4]
+    w = [1.0, 1.0, 1.0, 1.0, 1.0, 1.0, 0.1, 0.1, 0.0, 0.0]
+    upper = sp.coo_matrix((w, (i, j)), shape=(6, 6))
+    full = upper + upper.T
+    messy = sp.csr_matrix((np.r_[full.tocoo().data, 0.0], (np.r_[full.tocoo().row, 4], np.r_[full.tocoo().col, 0])),
+                          shape=(6, 6))
+    messy.has_canonical_format = False
+    assert detect_communities(messy).tolist() == [0, 0, 0, 1, 1, 1]
+    assert detect_communities(_two_cliques()).tolist() == detect_communities(_two_cliques().tocoo()).tolist()
 
 
 # Cluster 0: A B C F (lithium batteries), cluster 1: D E (drones), X: an outside document.
@@ -311,8 +330,44 @@ def test_the_degree_limit_is_a_checked_param():
     from pipeline.config import NetworkParams
     from pipeline.errors import ConfigError
 
-    assert NetworkParams.from_dict({}).clusters["max_degree"] == 1000
+    assert NetworkParams.from_dict({}).clusters["max_degree"] == 100
     assert NetworkParams.from_dict({"clusters": {"max_degree": None}}).clusters["max_degree"] is None
     for bad in (0, 2.5, True, "1000"):
         with pytest.raises(ConfigError, match="network.clusters.max_degree"):
             NetworkParams.from_dict({"clusters": {"max_degree": bad}})
+
+
+def test_strongest_links_keep_each_items_closest_ties():
+    # Links 0-1 (3), 0-2 (2), 0-3 (1), 1-2 (1), 2-3 (1): 5 links among 4 items.
+    u = sp.coo_matrix(([3, 2, 1, 1, 1], ([0, 0, 0, 1, 2], [1, 2, 3, 2, 3])), shape=(4, 4))
+    s = sp.csr_matrix(u + u.T)
+    assert strongest_links(s, 5) is s and strongest_links(s, None) is s  # within the limit: untouched
+    # Room for 4 links: k = 4 // 4 = 1. 0 and 1 keep 0-1, 2 keeps 0-2, 3 breaks its tie
+    # (0-3 and 2-3 weigh 1) towards 0: the union is the star around 0.
+    one = strongest_links(s, 4)
+    assert sp.triu(one).toarray().tolist() == [[0, 3, 2, 1], [0, 0, 0, 0], [0, 0, 0, 0], [0, 0, 0, 0]]
+    assert (one != one.T).nnz == 0
+    # Room for 8: k = 2. 0 keeps 0-1, 0-2; 1 keeps 1-0, 1-2; 2 keeps 2-0 and (tie 1 vs 3) 2-1;
+    # 3 keeps 3-0, 3-2: every link survives.
+    assert (strongest_links(s, 8) != s).nnz == 0 and strongest_links(s, 4 + 3).nnz == s.nnz
+    # Weights stay as they were; a cosine matrix is cut the same way.
+    assert strongest_links(s.astype(float) / 3, 4).nnz == one.nnz
+    assert strongest_links(sp.csr_matrix((3, 3), dtype=np.int64), 1).nnz == 0
+    with pytest.raises(ClusterInputError, match="max_links"):
+        strongest_links(s, 0)
+    # Through coupling_matrix: 0 cites {4, 5}, 2 {1, 4, 5}, 3 {1, 4}: 0-2 share 2, 2-3 share 2,
+    # 0-3 share 1. A limit below the items still lets each keep one (k = 1): 0 keeps 0-2,
+    # 2 its tie 2-0 (smaller id), 3 keeps 3-2; 0-3 goes.
+    c = coupling_matrix(6, [0, 0, 2, 2, 2, 3, 3], [4, 5, 4, 5, 1, 1, 4], max_links=1)
+    assert sp.triu(c).toarray()[[0, 0, 2], [2, 3, 3]].tolist() == [2, 0, 2]
+
+
+def test_the_link_limit_is_a_checked_param():
+    from pipeline.config import NetworkParams
+    from pipeline.errors import ConfigError
+
+    assert NetworkParams.from_dict({}).clusters["max_links"] == 2_000_000
+    assert NetworkParams.from_dict({"clusters": {"max_links": None}}).clusters["max_links"] is None
+    for bad in (0, 2.5, True, "10"):
+        with pytest.raises(ConfigError, match="network.clusters.max_links"):
+            NetworkParams.from_dict({"clusters": {"max_links": bad}})

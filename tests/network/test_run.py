@@ -236,3 +236,16 @@ def test_cli_says_which_param_to_change(tmp_path):
     assert proc.returncode == 0, proc.stderr
     text = " ".join(proc.stderr.split())
     assert "warning: Leiden clustering stopped after 1 iterations" in text and "network.clusters.max_iterations" in text
+
+
+def test_link_limit_is_applied_and_reported():
+    # P cites X, Y; Q cites W, X, Y; R cites W, X: coupling P-Q 2, Q-R 2, P-R 1 (3 links).
+    # Room for one link: each patent keeps its strongest (P: P-Q; Q: the tie P/Q-R goes to
+    # the smaller node id, P; R: R-Q), so P-R goes.
+    e = pd.DataFrame({"citing": list("PPQQQRR"), "cited": list("XYWXYWX")})
+    graph = from_edges(e)
+    params = NetworkParams.from_dict({"clusters": {"max_links": 1, "min_size": 1}})
+    t = analyse(graph, params)
+    assert summary(graph, t)["clusters_links"] == {"max_links": 1, "links": 3, "kept": 2}
+    full = analyse(graph, NetworkParams.from_dict({"clusters": {"min_size": 1}}))
+    assert summary(graph, full)["clusters_links"] == {"max_links": 2_000_000, "links": 3, "kept": 3}
