@@ -1,7 +1,7 @@
 """Ingest throughput and peak memory on ≥ 100k records REPLICATED from the real files.
 
-    python benchmarks/ingest.py [--only all|uspto|cn] [--xml-docs 100000] [--tsv-patents 120000]
-                                [--cn-rows 100000] [--cn-exports incopat patentics patsnap]
+    python benchmarks/ingest.py [--only all|uspto|weekly|cn] [--xml-docs 100000] [--tsv-patents 120000]
+                                [--weekly-docs 7200] [--cn-rows 100000] [--cn-exports incopat patentics patsnap]
                                 [--cn-formats xlsx csv] [--batch-size N] [--work-dir DIR] [--keep]
 
 Inputs are built in a temporary folder by repeating real records from ../shared/data
@@ -13,6 +13,27 @@ and PatentsView peak memory flat as the input grows 10× (the adapters read with
 stage's ``ingest.batch_size`` and ``ingest.limits``: PatentsView joins its tables
 ``limits.join_records`` records at a time); Chinese exports through ``pipeline.ingest``
 ≥ 5,000 records/s from XLSX and ≥ 50,000 records/s from CSV.
+
+USPTO weekly file against patentpy (``--only weekly``)
+------------------------------------------------------
+One weekly-style file of ``--weekly-docs`` documents (7,200: ~325 MB, the size of a real
+weekly grant file) REPLICATED from the real slices is read, in the same run, by
+
+* patentpy 0.1.4's converter of XML v4 files (``patentpy.convert_xml2.xml2_to_df``: nine
+  fields, US citations only, written to a CSV that is then read back into a DataFrame, as
+  its ``convert_xml2_to_df`` does), pinned to one core;
+* ``pipeline.ingest([file], workers=1)`` (the full canonical model, merge and report
+  included), pinned to one core;
+* ``pipeline.ingest([file], workers=2)`` pinned to two cores (batches of documents parsed
+  in two worker processes; the same output bytes).
+
+The ratios printed are patentpy's time / PatNav's time (above 1: PatNav faster). Peak
+memory is the parent's peak RSS plus, with workers, the largest worker's. patentpy is run
+when it can be imported and skipped with a message otherwise. Its sdist pins pybind11 2.6,
+which does not build on Python 3.11; it installs with::
+
+    pip install "pybind11>=2.10" setuptools wheel
+    pip install --no-build-isolation patentpy==0.1.4
 
 "records" are patents (XML documents, g_patent rows, export rows); "in rows" counts every
 input line (for PatentsView: all tables — each patent brings ~7 assignee/inventor/CPC rows).
@@ -424,19 +445,86 @@ def _measure_cn(step: str, path: str, batch_size: int) -> dict:
             "base_rss_mib": base, "peak_rss_mib": _peak_mib(), **out}
 
 
+def _measure_weekly(tool: str, path: str, workers: int) -> dict:
+    """Run in a child process: patentpy's XML v4 converter, or ``pipeline.ingest``, on one file.
+
+    Both readers' imports happen before the clock starts.
+    """
+    import pandas as pd
+
+    if tool == "patentpy":
+        from patentpy.convert_xml2 import xml2_to_df
+    else:
+        from pipeline.config import Limits
+        from pipeline.ingest.run import ingest
+
+        ing = _stage_params()
+    start, cpu0 = time.perf_counter(), time.process_time()
+    if tool == "patentpy":
+        out = Path(tempfile.mkdtemp(prefix="patnav-patentpy-")) / "out.csv"
+        xml2_to_df(path, str(out), False, True)
+        records = len(pd.read_csv(out))
+        out.unlink()
+        out.parent.rmdir()
+    else:
+        result = ingest([path], workers=workers, batch_size=int(ing["batch_size"]),
+                        limits=Limits(**(ing.get("limits") or {})))
+        records = result.report["files"][0]["records"]
+    secs = time.perf_counter() - start
+    children = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024  # the largest worker, KiB -> MiB
+    return {"records": records, "seconds": secs, "cpu_seconds": time.process_time() - cpu0,
+            "peak_rss_mib": _peak_mib(), "worker_peak_mib": children}
+
+
+def patentpy_available() -> bool:
+    import importlib.util
+
+    return importlib.util.find_spec("patentpy") is not None
+
+
+def bench_weekly(args, tmp: Path) -> None:
+    """patentpy against PatNav on one weekly-style file, in the same run (module docstring)."""
+    f = tmp / "uspto_weekly.xml"
+    docs = build_xml(f, args.weekly_docs)
+    mb = f.stat().st_size / 1e6
+    print(f"USPTO weekly-style file: {docs:,} documents, {mb:,.0f} MB, REPLICATED from the real slices")
+    runs = []
+    if patentpy_available():
+        runs.append(("patentpy 0.1.4 xml2_to_df", "0", _spawn(f"_measure_weekly('patentpy',{str(f)!r},1)", "0")))
+    else:
+        print("patentpy is not installed: skipped (install recipe in this script's docstring)")
+    for workers, cores in ((1, "0"), (2, "0,1")):
+        if workers > 1 and (os.cpu_count() or 1) < 2:
+            print("one core only: the two-worker run is skipped")
+            continue
+        r = _spawn(f"_measure_weekly('patnav',{str(f)!r},{workers})", cores)
+        runs.append((f"patnav ingest, workers={workers}", cores, r))
+    head = f"{'reader':30} {'cores':>5} {'docs':>7} {'sec':>7} {'MB/s':>6} {'cpu %':>6} {'peak MiB':>9} {'worker MiB':>10}  vs patentpy"
+    print(head)
+    print("-" * len(head))
+    base = runs[0][2]["seconds"] if runs and runs[0][0].startswith("patentpy") else None
+    for name, cores, r in runs:
+        s = r["seconds"]
+        ratio = f"×{base / s:.2f}" if base else "-"
+        print(f"{name:30} {cores:>5} {r['records']:>7,} {s:>7.2f} {mb / s:>6.1f} {100 * r['cpu_seconds'] / s:>6.0f}"
+              f" {r['peak_rss_mib']:>9.0f} {r['worker_peak_mib']:>10.0f}  {ratio}")
+    print("ratio = patentpy's seconds / this reader's (targets, issue 16: ≥ 1 on one core, ≥ 1.8 on two);"
+          " cpu % counts the parent only")
+
+
 def _has_taskset() -> bool:
     from shutil import which
 
     return which("taskset") is not None
 
 
-def _spawn(call: str) -> dict:
-    """Run ``benchmarks.ingest.<call>`` in a fresh interpreter pinned to core 0; its JSON result."""
+def _spawn(call: str, cores: str = "0") -> dict:
+    """Run ``benchmarks.ingest.<call>`` in a fresh interpreter pinned to ``cores``; its JSON result."""
     code = (f"import json,sys; sys.path.insert(0,{str(ROOT)!r}); import benchmarks.ingest as b; "
             f"print(json.dumps(b.{call}))")
     env = dict(os.environ, OMP_NUM_THREADS="1", OPENBLAS_NUM_THREADS="1", MKL_NUM_THREADS="1")
     # taskset pins the child to one core: the targets are per core.
-    cmd = ["taskset", "-c", "0", sys.executable, "-c", code] if _has_taskset() else [sys.executable, "-c", code]
+    cmd = ["taskset", "-c", cores, sys.executable, "-c", code] if _has_taskset() else [sys.executable, "-c", code]
     out = subprocess.run(cmd, capture_output=True, text=True, env=env, cwd=ROOT)
     if out.returncode:
         raise RuntimeError(f"{call} failed:\n{out.stderr[-3000:]}")
@@ -604,8 +692,10 @@ def _check_work_dir(work: Path) -> None:
 
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    ap.add_argument("--only", choices=["all", "uspto", "cn"], default="all",
-                    help="uspto: USPTO XML and PatentsView TSV; cn: Chinese database exports (XLSX, CSV)")
+    ap.add_argument("--only", choices=["all", "uspto", "weekly", "cn"], default="all",
+                    help="uspto: USPTO XML and PatentsView TSV; weekly: a weekly USPTO file against patentpy, "
+                         "one and two cores; cn: Chinese database exports (XLSX, CSV)")
+    ap.add_argument("--weekly-docs", type=int, default=7_200, help="documents of the weekly-style file (~325 MB)")
     ap.add_argument("--xml-docs", type=int, default=100_000, help="documents in the large XML file (small = 1/10)")
     ap.add_argument("--tsv-patents", type=int, default=120_000)
     ap.add_argument("--cn-rows", type=int, default=100_000, help="rows of each replicated Chinese export")
@@ -629,6 +719,9 @@ def main() -> None:
     try:
         if args.only in ("all", "uspto"):
             bench_uspto(args, tmp)
+            print()
+        if args.only in ("all", "weekly"):
+            bench_weekly(args, tmp)
             print()
         if args.only in ("all", "cn"):
             bench_cn(args, args.work_dir or tmp)

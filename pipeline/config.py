@@ -103,6 +103,12 @@ class IngestParams:
     allow_empty: bool = False                      # a file yielding no record is not an error
     registers: tuple[str, ...] = ()                # enterprise registers locating applicants
     locate: dict = field(default_factory=dict)     # pipeline.locate options (fuzzy_min, accept)
+    workers: int | str = 1                         # reading processes: a whole number ≥ 1, or "auto" (one per core)
+
+    def __post_init__(self):
+        w = self.workers
+        if w != "auto" and (isinstance(w, bool) or not isinstance(w, int) or w < 1):
+            raise ConfigError(f"ingest.workers must be a whole number ≥ 1 or \"auto\", got {w!r}")
 
 
 @dataclass(frozen=True)
@@ -403,7 +409,7 @@ def load_params(path: str | Path | None = None) -> dict:
             limits=Limits(**(ing.get("limits") or {})),
             skip={str(k): str(v) for k, v in skip.items()}, allow_empty=bool(ing.get("allow_empty", False)),
             registers=(regs,) if isinstance(regs, str) else tuple(str(r) for r in regs),
-            locate=dict(ing.get("locate") or {}),
+            locate=dict(ing.get("locate") or {}), workers=ing.get("workers", 1),
         )
         db = _section(raw, "database", path)
         out["database"] = DatabaseParams(path=str(db["path"]), metrics=str(db["metrics"]))

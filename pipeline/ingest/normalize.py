@@ -265,6 +265,21 @@ def normalize_pub_numbers(
         out.loc[fast, "country"] = f["cc"].to_numpy()
         out.loc[fast, "pub_number"] = number.to_numpy()
         out.loc[fast, "kind"] = f["kind"].to_numpy()
+    # Second fast path: digits alone with the country (and kind) given apart, as USPTO XML
+    # and PatentsView cite; the value-by-value rules give the same for them.
+    apart = (~fast & raw.str.fullmatch(r"[0-9]+").fillna(False).to_numpy(dtype=bool)
+             & cc.str.fullmatch(r"[A-Z]{2}").fillna(False).to_numpy(dtype=bool)
+             & (kd.isna() | kd.str.fullmatch(r"[A-Z][0-9]?")).fillna(False).to_numpy(dtype=bool))
+    if apart.any():
+        c, k = cc[apart], kd[apart]
+        number = _canon_digits(c, raw[apart])
+        doc = c + number
+        out.loc[apart, "pub_id"] = (doc + k.fillna("")).to_numpy()
+        out.loc[apart, "doc_key"] = doc.to_numpy()
+        out.loc[apart, "country"] = c.to_numpy()
+        out.loc[apart, "pub_number"] = number.to_numpy()
+        out.loc[apart, "kind"] = k.to_numpy()
+        fast = fast | apart
     slow = ~fast & raw.notna().to_numpy(dtype=bool)
     if slow.any():
         keys = pd.DataFrame({"r": raw[slow], "c": cc[slow], "k": kd[slow]})

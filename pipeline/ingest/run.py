@@ -4,12 +4,21 @@
 in batches, canonicalises, merges, and reconciles the counts per source file:
 
     input records = accepted + merged duplicates + rejected
+
+With several workers, sources are read and canonicalised in a process pool: a USPTO
+XML file by batches of documents (its batches planned here, parsed there), any other
+source whole. Results are taken in input order, and a batch is what it would be read
+in one process, so the tables are the same bytes whatever the number of workers.
 """
 
 from __future__ import annotations
 
 import fnmatch
-from collections.abc import Callable, Iterable, Mapping
+import multiprocessing
+import os
+from collections import deque
+from collections.abc import Callable, Iterable, Iterator, Mapping
+from concurrent.futures import Executor, Future, ProcessPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -23,9 +32,10 @@ from .detect import detect, not_regular
 from .sheets import export_date
 from .merge import merge_sources
 from .tabular import TabularAdapter
+from .uspto_xml import DocBatch, UsptoXmlAdapter
 
 __all__ = ["ingest", "IngestResult", "find_sources", "order_sources", "FORMAT_PRECEDENCE", "run_stage",
-           "run_and_write", "IngestRun", "METRICS"]
+           "run_and_write", "IngestRun", "METRICS", "resolve_workers"]
 
 # Richer sources first: their values win when the same publication appears twice.
 FORMAT_PRECEDENCE = ("uspto_xml", "patentsview", "cn_export", "lens", "lens_cleaned")
@@ -154,6 +164,138 @@ def _concat(frames: list[pd.DataFrame], table: str) -> pd.DataFrame:
     return pd.concat(frames, ignore_index=True)
 
 
+def resolve_workers(workers: int | str) -> int:
+    """Worker processes for ``ingest.workers``: ``"auto"`` is the cores this process may use.
+
+    Examples
+    --------
+    >>> resolve_workers(3)
+    3
+    >>> resolve_workers("auto") >= 1
+    True
+    """
+    if workers == "auto":
+        try:
+            return max(1, len(os.sched_getaffinity(0)))
+        except AttributeError:  # no affinity outside Linux
+            return max(1, os.cpu_count() or 1)
+    return int(workers)
+
+
+# ---------------------------------------------------------------- reading, in this or a worker process
+def _canonical_batch(batch, k: int, label: str, fmt: str, limits: Limits) -> dict[str, pd.DataFrame]:
+    """The canonical tables of batch ``k`` of a source (``_batch`` marks repeats within a file)."""
+    out = {}
+    for name, df in canonicalize(batch, label, fmt, limits).items():
+        out[name] = df if name in ("rejects", "links") else df.assign(_batch=k)
+    return out
+
+
+@dataclass
+class _Read:
+    """What one unit of work gives back: canonical frames per table and the records read."""
+
+    tables: dict[str, list[pd.DataFrame]]
+    batch_records: list[int]
+    sheets: list = field(default_factory=list)
+    skipped_sheets: list = field(default_factory=list)
+
+
+def _read_source(path: Path, adapter, label: str, size: int, limits: Limits,
+                 on_batch: Callable[[str, int], None] | None = None) -> _Read:
+    """A whole source read and canonicalised, batch by batch (``on_batch`` after each)."""
+    out = _Read({}, [])
+    for k, batch in enumerate(adapter.read(path, batch_size=size)):
+        out.batch_records.append(batch.n_records)
+        for name, df in _canonical_batch(batch, k, label, adapter.name, limits).items():
+            out.tables.setdefault(name, []).append(df)
+        if on_batch:
+            on_batch(label, batch.n_records)
+    out.sheets = list(getattr(adapter, "sheets", []) or [])
+    out.skipped_sheets = list(getattr(adapter, "skipped_sheets", []) or [])
+    return out
+
+
+def _read_xml_batch(path: Path, adapter: UsptoXmlAdapter, plan: DocBatch, label: str, limits: Limits) -> _Read:
+    """One planned batch of documents of a USPTO XML file, canonicalised."""
+    batch = adapter.read_batch(path, plan)
+    tables = _canonical_batch(batch, plan.index, label, adapter.name, limits)
+    return _Read({name: [df] for name, df in tables.items()}, [batch.n_records])
+
+
+def _in_worker(fn, *args):
+    """Run ``fn`` in a worker; an exception comes back as a value (named errors take
+    arguments of their own, so they cannot always be pickled as exceptions)."""
+    try:
+        return fn(*args)
+    except Exception as exc:  # re-raised as such in the parent (_result)
+        return _Failure(type(exc), exc.args, dict(vars(exc)))
+
+
+@dataclass
+class _Failure:
+    kind: type
+    args: tuple
+    attrs: dict
+
+
+def _result(future: Future) -> _Read:
+    out = future.result()
+    if isinstance(out, _Failure):
+        exc = out.kind.__new__(out.kind)
+        exc.args = out.args
+        vars(exc).update(out.attrs)
+        raise exc
+    return out
+
+
+def _units(sources, relative_to, batch_size, table_batch_size, limits) -> Iterator[tuple]:
+    """(source index, function, arguments) of each unit of work, in input order.
+
+    A USPTO XML file gives a unit per planned batch, found as the units are taken (so
+    no more of the plan than the units in flight is held); any other source one unit.
+    """
+    for i, (path, adapter, _) in enumerate(sources):
+        label = _label(path, relative_to)
+        if isinstance(adapter, UsptoXmlAdapter):
+            for plan in adapter.plan(path, batch_size=batch_size):
+                yield i, _read_xml_batch, (path, adapter, plan, label, limits)
+        else:
+            yield i, _read_source, (path, adapter, label, _size(adapter, batch_size, table_batch_size), limits)
+
+
+def _parallel_reads(units: Iterator[tuple], workers: int) -> Iterator[tuple[int, _Read]]:
+    """Results of ``units`` in their order, computed by ``workers`` processes.
+
+    At most two units per worker are in flight, so memory follows the batch, not the
+    input. Workers are forked where the platform allows (no re-import of the package).
+    """
+    methods = multiprocessing.get_all_start_methods()
+    ctx = multiprocessing.get_context("fork" if "fork" in methods else None)
+    pending: deque[tuple[int, Future]] = deque()
+    with ProcessPoolExecutor(max_workers=workers, mp_context=ctx) as pool:
+        for i, fn, args in units:
+            pending.append((i, pool.submit(_in_worker, fn, *args)))
+            if len(pending) >= 2 * workers:
+                j, fut = pending.popleft()
+                yield j, _result(fut)
+        while pending:
+            j, fut = pending.popleft()
+            yield j, _result(fut)
+
+
+def _serial_reads(sources, relative_to, batch_size, table_batch_size, limits, on_batch) -> Iterator[tuple[int, _Read]]:
+    """Each source read in this process, progress reported batch by batch."""
+    for i, (path, adapter, _) in enumerate(sources):
+        yield i, _read_source(path, adapter, _label(path, relative_to), _size(adapter, batch_size, table_batch_size),
+                              limits, on_batch)
+
+
+def _size(adapter, batch_size: int, table_batch_size: int | None) -> int:
+    """Records per batch: table exports may take larger batches (:func:`ingest`)."""
+    return table_batch_size if table_batch_size and isinstance(adapter, TabularAdapter) else batch_size
+
+
 def ingest(
     paths: Iterable[str | Path],
     *,
@@ -163,6 +305,7 @@ def ingest(
     relative_to: Path | None = None,
     on_batch: Callable[[str, int], None] | None = None,
     skip: Mapping[str, str] | None = None,
+    workers: int | str = 1,
 ) -> IngestResult:
     """Ingest patent sources into canonical tables.
 
@@ -183,6 +326,9 @@ def ingest(
         Progress callback, called after each batch.
     skip : mapping of str to str, optional
         Files not to read, on purpose: path glob → reason (reported as skipped).
+    workers : int or "auto"
+        Processes reading and canonicalising (``"auto"``: one per core); the tables and
+        the report are the same whatever the number.
 
     Returns
     -------
@@ -194,26 +340,23 @@ def ingest(
     sources, skipped, failures = find_sources(paths, skip, limits)
     for entry in (*skipped, *failures):  # named as the sources are: the report is the same wherever the checkout is
         entry["file"] = _label(Path(entry["file"]), relative_to)
+    ordered = order_sources(sources)
+    n_workers = resolve_workers(workers)
+    if n_workers > 1:
+        reads = _parallel_reads(_units(ordered, relative_to, batch_size, table_batch_size, limits), n_workers)
+    else:
+        reads = _serial_reads(ordered, relative_to, batch_size, table_batch_size, limits, on_batch)
     parts, file_reports = [], []
-    for path, adapter, exported in order_sources(sources):
+    labels = [_label(p, relative_to) for p, _, _ in ordered] if n_workers > 1 else None
+    for i, read in _by_source(reads, on_batch, labels):
+        path, adapter, exported = ordered[i]
         label = _label(path, relative_to)
-        acc: dict[str, list[pd.DataFrame]] = {}
-        n_records = 0
-        size = table_batch_size if table_batch_size and isinstance(adapter, TabularAdapter) else batch_size
-        for k, batch in enumerate(adapter.read(path, batch_size=size)):
-            n_records += batch.n_records
-            for name, df in canonicalize(batch, label, adapter.name, limits).items():
-                if name not in ("rejects", "links"):
-                    df = df.assign(_batch=k)
-                acc.setdefault(name, []).append(df)
-            if on_batch:
-                on_batch(label, batch.n_records)
+        n_records = sum(read.batch_records)
         # locations (per applicant group) and conflicts (between records) come after merging.
-        part = {name: _concat(acc.get(name, []), name) for name in [*schema.TABLES, "links"]
+        part = {name: _concat(read.tables.get(name, []), name) for name in [*schema.TABLES, "links"]
                 if name not in ("locations", "conflicts")}
-        del acc  # the per-batch frames, now concatenated
-        sheets = list(getattr(adapter, "sheets", []) or [])
-        skipped_sheets = list(getattr(adapter, "skipped_sheets", []) or [])
+        sheets, skipped_sheets = read.sheets, read.skipped_sheets
+        del read  # the per-batch frames, now concatenated
         parts.append(part)
         rej = part["rejects"]
         rec_rej = rej[rej["level"] == "record"]
@@ -244,6 +387,26 @@ def ingest(
     report = _report(tables, file_reports, skipped)
     report["failures"] = failures
     return IngestResult(tables=tables, report=report)
+
+
+def _by_source(reads: Iterator[tuple[int, _Read]], on_batch, labels: list[str] | None
+               ) -> Iterator[tuple[int, _Read]]:
+    """Units' results joined per source, in source order (``labels``: report progress per unit)."""
+    current, acc = None, None
+    for i, read in reads:
+        if labels and on_batch:
+            for n in read.batch_records:
+                on_batch(labels[i], n)
+        if i != current:
+            if acc is not None:
+                yield current, acc
+            current, acc = i, read
+            continue
+        acc.batch_records += read.batch_records
+        for name, frames in read.tables.items():
+            acc.tables.setdefault(name, []).extend(frames)
+    if acc is not None:
+        yield current, acc
 
 
 def _label(path: Path, relative_to: Path | None) -> str:
@@ -306,7 +469,7 @@ def run_stage(params, root: Path, on_batch: Callable[[str, int], None] | None = 
         and ``report["located"]`` (groups per route).
     """
     result = ingest([root / p for p in params.input], limits=params.limits, batch_size=params.batch_size,
-                    table_batch_size=params.table_batch_size,
+                    table_batch_size=params.table_batch_size, workers=params.workers,
                     relative_to=root, on_batch=on_batch, skip=params.skip)
     if params.registers:
         locate_applicants(result, [root / r for r in params.registers], labels=list(params.registers), **params.locate)
@@ -352,7 +515,8 @@ def run_and_write(params, root: Path, *, paths: Iterable[str | Path] | None = No
     out = out or root / params.out
     if paths:  # files named on the command line: no registers unless the stage runs
         result = ingest(paths, limits=params.limits, batch_size=params.batch_size, relative_to=root,
-                        table_batch_size=params.table_batch_size, on_batch=on_batch, skip=params.skip)
+                        table_batch_size=params.table_batch_size, on_batch=on_batch, skip=params.skip,
+                        workers=params.workers)
     else:
         result = run_stage(params, root, on_batch=on_batch)
     written = io.write_tables(result.tables, out)
