@@ -223,6 +223,16 @@ def _read_xml_batch(path: Path, adapter: UsptoXmlAdapter, plan: DocBatch, label:
     return _Read({name: [df] for name, df in tables.items()}, [batch.n_records])
 
 
+def _read_table_batch(batch, k: int, label: str, fmt: str, limits: Limits) -> _Read:
+    """Batch ``k`` of a table export (parsed in the parent), canonicalised."""
+    return _Read({name: [df] for name, df in _canonical_batch(batch, k, label, fmt, limits).items()}, [batch.n_records])
+
+
+def _sheets_read(sheets: list, skipped: list) -> _Read:
+    """The end of a table export: the sheets its reader took and skipped."""
+    return _Read({}, [], sheets, skipped)
+
+
 def _in_worker(fn, *args):
     """Run ``fn`` in a worker; an exception comes back as a value (named errors take
     arguments of their own, so they cannot always be pickled as exceptions)."""
@@ -253,13 +263,21 @@ def _units(sources, relative_to, batch_size, table_batch_size, limits) -> Iterat
     """(source index, function, arguments) of each unit of work, in input order.
 
     A USPTO XML file gives a unit per planned batch, found as the units are taken (so
-    no more of the plan than the units in flight is held); any other source one unit.
+    no more of the plan than the units in flight is held); a table export (CSV, workbook)
+    a unit per batch, parsed here and canonicalised by a worker — canonicalisation is
+    most of the cost —, then one carrying its sheets; any other source one unit.
     """
     for i, (path, adapter, _) in enumerate(sources):
         label = _label(path, relative_to)
         if isinstance(adapter, UsptoXmlAdapter):
             for plan in adapter.plan(path, batch_size=batch_size):
                 yield i, _read_xml_batch, (path, adapter, plan, label, limits)
+        elif isinstance(adapter, TabularAdapter):
+            size = _size(adapter, batch_size, table_batch_size)
+            for k, batch in enumerate(adapter.read(path, batch_size=size)):
+                yield i, _read_table_batch, (batch, k, label, adapter.name, limits)
+            yield i, _sheets_read, (list(getattr(adapter, "sheets", []) or []),
+                                    list(getattr(adapter, "skipped_sheets", []) or []))
         else:
             yield i, _read_source, (path, adapter, label, _size(adapter, batch_size, table_batch_size), limits)
 
@@ -403,6 +421,8 @@ def _by_source(reads: Iterator[tuple[int, _Read]], on_batch, labels: list[str] |
             current, acc = i, read
             continue
         acc.batch_records += read.batch_records
+        acc.sheets += read.sheets
+        acc.skipped_sheets += read.skipped_sheets
         for name, frames in read.tables.items():
             acc.tables.setdefault(name, []).extend(frames)
     if acc is not None:

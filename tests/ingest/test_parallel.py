@@ -54,6 +54,16 @@ def test_progress_reported_per_batch_with_workers():
     assert seen == [50, 50, 50, 46]
 
 
+def test_a_table_export_is_canonicalised_batch_by_batch_by_the_workers():
+    # Parsed in the parent, each batch canonicalised by a worker: progress per batch, and
+    # the sheets the reader took travel with the file's last unit.
+    path = shared_path("cn-exports", "patentics_zhongkechuangda_cn_511.xlsx")
+    seen = []
+    two = ingest([path], table_batch_size=200, workers=2, on_batch=lambda label, n: seen.append(n))
+    assert seen == [200, 200, 111]
+    _assert_same(ingest([path], table_batch_size=200, workers=1), two)
+
+
 @pytest.fixture(scope="module")
 def three_docs(tmp_path_factory) -> tuple[Path, list[bytes]]:
     """Three real grants, the second preceded by a comment holding a quoted declaration."""
