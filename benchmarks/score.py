@@ -1,6 +1,6 @@
 """Score stage at scale: 1M GENERATED patents scored, time and peak memory.
 
-    python benchmarks/score.py [--patents 1000000] [--skip-inventors]
+    python benchmarks/score.py [--patents 1000000] [--skip-stage]
 
 ALL DATA HERE IS GENERATED (not real). The generator follows the shape of the bundled
 sample's canonical tables: CN/US/JP/EP/KR publications 2000–2024 (invention 80 %,
@@ -13,8 +13,10 @@ provinces/cities/districts, two to three inventors each, and industry/branch lab
 
 Steps timed, each in its own child process (peak RSS its own), pinned to one core:
 ``patents`` — per-patent indicators, cohort normalisation, composite index and CNIPA
-flags (the target: ≤ 60 s at 1M); ``stage`` — the whole :func:`pipeline.score.run.score`
-(adds portfolios, regions, concentration and inventor disambiguation + metrics).
+flags (the target: ≤ 30 s at 1M); ``stage`` — the whole :func:`pipeline.score.run.score`
+(adds portfolios, regions, concentration and inventor disambiguation + metrics; the
+target: ≤ 140 s and ≤ 6 GB peak at 1M, issue 16). Time every run under
+``flock /tmp/patnav-bench.lock`` on a shared machine, so that benchmarks do not overlap.
 """
 
 from __future__ import annotations

@@ -159,8 +159,10 @@ def patent_classes(classifications: pd.DataFrame, class_weighting: str = "count"
     return c.reset_index(drop=True)
 
 
-def _class_diversity(edges: pd.DataFrame, cls: pd.DataFrame, ids: pd.Series, bias_correction: bool) -> dict:
-    """Generality, originality and radicalness of every patent of ``ids`` at once.
+def _class_diversity(ci: np.ndarray, cd: np.ndarray, cls: pd.DataFrame, index: pd.Index,
+                     bias_correction: bool) -> dict:
+    """Generality, originality and radicalness of every patent of ``index`` at once,
+    from the citations ``ci`` → ``cd`` (positions in ``index``, one row per pair).
 
     Computed as sparse
     products: with ``A`` (citing × cited) and ``C`` (patent × class weights),
@@ -172,10 +174,8 @@ def _class_diversity(edges: pd.DataFrame, cls: pd.DataFrame, ids: pd.Series, bia
     """
     import scipy.sparse as sp
 
-    n = len(ids)
-    index = pd.Index(ids.to_numpy(dtype=object, na_value=None))
+    n = len(index)
     obj = lambda s: s.to_numpy(dtype=object, na_value=None)  # noqa: E731 - get_indexer on plain objects is fast
-    ci, cd = index.get_indexer(obj(edges["citing"])), index.get_indexer(obj(edges["cited"]))
     pc = index.get_indexer(obj(cls["pub_id"]))
     sub, _ = pd.factorize(obj(cls["subclass"]))
     k = int(sub.max()) + 1 if len(sub) else 0
@@ -212,9 +212,11 @@ def _source_files(provenance: pd.Series) -> pd.DataFrame:
     return pd.DataFrame({"pos": parts.index.to_numpy(), "file": files.to_numpy()})
 
 
-def _reported_by_source(patents: pd.DataFrame, files_reporting) -> np.ndarray:
-    """True where one of the patent's input files reports the field for some patent."""
-    sf = _source_files(patents["provenance"]) if "provenance" in patents else None
+def _reported_by_source(patents: pd.DataFrame, files_reporting, sf: pd.DataFrame | None = None) -> np.ndarray:
+    """True where one of the patent's input files reports the field for some patent
+    (``sf``: :func:`_source_files` of ``patents``, when already split)."""
+    if sf is None:
+        sf = _source_files(patents["provenance"]) if "provenance" in patents else None
     if sf is None or sf.empty:
         return np.zeros(len(patents), bool)
     hit = sf["file"].isin(set(files_reporting))
@@ -229,9 +231,12 @@ def _to_datetime(s: pd.Series) -> pd.Series:
     return pd.to_datetime(s, errors="coerce").astype("datetime64[s]")
 
 
-def _count_by(pub_id: pd.Series, ids: pd.Series) -> np.ndarray:
-    codes = pd.Index(ids).get_indexer(pub_id.dropna())
-    return np.bincount(codes[codes >= 0], minlength=len(ids))
+def _count_by(pub_id: pd.Series, ids: pd.Series | pd.Index) -> np.ndarray:
+    """Rows per patent of ``ids`` (an object :class:`pandas.Index` of them is reused:
+    hashing Arrow strings anew for every count costs seconds at a million patents)."""
+    index = ids if isinstance(ids, pd.Index) else pd.Index(ids)
+    codes = index.get_indexer(pd.Series(pub_id).dropna().to_numpy(dtype=object))
+    return np.bincount(codes[codes >= 0], minlength=len(index))
 
 
 # ------------------------------------------------------------------------- main
@@ -406,6 +411,7 @@ def patent_indicators(
     grant = _to_datetime(p["grant_date"])
 
     out = pd.DataFrame({"pub_id": ids})
+    id_index = pd.Index(ids.to_numpy(dtype=object))  # unique: checked above
     filed = filing_date(p)
     out["year"] = filed["date"].dt.year.astype("Int64")
     out["year_basis"] = filed["basis"]
@@ -418,12 +424,14 @@ def patent_indicators(
         out[name] = col
         out[f"{name}_missing"] = missing
 
-    # ---- citations inside the data
+    # ---- citations inside the data: distinct (citing, cited) pairs as patent positions,
+    # found by integer codes rather than string joins
     cit = citations[["pub_id", "resolved_pub_id"]].dropna().astype("string")
-    edges = cit.rename(columns={"pub_id": "citing", "resolved_pub_id": "cited"})
-    edges = edges[_isin(edges["citing"], ids) & _isin(edges["cited"], ids)
-                  & (edges["citing"] != edges["cited"]).to_numpy(bool)]
-    edges = edges.drop_duplicates().reset_index(drop=True)
+    ci = id_index.get_indexer(cit["pub_id"].to_numpy(dtype=object))
+    cd = id_index.get_indexer(cit["resolved_pub_id"].to_numpy(dtype=object))
+    inside = (ci >= 0) & (cd >= 0) & (ci != cd)
+    pair = np.unique(ci[inside].astype(np.int64) * n + cd[inside])
+    ci, cd = pair // max(n, 1), pair % max(n, 1)
 
     fcol = f"forward_{int(window_years)}y"
     cited_by = pd.to_numeric(p["cited_by_count"], errors="coerce") if "cited_by_count" in p else pd.Series(np.nan, index=p.index)
@@ -434,8 +442,6 @@ def patent_indicators(
         win = pd.to_numeric(fw["forward_window"], errors="coerce").to_numpy(float)
         put(fcol, np.nan_to_num(win), np.isnan(win), "Int64")
     else:
-        pos = pd.Series(np.arange(n), index=ids)
-        ci, cd = pos[edges["citing"]].to_numpy(), pos[edges["cited"]].to_numpy()
         limit = (pub + pd.DateOffset(years=int(window_years))).to_numpy()
         pub_np = pub.to_numpy()
         ok = ~np.isnat(pub_np[ci]) & ~np.isnat(pub_np[cd]) & (pub_np[ci] <= limit[cd])
@@ -457,7 +463,10 @@ def patent_indicators(
 
     # ---- family size: max(family_size, offices in the data)
     fam = p["family_id"].astype("string")
-    offices = (pd.DataFrame({"f": fam, "c": p["country"].astype("string")}).groupby("f")["c"].transform("nunique"))
+    # Families as integer codes (NaN: no family), grouped without hashing strings again.
+    fam_code = pd.factorize(fam.to_numpy(dtype=object, na_value=None))[0]
+    fam_key = pd.Series(fam_code, index=p.index).where(fam_code >= 0)
+    offices = p["country"].astype("string").groupby(fam_key).transform("nunique")
     fs = pd.to_numeric(p["family_size"], errors="coerce").to_numpy(float)
     fam_known = fam.notna().to_numpy()
     best = np.fmax(fs, np.where(fam_known, offices.to_numpy(float), np.nan))
@@ -467,26 +476,28 @@ def patent_indicators(
     put("claims", np.nan_to_num(claims), np.isnan(claims), "Int64")
 
     cls = patent_classes(classifications, class_weighting)
-    cls = cls[_isin(cls["pub_id"], ids)]
-    scope = _count_by(cls["pub_id"], ids)
+    cls = cls[id_index.get_indexer(cls["pub_id"].to_numpy(dtype=object)) >= 0]
+    scope = _count_by(cls["pub_id"], id_index)
     put("scope", scope, scope == 0, "Int64")
 
     lag = _years_between(grant, app).to_numpy(float)
     put("grant_lag_years", np.nan_to_num(lag), np.isnan(lag) | (lag < 0), "Float64")
 
     # ---- backward citations and NPL: known when the source reports them
-    back = _count_by(citations["pub_id"].astype("string"), ids)
+    # The provenance split once: three indicators ask which files report what.
+    sf = _source_files(p["provenance"]) if "provenance" in p else None
+    back = _count_by(citations["pub_id"].astype("string"), id_index)
     src_cit = citations["source"].dropna().unique() if "source" in citations else []
-    put("backward", back, ~((back > 0) | _reported_by_source(p, src_cit)), "Int64")
+    put("backward", back, ~((back > 0) | _reported_by_source(p, src_cit, sf)), "Int64")
     if npl is None:
         put("npl_refs", np.zeros(n), np.ones(n, bool), "Int64")
     else:
-        nr = _count_by(npl["pub_id"].astype("string"), ids)
+        nr = _count_by(npl["pub_id"].astype("string"), id_index)
         src_npl = npl["source"].dropna().unique() if "source" in npl else []
-        put("npl_refs", nr, ~((nr > 0) | _reported_by_source(p, src_npl)), "Int64")
+        put("npl_refs", nr, ~((nr > 0) | _reported_by_source(p, src_npl, sf)), "Int64")
 
     # ---- generality, originality, radicalness
-    div = _class_diversity(edges, cls, ids, bias_correction)
+    div = _class_diversity(ci, cd, cls, id_index, bias_correction)
     for name in ("generality", "originality", "radicalness"):
         put(name, np.nan_to_num(div[name]), np.isnan(div[name]), "Float64")
 
@@ -516,14 +527,14 @@ def patent_indicators(
     for c in fields:
         direct |= p[c].notna().to_numpy()
     pct_evidence = pd.Series(own | direct, index=p.index)
-    fam_pct = pct_evidence.groupby(fam).transform("any").reindex(p.index).fillna(False).to_numpy(bool)
+    fam_pct = pct_evidence.groupby(fam_key).transform("any").reindex(p.index).fillna(False).to_numpy(bool)
     pct = own | direct | (fam_known & fam_pct)
     files_pct = set()
     if fields and "provenance" in p:
-        with_field = _source_files(p.loc[direct, "provenance"]) if direct.any() else pd.DataFrame({"file": []})
+        with_field = sf[direct[sf["pos"].to_numpy()]] if direct.any() else pd.DataFrame({"file": []})
         files_pct = set(with_field["file"])
-    fam_members = fam.map(fam.value_counts()).fillna(0).to_numpy(float) > 1
-    pct_missing = ~pct & ~_reported_by_source(p, files_pct) & ~fam_members
+    fam_members = np.bincount(fam_code[fam_code >= 0], minlength=n)[np.maximum(fam_code, 0)] * (fam_code >= 0) > 1
+    pct_missing = ~pct & ~_reported_by_source(p, files_pct, sf) & ~fam_members
     out["pct"] = pct
     out["pct_missing"] = pct_missing
 
@@ -535,7 +546,7 @@ def patent_indicators(
     else:
         ev = events.assign(pub_id=events["pub_id"].astype("string"))
         for name, etype in (("transfers", "transfer"), ("licences", "licence"), ("pledges", "pledge")):
-            put(name, _count_by(ev.loc[ev["event_type"] == etype, "pub_id"], ids), np.zeros(n, bool), "Int64")
+            put(name, _count_by(ev.loc[ev["event_type"] == etype, "pub_id"], id_index), np.zeros(n, bool), "Int64")
         pl = ev[ev["event_type"] == "pledge"]
         amount = pd.to_numeric(pl["amount"], errors="coerce") if "amount" in pl else pd.Series(np.nan, index=pl.index)
         amt = amount.groupby(pl["pub_id"]).sum(min_count=1).reindex(ids).to_numpy(float)

@@ -39,7 +39,7 @@ import pandas as pd
 import yaml
 
 from ..errors import AliasFileError, PortfolioInputError
-from ..frames import join_by
+from ..frames import isin, join_by
 from ..growth import growth_rate, windows
 from ..schema import filing_year, require_columns
 
@@ -260,12 +260,16 @@ def market_coverage(family_countries: pd.Series, gni=None) -> pd.Series:
     """
     gni = _gni_series(gni)
     s = pd.Series(family_countries).reset_index(drop=True)
-    known = s.map(lambda v: isinstance(v, list | tuple | set | np.ndarray) or (isinstance(v, str)))
-    as_text = s.where(known).map(
-        lambda v: ";".join(map(str, v)) if isinstance(v, list | tuple | set | np.ndarray) else v)
+    if pd.api.types.is_string_dtype(s.dtype) and s.dtype != object:
+        known, as_text = s.notna(), s  # text already: no per-row Python calls
+    else:
+        known = s.map(lambda v: isinstance(v, list | tuple | set | np.ndarray) or (isinstance(v, str)))
+        as_text = s.where(known).map(
+            lambda v: ";".join(map(str, v)) if isinstance(v, list | tuple | set | np.ndarray) else v)
     codes = as_text.astype("string").str.upper().str.split(r"[;,|\s]+", regex=True).explode()
     codes = codes[codes.notna() & (codes != "")]
-    expanded = codes.map(lambda c: REGIONAL_OFFICES.get(c, (c,))).explode()
+    offices = {c: REGIONAL_OFFICES.get(c, (c,)) for c in codes.unique()}  # once per distinct code
+    expanded = codes.map(offices).explode()
     expanded = expanded[~expanded.isin(NON_MARKETS)]
     pairs = expanded.rename("c").reset_index().drop_duplicates()
     pairs["gni"] = pairs["c"].map(gni).fillna(0.0)
@@ -325,8 +329,11 @@ def patent_asset_index(patents: pd.DataFrame, labels: pd.DataFrame, scores: pd.D
         office = patents[["pub_id", "country"]].astype("string").drop_duplicates("pub_id").set_index("pub_id")
         own = sc["pub_id"].map(office["country"])
         fc = sc["family_countries"]
-        listed = fc.map(lambda v: ";".join(map(str, v)) if isinstance(v, list | tuple | set | np.ndarray) else v)
-        known = listed.map(lambda v: isinstance(v, str))
+        if pd.api.types.is_string_dtype(fc.dtype) and fc.dtype != object:
+            listed, known = fc, fc.notna()  # text already: no per-row Python calls
+        else:
+            listed = fc.map(lambda v: ";".join(map(str, v)) if isinstance(v, list | tuple | set | np.ndarray) else v)
+            known = listed.map(lambda v: isinstance(v, str))
         sc = sc.assign(family_countries=(listed.astype("string") + ";" + own.fillna("")).where(known))
     t = lab.merge(years, on="pub_id", how="inner")
     if "forward_5y" in sc.columns:
@@ -337,6 +344,7 @@ def patent_asset_index(patents: pd.DataFrame, labels: pd.DataFrame, scores: pd.D
     else:
         t["tr"] = np.nan
     if "family_countries" in sc.columns:
+        sc = sc[isin(sc["pub_id"], t["pub_id"])]  # market coverage of the labelled patents only
         mc = market_coverage(sc["family_countries"], gni).set_axis(sc.index)
         t["mc"] = t["pub_id"].map(pd.Series(mc.values, index=sc["pub_id"].values))
     else:

@@ -148,7 +148,8 @@ def _labelled(patents: pd.DataFrame, labels: pd.DataFrame, years) -> pd.DataFram
 
 
 def region_table(patents: pd.DataFrame, parties: pd.DataFrame, labels: pd.DataFrame, *,
-                 level: str = "province", years: tuple[int, int] | None = None) -> pd.DataFrame:
+                 level: str = "province", years: tuple[int, int] | None = None,
+                 locations: pd.DataFrame | None = None) -> pd.DataFrame:
     """Patent counts per region × branch × filing year.
 
     Regions are identified by their path down to ``level`` (``CN/重庆市/重庆市/江北区``),
@@ -160,6 +161,9 @@ def region_table(patents: pd.DataFrame, parties: pd.DataFrame, labels: pd.DataFr
     ----------
     years : (first, last), optional
         Inclusive filing-year window (filing year = earliest priority, else application).
+    locations : DataFrame, optional
+        :func:`first_applicant_locations` of ``parties``, when already computed (the
+        score stage reads all four levels from one).
 
     Examples
     --------
@@ -176,7 +180,7 @@ def region_table(patents: pd.DataFrame, parties: pd.DataFrame, labels: pd.DataFr
     """
     cols = _check_level(level)
     lab = _labelled(patents, labels, years)
-    loc = first_applicant_locations(parties)
+    loc = first_applicant_locations(parties) if locations is None else locations
     t = lab.merge(loc, on="pub_id", how="left")
     located = t[level].notna()
     unlocated = int(t.loc[~located, "pub_id"].nunique())

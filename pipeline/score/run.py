@@ -170,8 +170,9 @@ def score(tables: dict[str, pd.DataFrame], labels: pd.DataFrame, params: ScorePa
     # --- regions
     branch_labels = counted.dropna(subset=["branch"])
     parts = []
+    located = rg.first_applicant_locations(tables["parties"])  # one pass for the four levels
     for level in LEVELS:
-        t = rg.region_table(patents, tables["parties"], branch_labels, level=level)
+        t = rg.region_table(patents, tables["parties"], branch_labels, level=level, locations=located)
         parts.append(t.assign(level=level)[["level", "region", "branch", "year", "count"]])
     out["regions"] = pd.concat(parts, ignore_index=True)
     out["concentration"] = rg.concentration(rg.applicant_counts(groups, branch_labels, by="branch"), by="branch")

@@ -43,7 +43,9 @@ Disambiguation rules
    Inventors are the connected components of the mention × mention link graph
    (:func:`scipy.sparse.csgraph.connected_components`). The graph is built with
    ``groupby`` joins: every mention is linked to the first mention sharing its
-   (name key, feature) pair, which has the same components as the full clique.
+   (name key, feature) pair, which has the same components as the full clique. Name
+   keys and feature values are integer codes (each rule's codes kept apart), so the
+   grouping never joins strings.
 3. **Trusted source ids.** When *every* mention of a name key carries a
    ``source_party_id`` (PatentsView's disambiguated ``inventor_id``), that
    disambiguation is trusted instead of the rules: the mentions are grouped by the
@@ -63,7 +65,7 @@ from __future__ import annotations
 import re
 import unicodedata
 from collections.abc import Iterable
-from functools import partial
+from functools import lru_cache, partial
 
 import networkx as nx
 import numpy as np
@@ -140,10 +142,17 @@ def name_key(name) -> str | None:
     return " ".join(sorted(tokens)) or None
 
 
+@lru_cache(maxsize=1 << 20)
+def _cached_key(name: str) -> str | None:
+    # The same inventor names are keyed by the rules, the employer filter and the metrics.
+    return name_key(name)
+
+
 def _keys(names: pd.Series) -> pd.Series:
-    uniq = pd.unique(names.dropna())
-    table = {v: name_key(v) for v in uniq}
-    return names.map(table).astype("string")
+    """:func:`name_key` of every name: once per distinct name, taken back by integer code."""
+    codes, uniq = pd.factorize(pd.Series(names).to_numpy(dtype=object, na_value=None))
+    table = np.array([_cached_key(v) for v in uniq] + [None], dtype=object)  # code -1 (null) → None
+    return pd.Series(table[codes], index=names.index, dtype="string")
 
 
 # -------------------------------------------------------------------- disambiguation
@@ -185,7 +194,13 @@ def _employers(apps: pd.DataFrame, parties: pd.DataFrame) -> pd.DataFrame:
     inv = parties[parties["role"] == "inventor"]
     own = pd.DataFrame({"pub_id": _str(inv["pub_id"]), "k": _keys(inv["name_raw"].astype("string"))}).dropna()
     k = _keys(apps["applicant"])
-    hit = pd.MultiIndex.from_arrays([apps["pub_id"], k]).isin(pd.MultiIndex.from_frame(own))
+    # (patent, name key) pairs as one integer each: codes over both tables at once.
+    obj = lambda s: s.to_numpy(dtype=object, na_value=None)  # noqa: E731
+    pub = pd.factorize(np.concatenate([obj(apps["pub_id"]), obj(own["pub_id"])]))[0].astype(np.int64)
+    key, uniq = pd.factorize(np.concatenate([obj(k), obj(own["k"])]))
+    pair = pub * (len(uniq) + 1) + key
+    a = len(apps)
+    hit = (key[:a] >= 0) & (pub[:a] >= 0) & np.isin(pair[:a], pair[a:])
     return apps[~hit].reset_index(drop=True)
 
 
@@ -314,11 +329,16 @@ def disambiguate_inventors(
     else:
         trusted_key = pd.Series(False, index=mk.index)
     feats = []
+    n_feats = 0
 
     def add(frame: pd.DataFrame, prefix: str) -> None:
+        # Each rule's values as integer codes, offset past the previous rules' codes, so a
+        # value of one rule never meets the same text of another (as the prefix says).
+        nonlocal n_feats
         frame = frame.dropna()
-        feats.append(pd.DataFrame({"idx": frame["idx"].to_numpy(np.int64),
-                                   "feat": (prefix + frame["v"].astype(str)).to_numpy()}))
+        codes, uniq = pd.factorize(frame["v"].astype(str).to_numpy(dtype=object, na_value=None))
+        feats.append(pd.DataFrame({"idx": frame["idx"].to_numpy(np.int64), "feat": codes.astype(np.int64) + n_feats}))
+        n_feats += len(uniq)
 
     if "source_id" in rules:
         add(mk[["idx", "sid"]].rename(columns={"sid": "v"}), "s:")
@@ -344,9 +364,11 @@ def disambiguate_inventors(
 
     if feats:
         f = pd.concat(feats, ignore_index=True)
-        f["key"] = m["name_key"].to_numpy()[f["idx"].to_numpy()]
-        # Link each mention to the first mention holding the same (name key, feature).
-        root = f.groupby(["key", "feat"], sort=False)["idx"].transform("min").to_numpy(np.int64)
+        key_code = pd.factorize(m["name_key"].to_numpy(dtype=object, na_value=None))[0].astype(np.int64)
+        # Link each mention to the first mention holding the same (name key, feature):
+        # one integer per pair, grouped without string joins.
+        pair = key_code[f["idx"].to_numpy()] * max(n_feats, 1) + f["feat"].to_numpy()
+        root = f["idx"].groupby(pair, sort=False).transform("min").to_numpy(np.int64)
         src, dst = f["idx"].to_numpy(np.int64), root
     else:
         src = dst = np.empty(0, dtype=np.int64)
@@ -495,40 +517,65 @@ def inventor_metrics(
     if as_of is not None:
         cutoff = pd.Timestamp(int(as_of), 12, 31) if isinstance(as_of, (int, np.integer)) else pd.Timestamp(as_of)
         pat = pat[pat["date"].notna() & (pat["date"] <= cutoff)]
+    pat = pat.reset_index(drop=True)
+    # Patents and inventors become integer codes (``pc``, ``iid``): every join and
+    # group-by below runs on integers, not on Arrow strings.
+    pub_index = pd.Index(pat["pub_id"].to_numpy(dtype=object))
+    n_pat = len(pub_index)
+
+    def pub_code(ids: pd.Series) -> np.ndarray:
+        return pub_index.get_indexer(pd.Series(ids).to_numpy(dtype=object, na_value=None))
+
     men = pd.DataFrame({"pub_id": _str(mentions["pub_id"]), "seq": mentions["seq"].astype("Int64"),
                         "inventor_id": _str(mentions["inventor_id"])}).dropna(subset=["inventor_id"])
-    men = men[men["pub_id"].isin(pat["pub_id"])]
+    men["pc"] = pub_code(men["pub_id"])
+    men = men[men["pc"] >= 0]
     key_of = None
     if "name_key" in mentions.columns:
         k = mentions.dropna(subset=["inventor_id"]).drop_duplicates("inventor_id")
         key_of = pd.Series(k["name_key"].astype("string").to_numpy(), index=k["inventor_id"].astype(str).to_numpy())
-    ip = men[["inventor_id", "pub_id"]].drop_duplicates().merge(pat, on="pub_id")
-    out = pd.DataFrame({"inventor_id": np.sort(ip["inventor_id"].unique().astype(object))})
-    out["inventor_id"] = out["inventor_id"].astype("string")
-    n = len(out)
-    g = ip.groupby("inventor_id")
-    out["name_key"] = out["inventor_id"].astype(str).map(key_of).astype("string") if key_of is not None \
+    ip = men[["inventor_id", "pub_id", "pc"]].drop_duplicates(["inventor_id", "pc"]).reset_index(drop=True)
+    pc = ip["pc"].to_numpy(np.int64)
+    ip["date"] = pat["date"].to_numpy()[pc]
+    ip["family"] = pat["family"].to_numpy(dtype=object, na_value=None)[pc]
+    codes, inv_ids = pd.factorize(ip["inventor_id"].to_numpy(dtype=object), sort=True)
+    iid = codes.astype(np.int64)
+    ip["iid"] = iid
+    men["iid"] = pd.Index(inv_ids).get_indexer(men["inventor_id"].to_numpy(dtype=object))
+    n = len(inv_ids)
+    every = np.arange(n)
+
+    def per_inventor(values: pd.Series, dtype: str) -> pd.Series:
+        """A result indexed by inventor code as a column of ``out`` (NA where absent)."""
+        return pd.Series(values.reindex(every).to_numpy(dtype=object, na_value=pd.NA), dtype=dtype)
+
+    out = pd.DataFrame({"inventor_id": pd.Series(np.asarray(inv_ids, dtype=object), dtype="string")})
+    out["name_key"] = pd.Series(key_of.reindex(np.asarray(inv_ids, dtype=object)).to_numpy(dtype=object, na_value=pd.NA),
+                                dtype="string") if key_of is not None \
         else pd.Series(pd.NA, index=out.index, dtype="string")
-    out["patents"] = out["inventor_id"].map(g["pub_id"].nunique()).astype("Int64")
-    out["families"] = out["inventor_id"].map(g["family"].nunique()).astype("Int64")
+    out["patents"] = pd.array(np.bincount(iid, minlength=n), dtype="Int64")
+    fam_code = pd.factorize(ip["family"].to_numpy(dtype=object))[0]
+    fam_pairs = pd.DataFrame({"i": iid, "f": fam_code}).drop_duplicates()
+    out["families"] = pd.array(np.bincount(fam_pairs["i"].to_numpy(), minlength=n), dtype="Int64")
     years = ip["date"].dt.year
-    out["first_year"] = out["inventor_id"].map(years.groupby(ip["inventor_id"]).min()).astype("Int64")
-    out["last_year"] = out["inventor_id"].map(years.groupby(ip["inventor_id"]).max()).astype("Int64")
+    out["first_year"] = per_inventor(years.groupby(iid).min(), "Int64")
+    out["last_year"] = per_inventor(years.groupby(iid).max(), "Int64")
 
     # Names: most frequent raw spelling.
     out["name"] = out["name_key"]
     if parties is not None and n:
         _require(parties, ["pub_id", "role", "seq", "name_raw"], "parties")
         pi = parties[parties["role"] == "inventor"]
-        raw = pd.DataFrame({"pub_id": _str(pi["pub_id"]), "seq": pi["seq"].astype("Int64"),
+        raw = pd.DataFrame({"pc": pub_code(_str(pi["pub_id"])), "seq": pi["seq"].astype("Int64"),
                             "name_raw": _str(pi["name_raw"])})
         for c in _LOCATION:
             raw[c] = _str(pi[c]) if c in pi.columns else pd.Series(pd.NA, index=pi.index, dtype="string")
-        named = men.merge(raw, on=["pub_id", "seq"])
-        counts = named.groupby(["inventor_id", "name_raw"]).size().reset_index(name="_n")
-        best = counts.sort_values(["inventor_id", "_n", "name_raw"], ascending=[True, False, True]) \
-            .drop_duplicates("inventor_id").set_index("inventor_id")["name_raw"]
-        out["name"] = out["inventor_id"].map(best).astype("string").fillna(out["name_key"])
+        raw = raw[raw["pc"] >= 0]
+        named = men[["iid", "pc", "seq"]].merge(raw, on=["pc", "seq"])
+        counts = named.groupby(["iid", "name_raw"]).size().reset_index(name="_n")
+        best = counts.sort_values(["iid", "_n", "name_raw"], ascending=[True, False, True]) \
+            .drop_duplicates("iid").set_index("iid")["name_raw"]
+        out["name"] = per_inventor(best, "string").fillna(out["name_key"])
 
     # Value and citation impact.
     if scores is not None:
@@ -536,23 +583,29 @@ def inventor_metrics(
         sc = pd.DataFrame({"pub_id": _str(scores["pub_id"]),
                            "hv": scores["high_value"].astype("boolean").fillna(False).astype(np.int64),
                            "fw": pd.to_numeric(scores["forward_5y"], errors="coerce")}).drop_duplicates("pub_id")
-        s = ip[["inventor_id", "pub_id"]].merge(sc, on="pub_id").groupby("inventor_id")
-        out["high_value"] = out["inventor_id"].map(s["hv"].sum()).fillna(0).astype("Int64")
-        out["citations_5y"] = out["inventor_id"].map(s["fw"].sum(min_count=1)).astype("Float64")
-        out["citations_5y_mean"] = out["inventor_id"].map(s["fw"].mean()).astype("Float64")
+        at = pub_code(sc["pub_id"])
+        scored, hv_p, fw_p = np.zeros(n_pat, bool), np.zeros(n_pat, np.int64), np.full(n_pat, np.nan)
+        scored[at[at >= 0]] = True
+        hv_p[at[at >= 0]] = sc["hv"].to_numpy(np.int64)[at >= 0]
+        fw_p[at[at >= 0]] = sc["fw"].to_numpy(dtype=float, na_value=np.nan)[at >= 0]
+        rows = scored[pc]
+        out["high_value"] = pd.array(np.bincount(iid[rows], weights=hv_p[pc][rows], minlength=n).astype(np.int64),
+                                     dtype="Int64")
+        fw = pd.Series(fw_p[pc][rows]).groupby(iid[rows])
+        out["citations_5y"] = per_inventor(fw.sum(min_count=1), "Float64")
+        out["citations_5y_mean"] = per_inventor(fw.mean(), "Float64")
     else:
         out["high_value"] = pd.Series(pd.NA, index=out.index, dtype="Int64")
         out["citations_5y"] = pd.Series(pd.NA, index=out.index, dtype="Float64")
         out["citations_5y_mean"] = pd.Series(pd.NA, index=out.index, dtype="Float64")
 
-    # Co-inventor network: undirected, unweighted, one node per inventor.
-    node = pd.Series(np.arange(n), index=out["inventor_id"].astype(str).to_numpy())
-    pairs = ip[["inventor_id", "pub_id"]].merge(ip[["inventor_id", "pub_id"]], on="pub_id", suffixes=("", "_b"))
-    a = node.reindex(pairs["inventor_id"].astype(str).to_numpy()).to_numpy()
-    b = node.reindex(pairs["inventor_id_b"].astype(str).to_numpy()).to_numpy()
-    keep = a != b
-    adj = sp.coo_matrix((np.ones(int(keep.sum())), (a[keep], b[keep])), shape=(n, n)).tocsr()
-    adj.data[:] = 1.0  # duplicates summed by tocsr; binary adjacency
+    # Co-inventor network: undirected, unweighted, one node per inventor. Inventors ×
+    # patents incidence times its transpose links every pair sharing a patent.
+    inc = sp.csr_matrix((np.ones(len(ip)), (iid, pc)), shape=(n, n_pat))
+    co = (inc @ inc.T).tocoo()
+    keep = co.row != co.col
+    adj = sp.coo_matrix((np.ones(int(keep.sum())), (co.row[keep], co.col[keep])), shape=(n, n)).tocsr()
+    adj.data[:] = 1.0  # binary adjacency
     deg = np.diff(adj.indptr)
     out["co_inventors"] = pd.array(deg, dtype="Int64")
     out["degree_centrality"] = pd.array(deg / (n - 1) if n > 1 else np.zeros(n), dtype="Float64")
@@ -565,15 +618,15 @@ def inventor_metrics(
     out["n_branches"] = pd.Series(0, index=out.index, dtype="Int64")
     if labels is not None:
         _require(labels, ["pub_id", "industry", "branch"], "labels")
-        lb = ip[["inventor_id", "pub_id"]].merge(
-            pd.DataFrame({"pub_id": _str(labels["pub_id"]), "industry": _str(labels["industry"]),
-                          "branch": _str(labels["branch"])}), on="pub_id")
+        lab = pd.DataFrame({"pc": pub_code(_str(labels["pub_id"])), "industry": _str(labels["industry"]),
+                            "branch": _str(labels["branch"])})
+        lb = ip[["iid", "pc"]].merge(lab[lab["pc"] >= 0], on="pc")
         for col in ("industries", "branches"):
             src = "industry" if col == "industries" else "branch"
-            u = lb[["inventor_id", src]].dropna().drop_duplicates().sort_values(["inventor_id", src])
-            out[col] = out["inventor_id"].map(join_by(u["inventor_id"], u[src], ";")).astype("string")
+            u = lb[["iid", src]].dropna().drop_duplicates().sort_values(["iid", src])
+            out[col] = per_inventor(join_by(u["iid"], u[src], ";"), "string")
             if col == "branches":
-                out["n_branches"] = out["inventor_id"].map(u.groupby("inventor_id").size()).fillna(0).astype("Int64")
+                out["n_branches"] = per_inventor(u.groupby("iid").size(), "Int64").fillna(0)
 
     # Mobility and region (need parties).
     out["applicants"] = pd.Series(pd.NA, index=out.index, dtype="string")
@@ -583,34 +636,35 @@ def inventor_metrics(
         out[c] = pd.Series(pd.NA, index=out.index, dtype="string")
     if parties is not None and n:
         apps = _applicant_names(parties).sort_values(["pub_id", "rank"], kind="mergesort")
-        first_app = _employers(apps, parties).drop_duplicates("pub_id")[["pub_id", "applicant"]]
-        seq_ = ip.merge(first_app, on="pub_id").sort_values(["inventor_id", "date", "pub_id"], na_position="last")
+        apps["pc"] = pub_code(apps["pub_id"])
+        first_app = _employers(apps, parties).drop_duplicates("pub_id")[["pc", "applicant"]]
+        seq_ = ip[["iid", "pub_id", "pc", "date"]].merge(first_app[first_app["pc"] >= 0], on="pc") \
+            .sort_values(["iid", "date", "pub_id"], na_position="last")
         if len(seq_):
-            grp = seq_.groupby("inventor_id")
-            out["mobility"] = out["inventor_id"].map(grp["applicant"].nunique()).fillna(0).astype("Int64")
+            grp = seq_.groupby("iid")
+            out["mobility"] = per_inventor(grp["applicant"].nunique(), "Int64").fillna(0)
             changed = (seq_["applicant"] != grp["applicant"].shift()) & grp.cumcount().gt(0)
-            out["switches"] = out["inventor_id"].map(changed.groupby(seq_["inventor_id"]).sum()).fillna(0).astype("Int64")
+            out["switches"] = per_inventor(changed.groupby(seq_["iid"]).sum(), "Int64").fillna(0)
             yr = seq_.assign(year=seq_["date"].dt.year)
-            span = yr.groupby(["inventor_id", "applicant"]).agg(
+            span = yr.groupby(["iid", "applicant"]).agg(
                 first=("date", "min"), y0=("year", "min"), y1=("year", "max")).reset_index()
-            span = span.sort_values(["inventor_id", "first", "applicant"], na_position="last")
+            span = span.sort_values(["iid", "first", "applicant"], na_position="last")
             y0, y1 = span["y0"].astype("Int64").astype("string"), span["y1"].astype("Int64").astype("string")
             yrs = y0.where(y0 == y1, y0 + "–" + y1).fillna("")
             span["txt"] = (span["applicant"] + " " + yrs).str.strip()
-            out["applicants"] = out["inventor_id"].map(
-                join_by(span["inventor_id"], span["txt"], "; ", unique=False, sort=False)).astype("string")
+            out["applicants"] = per_inventor(join_by(span["iid"], span["txt"], "; ", unique=False, sort=False),
+                                             "string")
         # Region: own address per patent, else the first applicant with an address.
-        own = men.merge(raw, on=["pub_id", "seq"])
-        own = own[own[_LOCATION].notna().any(axis=1)].drop_duplicates(["inventor_id", "pub_id"])
-        located = apps[apps[_LOCATION].notna().any(axis=1)].drop_duplicates("pub_id")
-        via_app = ip[["inventor_id", "pub_id"]].merge(located[["pub_id", *_LOCATION]], on="pub_id")
-        via_app = via_app[~via_app.set_index(["inventor_id", "pub_id"]).index.isin(
-            own.set_index(["inventor_id", "pub_id"]).index)]
-        places = pd.concat([own[["inventor_id", *_LOCATION]], via_app[["inventor_id", *_LOCATION]]], ignore_index=True)
+        own = named[named[_LOCATION].notna().any(axis=1)].drop_duplicates(["iid", "pc"])
+        located = apps[apps[_LOCATION].notna().any(axis=1) & (apps["pc"] >= 0)].drop_duplicates("pub_id")
+        via_app = ip[["iid", "pc"]].merge(located[["pc", *_LOCATION]], on="pc")
+        pair = lambda d: d["iid"].to_numpy(np.int64) * n_pat + d["pc"].to_numpy(np.int64)  # noqa: E731
+        via_app = via_app[~np.isin(pair(via_app), pair(own))]
+        places = pd.concat([own[["iid", *_LOCATION]], via_app[["iid", *_LOCATION]]], ignore_index=True)
         if len(places):
-            mode = _hier_mode(places, "inventor_id", _LOCATION).set_index("inventor_id")
+            mode = _hier_mode(places, "iid", _LOCATION).set_index("iid")
             for c in _LOCATION:
-                out[c] = out["inventor_id"].map(mode[c]).astype("string")
+                out[c] = per_inventor(mode[c], "string")
     return out[METRIC_COLUMNS].reset_index(drop=True)
 
 

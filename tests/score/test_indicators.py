@@ -380,7 +380,9 @@ def test_sparse_diversity_matches_the_join_definition(seed, bias):
                                                                      rng.integers(1, 4), replace=False)]
     cls = patent_classes(pd.DataFrame(rows, columns=["pub_id", "scheme", "subclass"]),
                          "fractional" if seed % 2 else "count")
-    got = _class_diversity(edges, cls, ids, bias)
+    index = pd.Index(ids.to_numpy(dtype=object))
+    got = _class_diversity(index.get_indexer(edges["citing"].to_numpy(dtype=object)),
+                           index.get_indexer(edges["cited"].to_numpy(dtype=object)), cls, index, bias)
     for name, focal, other in (("generality", "cited", "citing"), ("originality", "citing", "cited")):
         ref = _diversity(edges, cls, focal, other, bias)["value"].reindex(ids).to_numpy(float)
         np.testing.assert_allclose(got[name], ref, equal_nan=True, atol=1e-12)

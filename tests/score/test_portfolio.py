@@ -84,6 +84,15 @@ def test_market_coverage_ep_wo_and_unknown():
         market_coverage(pd.Series(["CN"]), {"CN": 1.0})
 
 
+def test_market_coverage_of_a_text_column_equals_the_general_path():
+    gni = {"US": 20.0, "CN": 10.0, "DE": 4.0, "FR": 3.0, "GB": 3.0}
+    text = pd.Series(["US;CN", None, "EP;DE", "WO"], dtype="string")
+    # US+CN = 30/20; unknown; EP = DE+FR+GB, DE once = 10/20; WO no market.
+    mc = market_coverage(text, gni)
+    assert mc.tolist()[:1] + mc.tolist()[2:] == [1.5, 0.5, 0.0] and math.isnan(mc.iloc[1])
+    assert mc.equals(market_coverage(text.astype(object), gni))
+
+
 def test_bundled_gni_table():
     gni = load_gni()
     assert {"US", "CN", "JP", "DE", "KR", "FR", "GB", "TW"} <= set(gni.index)

@@ -126,6 +126,11 @@ def test_first_applicant_and_region_table():
     t = region_table(patents, parties, labels, level="district", years=(2021, 2021))
     assert t.groupby("region")["count"].sum().to_dict() == {
         "CN/四川省/成都市/武侯区": 1, "CN/重庆市/重庆市/江北区": 2, "CN/重庆市/重庆市/渝北区": 1}
+    # Locations computed once and passed in give the same table at every level.
+    located = first_applicant_locations(parties)
+    for level in ("country", "province", "city", "district"):
+        pd.testing.assert_frame_equal(region_table(patents, parties, labels, level=level, locations=located),
+                                      region_table(patents, parties, labels, level=level))
 
 
 def test_region_table_empty_and_bad_input():

@@ -69,6 +69,10 @@ class _NoText:
     def explain(self, texts):
         return [{} for _ in texts]
 
+    def proba_and_explain(self, texts, top_k=5):
+        proba, langs = self._proba(texts)
+        return proba, langs, self.explain(texts)
+
 
 @pytest.fixture(scope="module")
 def sample_scores(sample_tables):

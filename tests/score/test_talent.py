@@ -139,6 +139,36 @@ def test_ids_do_not_depend_on_row_order(wang_wei):
         pd.testing.assert_frame_equal(disambiguate_inventors(shuffled), base)
 
 
+def test_rules_never_link_through_the_same_text_in_two_rules():
+    # P2's family id is the text "P1", the pub_id of the other 王伟: a family value and a
+    # patent value are different features even when their text (or their code within
+    # their own rule: both are the first value) agrees.
+    parties = frame([party("P1", "inventor", 0, "王伟"), party("P2", "inventor", 0, "王伟")])
+    patents = pd.DataFrame({"pub_id": ["P1", "P2"], "family_id": [None, "P1"]})
+    m = disambiguate_inventors(parties, patents, rules=("same_patent", "family"))
+    assert m["inventor_id"].tolist() == ["inv:王伟:P1", "inv:王伟:P2"]
+    assert m["rule"].tolist() == ["singleton", "singleton"]
+
+
+def test_name_keys_are_computed_per_distinct_name_and_taken_back_by_row():
+    from pipeline.score.talent import _keys
+
+    names = pd.Series(["张 三", None, "SMITH, JOHN A", "张三", "--"], index=[5, 6, 7, 8, 9], dtype="string")
+    keys = _keys(names)
+    assert list(keys.index) == [5, 6, 7, 8, 9] and str(keys.dtype) == "string"
+    assert keys.tolist() == ["张三", pd.NA, "john smith", "张三", pd.NA]
+
+
+def test_metrics_ignore_mentions_of_patents_outside_the_table(toy):
+    # A mention of P9 (not a patent of the table) neither adds a patent nor a co-inventor.
+    extra = pd.DataFrame({"pub_id": ["P9", "P9"], "seq": [0, 1], "inventor_id": ["x", "v"],
+                          "name_key": ["王伟", "孙八"]})
+    m = inventor_metrics(pd.concat([toy["mentions"], extra], ignore_index=True), toy["patents"]) \
+        .set_index("inventor_id")
+    assert "v" not in m.index
+    assert (m.loc["x", "patents"], m.loc["x", "co_inventors"]) == (4, 3)
+
+
 def test_empty_and_bad_input():
     empty = frame([party("P1", "applicant", 0, "ACME")])
     out = disambiguate_inventors(empty)
