@@ -1,6 +1,6 @@
 """The whole pipeline on GENERATED data: time and peak memory per stage as the input grows.
 
-    python benchmarks/e2e.py --patents 100000 300000 1000000 [--format cn-csv] [--work DIR] [--keep]
+    python benchmarks/e2e.py --patents 100000 300000 1000000 [--format cn-csv] [--work DIR] [--keep] [--reuse]
 
 ALL DATA HERE IS GENERATED (not real; :mod:`benchmarks.generate`, distributions fitted on
 the real files). For each size a project folder is made in a temporary folder: the
@@ -9,7 +9,10 @@ pointed at it and one navigation project (``--project``, default ``jiangbei-nev`
 trained text model of this checkout (``models/``: run ``dvc repro train`` first). Then the
 stages run as ``dvc repro`` runs them — ``patnav ingest``, ``classify``, ``network``,
 ``score``, ``db build``, ``project run``, ``report`` — each in its own process, and the
-benchmark prints each stage's wall time and peak RSS, and, between sizes, the growth
+benchmark prints each stage's wall time and peak RSS (of the stage's largest process:
+``wait4`` gives the maximum over the process and the workers it waited for, not their
+sum — with ``ingest.workers: auto`` two ingest workers run beside the stage's process),
+and, between sizes, the growth
 exponent of each stage's time (1 = linear; log(t2/t1) / log(n2/n1)).
 
 Targets (issue 16, this machine): 1M patents and 10M citations end to end ≤ 10 min and
@@ -90,6 +93,8 @@ def main() -> None:
     ap.add_argument("--seed", type=int, default=0)
     ap.add_argument("--work", type=Path, help="folder for the generated projects (default: a temporary one)")
     ap.add_argument("--keep", action="store_true", help="keep the generated projects")
+    ap.add_argument("--reuse", action="store_true",
+                    help="with --work: read the generated input an earlier run kept there instead of generating it")
     args = ap.parse_args()
 
     print(machine_line().split(";")[0] + "; each stage a process of its own, both cores free to use")
@@ -101,13 +106,18 @@ def main() -> None:
     try:
         for n in args.patents:
             folder = work / f"n{n}"
+            raw_dir = folder / "data" / "raw"
             t0 = time.perf_counter()
-            tables = gen.generate(n, prof, seed=args.seed, internal_share=args.internal_share)
-            raw = gen.write(tables, args.format, folder / "data" / "raw")
-            refs = len(tables["citations"])
-            del tables
-            make_project(folder, raw.parent if raw.is_file() else raw, args.project)
-            print(f"GENERATED {n:,} patents, {refs:,} references in {time.perf_counter() - t0:.0f} s (not timed below)")
+            if args.reuse and raw_dir.is_dir() and any(raw_dir.iterdir()):
+                print(f"GENERATED {n:,} patents: reusing {raw_dir} (made by an earlier run with --keep)")
+            else:
+                tables = gen.generate(n, prof, seed=args.seed, internal_share=args.internal_share)
+                gen.write(tables, args.format, raw_dir)
+                refs = len(tables["citations"])
+                del tables
+                print(f"GENERATED {n:,} patents, {refs:,} references in {time.perf_counter() - t0:.0f} s (not timed below)")
+            entries = list(raw_dir.iterdir())  # a PatentsView folder is read as the folder it is
+            make_project(folder, entries[0] if len(entries) == 1 and entries[0].is_dir() else raw_dir, args.project)
             rows = {}
             for stage in STAGES:
                 cmd = stage.format(project=args.project)
