@@ -109,7 +109,7 @@ class Project:
         params = load_params(self.root / "params.yaml")
         with db.connect(self.root / params["database"].path) as con:
             con.register("scope_ids", self.scope[["pub_id"]])
-            return con.sql("SELECT o.* FROM patent_overview o JOIN scope_ids USING (pub_id) ORDER BY pub_id").df()
+            return db.frame(con, "SELECT o.* FROM patent_overview o JOIN scope_ids USING (pub_id) ORDER BY pub_id")
 
 
 def load_project(name: str, root: Path | None = None) -> Project:

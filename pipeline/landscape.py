@@ -254,26 +254,28 @@ def _search_quality(overview, project, industries, in_set, params) -> dict:
 
 def _read_database(con, project: ProjectConfig) -> dict:
     """What a project's landscape reads from the industry database (see :func:`run_stage`)."""
-    overview = con.sql("SELECT * FROM patent_overview").df()
-    parties = con.sql("SELECT * FROM parties").df()
+    from . import db
+
+    overview = db.frame(con, "SELECT * FROM patent_overview")
+    parties = db.frame(con, "SELECT * FROM parties")
     has_labels = con.execute("SELECT count(*) FROM information_schema.tables "
                              "WHERE table_name = 'patent_industries'").fetchall()[0][0] > 0
-    industries = con.sql("SELECT * FROM patent_industries").df() if has_labels else None
+    industries = db.frame(con, "SELECT * FROM patent_industries") if has_labels else None
     search = None
     if project.search:  # the landscape expansion needs texts, codes and citations
-        search = {t: con.sql(f"SELECT * FROM {t}").df() for t in ("patents", "classifications", "citations")}
+        search = {t: db.frame(con, f"SELECT * FROM {t}") for t in ("patents", "classifications", "citations")}
     tables = {t[0] for t in con.execute("SELECT table_name FROM information_schema.tables").fetchall()}
     # The project's own citations, for its region's dependence on outside technology.
-    net_edges = con.sql("SELECT citing, cited FROM network_edges ORDER BY src, dst").df() \
+    net_edges = db.frame(con, "SELECT citing, cited FROM network_edges ORDER BY src, dst") \
         if "network_edges" in tables else None
     scored = None
     if {"score_patents", "score_inventors", "labels"} <= tables:
         scored = {
-            "scores": {"patents": con.sql("SELECT pub_id, high_value FROM score_patents").df(),
-                       "inventors": con.sql("SELECT * FROM score_inventors").df()},
+            "scores": {"patents": db.frame(con, "SELECT pub_id, high_value FROM score_patents"),
+                       "inventors": db.frame(con, "SELECT * FROM score_inventors")},
             # positioning needs each publication's filing year: the overview has it
             "tables": {"patents": overview[["pub_id", "filing_year"]], "parties": parties},
-            "labels": con.sql("SELECT * FROM labels").df(),
+            "labels": db.frame(con, "SELECT * FROM labels"),
         }
     return {"overview": overview, "parties": parties, "industries": industries, "search": search,
             "net_edges": net_edges, "scored": scored}

@@ -245,3 +245,24 @@ def test_dvc_never_deletes_the_database_and_downstream_follows_its_content():
     for name in ("landscape", "report"):
         deps = stages[name]["do"]["deps"]
         assert "${database.path}.contents.json" in deps and "${database.path}" not in deps, name
+
+
+def test_frame_gives_what_df_gives_through_arrow():
+    import duckdb
+
+    from pipeline.db import frame
+
+    con = duckdb.connect()
+    con.execute("""CREATE TABLE t AS SELECT * FROM (VALUES
+        ('a', NULL::VARCHAR, 1::BIGINT, 1::BIGINT, DATE '2020-01-02', TRUE, NULL::BOOLEAN, 1.5, 7::INTEGER, [1, 2]),
+        (NULL, NULL, 2, NULL, NULL, FALSE, TRUE, NULL, NULL, NULL))
+        t(s, s_null, i, i_null, d, b, b_null, f, i32_null, l)""")
+    scalar = "SELECT s, s_null, i, i_null, d, b, b_null, f, i32_null FROM t"
+    for sql in (scalar, scalar + " WHERE false", "SELECT * FROM t", "SELECT * FROM t WHERE i = ?"):
+        args = [2] if "?" in sql else None
+        pd.testing.assert_frame_equal(frame(con, sql, args), con.execute(sql, args or []).df(), check_exact=True)
+    df = frame(con, scalar)
+    # text with a value is str, without one object of None; nullable only where a null is
+    assert df.dtypes.astype(str).tolist() == ["str", "object", "int64", "Int64", "datetime64[us]", "bool",
+                                              "boolean", "float64", "Int32"]
+    assert df["s_null"].tolist() == [None, None] and df["d"].isna().tolist() == [False, True]

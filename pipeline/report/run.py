@@ -236,7 +236,7 @@ def read_report_inputs(root: Path, params: dict, name: str) -> dict:
     ind = project.industry.split(".")[0]
     with db.connect(root / params["database"].path) as con:
         con.register("scope_ids", scope)
-        q = lambda sql, args=None: con.execute(sql, args).df()  # noqa: E731
+        q = lambda sql, args=None: db.frame(con, sql, args)  # noqa: E731
         raw = {
             "patents": q("""
                 SELECT o.*, p.abstract, p.title_en, p.sources, p.priority_numbers, p.earliest_priority_date,
