@@ -65,9 +65,10 @@ def read_table(in_dir: str | Path, name: str) -> pd.DataFrame:
     return schema.conform(df, name)
 
 
-def read_tables(in_dir: str | Path) -> dict[str, pd.DataFrame]:
-    """Read every canonical table present in ``in_dir``."""
-    return {n: read_table(in_dir, n) for n in schema.TABLES if (Path(in_dir) / f"{n}.parquet").exists()}
+def read_tables(in_dir: str | Path, names=None) -> dict[str, pd.DataFrame]:
+    """Read every canonical table present in ``in_dir`` (or those of ``names`` present)."""
+    return {n: read_table(in_dir, n) for n in schema.TABLES
+            if (names is None or n in names) and (Path(in_dir) / f"{n}.parquet").exists()}
 
 
 def write_json(obj, path: str | Path) -> Path:

@@ -24,6 +24,7 @@ import pandas as pd
 
 from ..config import ClassifyParams
 from ..errors import ConfigError
+from ..frames import isin
 
 __all__ = ["combine_labels", "LABEL_COLUMNS"]
 
@@ -250,7 +251,8 @@ def label_patents(patents: pd.DataFrame, classifications: pd.DataFrame, rules, m
     candidates = (proba >= thr).any(axis=1).to_numpy()
     terms = pd.Series(_terms_text([e for e, c in zip(explained, candidates, strict=True) if c]),
                       index=proba.index[candidates], dtype="string")
-    has_codes = patents["pub_id"].isin(classifications.loc[classifications["main_group"].notna(), "pub_id"])
+    has_codes = pd.Series(isin(patents["pub_id"], classifications.loc[classifications["main_group"].notna(), "pub_id"]),
+                          index=patents.index)
     labels = combine_labels(patents["pub_id"], has_codes, rule_labels(classifications, rules), proba, terms, params,
                             thresholds=thr)
     # A concordance row that requires keywords holds only where the text has them.

@@ -56,7 +56,7 @@ def run_stage(params: dict, root: Path) -> dict:
 
     cp = params["classify"]
     rules, model = _rules_and_model(cp, root)
-    tables = io.read_tables(root / params["ingest"].out)
+    tables = io.read_tables(root / params["ingest"].out, names=("patents", "classifications", "source_labels"))
     labels = label_patents(tables["patents"], tables["classifications"], rules, model, cp.labels,
                            condition_terms=condition_terms(rules, root / cp.taxonomy),
                            off_scope=off_scope_terms(root / cp.taxonomy))

@@ -470,9 +470,15 @@ class TextClassifier(BaseEstimator):
         return out
 
     def _thresholds_for(self, langs: np.ndarray) -> np.ndarray:
+        """Thresholds per text (rows) and industry (columns), by the text's language."""
+        if not len(langs):
+            return np.empty((0, len(self.industries)))
         table = self._threshold_table()
-        return np.vstack([table.get(lg, table["*"]) for lg in langs]) if len(langs) else \
-            np.empty((0, len(self.industries)))
+        keys = list(table)
+        row = {k: i for i, k in enumerate(keys)}
+        star = row["*"]
+        which = np.fromiter((row.get(lg, star) for lg in langs), dtype=np.intp, count=len(langs))
+        return np.vstack([table[k] for k in keys])[which].reshape(len(langs), len(self.industries))
 
     def _new_vectorizers(self, langs_present: Iterable[str]):
         word = TfidfVectorizer(
