@@ -348,13 +348,17 @@ def node_regions(nodes: pd.Series, in_data, parties: pd.DataFrame | None) -> pd.
     if parties is not None and len(parties):
         app = parties[parties["role"].isin(["applicant", "assignee"])]
         app = app.sort_values(["pub_id", "role", "seq"], kind="stable").drop_duplicates("pub_id")
-        loc = app.set_index(app["pub_id"].astype(str))[list(REGION_LEVELS)]
-        ids = nodes.astype(str)
+        # one lookup of the node ids for the four levels (a map per level hashed them four times)
+        pos = pd.Index(app["pub_id"].astype(str)).get_indexer(nodes.astype(str))
+        found = pos >= 0
         for lv in REGION_LEVELS:
-            out[lv] = ids.map(loc[lv]).astype("string").to_numpy()
+            vals = np.full(len(nodes), pd.NA, dtype=object)
+            vals[found] = app[lv].astype("string").to_numpy()[pos[found]]
+            out[lv] = vals
     outside = ~np.asarray(in_data, dtype=bool)
-    prefix = nodes.astype("string").str.extract(r"^([A-Z]{2})\d", expand=False)
-    out.loc[outside, "country"] = out.loc[outside, "country"].fillna(prefix[outside])
+    if outside.any():  # the number's prefix is read for outside documents only
+        prefix = nodes[outside].astype("string").str.extract(r"^([A-Z]{2})\d", expand=False)
+        out.loc[outside, "country"] = out.loc[outside, "country"].fillna(prefix)
     return out
 
 

@@ -371,3 +371,15 @@ def test_the_link_limit_is_a_checked_param():
     for bad in (0, 2.5, True, "10"):
         with pytest.raises(ConfigError, match="network.clusters.max_links"):
             NetworkParams.from_dict({"clusters": {"max_links": bad}})
+
+
+def test_strongest_links_integer_and_float_weights_cut_the_same_links():
+    # Star 0-1 (5), 0-2 (5), 0-3 (5), plus 1-2 (4), 2-3 (5), 1-3 (1): 6 links, 4 items.
+    # Room for 4 (k = 1): 0 keeps 0-1 (ties 5/5/5, smallest id), 1 keeps 1-0 (5),
+    # 2 keeps 2-0 (tie with 2-3, smaller id), 3 keeps 3-0 (tie with 3-2): the star is left.
+    u = sp.coo_matrix(([5, 5, 5, 4, 5, 1], ([0, 0, 0, 1, 2, 1], [1, 2, 3, 2, 3, 3])), shape=(4, 4))
+    s = sp.csr_matrix(u + u.T)
+    star = [[0, 5, 5, 5], [0, 0, 0, 0], [0, 0, 0, 0], [0, 0, 0, 0]]
+    assert sp.triu(strongest_links(s, 4)).toarray().tolist() == star
+    as_float = strongest_links(s.astype(np.float64) / 5, 4)
+    assert (sp.triu(as_float).toarray() * 5).tolist() == star

@@ -192,3 +192,15 @@ def test_ipc_cooccurrence_empty_and_bad_input():
         ipc_cooccurrence(CLS, PATS, period_years=0)
     with pytest.raises(SchemaError, match="subclass"):
         ipc_cooccurrence(CLS.drop(columns="subclass"), PATS)
+
+
+def test_flows_counted_on_codes_match_the_weighted_grouping():
+    # Counting on integer codes of the owners gives the table the string grouping gives
+    # (weights of one): same rows, order and shares; counts stay integers.
+    counted = knowledge_flows(SRC, DST, OWNERS)
+    weighted = knowledge_flows(SRC, DST, OWNERS, weights=np.ones(len(SRC)))
+    assert counted["citations"].dtype == np.int64
+    pd.testing.assert_frame_equal(counted, weighted.astype({"citations": np.int64}))
+    # No edge between two known owners: an empty table with the columns.
+    none = knowledge_flows([0], [1], ["BYD", None])
+    assert none.empty and list(none.columns) == ["citing_group", "cited_group", "citations", "share", "self"]
