@@ -32,6 +32,7 @@ import pyarrow.compute as pc
 
 __all__ = [
     "map_unique",
+    "extract_groups",
     "to_halfwidth",
     "collapse_whitespace",
     "strip_controls",
@@ -57,9 +58,43 @@ __all__ = [
 def map_unique(s: pd.Series, fn: Callable, dtype="string") -> pd.Series:
     """Apply ``fn`` once per distinct non-null value of ``s`` and map the results back."""
     s = pd.Series(s, copy=False)
-    uniq = s.dropna().unique()
-    table = {v: fn(v) for v in uniq}
-    return s.map(table).astype(dtype)
+    # Codes index the distinct values; one slot past them (code -1) holds the null.
+    codes, uniq = pd.factorize(s, use_na_sentinel=True)
+    done = np.empty(len(uniq) + 1, dtype=object)
+    done[:-1] = [fn(v) for v in uniq.to_numpy(dtype=object)]  # Arrow values one by one are slow
+    done[-1] = None
+    return pd.Series(done[codes], index=s.index, copy=False).astype(dtype)
+
+
+def extract_groups(s: pd.Series, pattern: str | re.Pattern) -> pd.DataFrame:
+    """Named groups of ``pattern`` matched in each value; equal to ``s.astype("string").str.extract(pattern)``.
+
+    Plain ASCII values are matched by RE2 (pyarrow) in one pass; values with non-ASCII or
+    control characters go through Python's ``re``, whose ``\\d`` and ``\\s`` reach beyond
+    ASCII and whose ``$`` also matches before a final line feed. No group of ``pattern`` may
+    match empty text (RE2 gives an unmatched group as empty text, taken here as null).
+
+    Examples
+    --------
+    >>> extract_groups(pd.Series(["CN12A", "CN１２", "x", None]), r"^(?P<cc>[A-Z]{2})(?P<num>\\d+)(?P<kind>[A-Z])?$").values.tolist()
+    [['CN', '12', 'A'], ['CN', '１２', <NA>], [<NA>, <NA>, <NA>], [<NA>, <NA>, <NA>]]
+    """
+    rx = re.compile(pattern)
+    text = pd.Series(s, copy=False).astype("string")
+    arr = pa.array(text.array)
+    safe = pc.and_(pc.string_is_ascii(arr), pc.invert(pc.match_substring_regex(arr, r"[\x00-\x1f\x7f]")))
+    safe = pc.fill_null(safe, False).to_numpy(zero_copy_only=False)
+    got = pc.extract_regex(arr, rx.pattern)
+    names = sorted(rx.groupindex, key=rx.groupindex.get)
+    cols = {}
+    for name in names:
+        part = pc.struct_field(got, name)
+        cols[name] = pc.if_else(pc.equal(part, ""), pa.scalar(None, part.type), part)
+    out = pd.DataFrame({n: pd.array(c, dtype="string") for n, c in cols.items()}, index=text.index)
+    rest = ~safe & text.notna().to_numpy(dtype=bool)
+    if rest.any():
+        out.loc[rest, names] = text[rest].str.extract(rx).astype("string")
+    return out.astype("string")
 
 
 # Every character Python's ``str.split()`` (and ``re``'s ``\\s``) takes as whitespace except the
@@ -151,9 +186,11 @@ def show_controls(text: str) -> str:
 
 def to_halfwidth(text: str) -> str:
     """Full-width to half-width, compatibility forms folded (NFKC), spaces collapsed."""
-    text = unicodedata.normalize("NFKC", text)
-    text = text.replace("\u3000", " ")
-    return re.sub(r"\s+", " ", text).strip()
+    # ASCII is its own NFKC form; NFKC turns U+3000 into a space, and ``split()`` takes the
+    # same whitespace as ``re``'s ``\\s`` (so this equals ``re.sub(r"\\s+", " ", t).strip()``).
+    if not text.isascii():
+        text = unicodedata.normalize("NFKC", text)
+    return " ".join(text.split())
 
 
 # --------------------------------------------------------------------------- numbers
@@ -253,7 +290,7 @@ def normalize_pub_numbers(
     out = pd.DataFrame({c: pd.Series([pd.NA] * n, dtype="string") for c in cols})
     # Fast path, vectorised: the common spelling "CC" + digits + kind (CN110298449A), with
     # no country given apart or the same one. Everything else goes value by value.
-    m = raw.str.extract(_FAST_PUB_RE)
+    m = extract_groups(raw, _FAST_PUB_RE)
     fast = m["cc"].notna() & (cc.isna() | (cc == m["cc"])).fillna(False) & (m["kind"].notna() | kd.isna()).fillna(False)
     fast = fast.to_numpy(dtype=bool)
     if fast.any():
@@ -506,7 +543,7 @@ def _parse_dates(s: pd.Series, partial: bool) -> tuple[pd.Series, pd.Series]:
     is_dt = s.map(lambda v: isinstance(v, datetime.date) and v is not pd.NaT).astype(bool)
     text = s.where(~is_dt).astype("string").str.strip()
     text = text.where(text != "")
-    parts = text.str.extract(_DATE_RE)
+    parts = extract_groups(text, _DATE_RE)
     y = pd.to_numeric(parts["y"], errors="coerce")
     m = pd.to_numeric(parts["m1"].fillna(parts["m2"]), errors="coerce")
     d = pd.to_numeric(parts["d1"].fillna(parts["d2"]), errors="coerce")

@@ -238,3 +238,53 @@ def test_app_numbers_fast_path_equals_the_per_value_rules():
         pd.testing.assert_frame_equal(got, expected)
     # hand-checked: 2,0,1,7,1,0,6,0,1,8,6,2 weighted 2..9,2..5 sums to 168; 168 mod 11 = 3
     assert nz.normalize_app_numbers(pd.Series(["201710601862.3"])).app_id[0] == "CN201710601862.3"
+
+
+def _halfwidth_by_regex(text):
+    # The definition to_halfwidth keeps: NFKC, ideographic space, whitespace runs by ``re``.
+    import re
+    import unicodedata
+
+    return re.sub(r"\s+", " ", unicodedata.normalize("NFKC", text).replace("\u3000", " ")).strip()
+
+
+def test_to_halfwidth_equals_its_regular_expression_definition(sample_tables):
+    t = sample_tables
+    real = pd.concat([t["parties"]["name_raw"], t["patents"]["title"], t["parties"]["address_raw"]]).dropna()
+    spaces = [chr(i) for i in range(0x110000) if chr(i).isspace()]
+    edge = [f"a{c}b" for c in spaces] + [f"{c}x{c}{c}y{c}" for c in spaces]
+    edge += ["ＢＯＥ　Ｔｅｃｈ", "ﬁne", "①号", "", "   ", "plain", "中文　（有限）公司", "x\u200by"]
+    for v in list(real.unique()) + edge:
+        assert nz.to_halfwidth(v) == _halfwidth_by_regex(v), repr(v)
+    assert nz.to_halfwidth("ＢＯＥ　Ｔｅｃｈ ") == "BOE Tech"
+
+
+def test_map_unique_calls_once_per_distinct_value_and_keeps_the_index():
+    calls = []
+
+    def upper(v):
+        calls.append(v)
+        return v.upper()
+
+    s = pd.Series(["a", None, "a", "b", pd.NA], index=[10, 11, 12, 13, 14], dtype=object)
+    got = nz.map_unique(s, upper)
+    assert got.tolist() == ["A", pd.NA, "A", "B", pd.NA]
+    assert got.index.tolist() == [10, 11, 12, 13, 14] and got.dtype == "string"
+    assert sorted(calls) == ["a", "b"]
+    assert nz.map_unique(pd.Series([], dtype="string"), upper).tolist() == []
+
+
+def test_extract_groups_equals_python_extract(sample_tables):
+    from pipeline.ingest.normalize import _DATE_RE, _FAST_PUB_RE
+
+    t = sample_tables
+    pubs = pd.concat([t["citations"]["cited_raw"], t["patents"]["pub_id"], t["family_members"]["member_raw"]])
+    dates = pd.concat([t["patents"][c].astype("string") for c in ("app_date", "pub_date")])
+    edge = ["CN123A\n", "CN１２３A", "CN 123", "\x1cCN1", "", None, "cn1", "CN1A1", "CN12AB", "2012-03-27\n",
+            "2012年3月27日", "2012\x0b-03-27", " 2012/3/7 ", "20120327 10:00:00", "2012-03-27T1:00", "１９９９0101"]
+    for pattern in (_FAST_PUB_RE, _DATE_RE):
+        for vals in (pubs, dates):
+            s = pd.concat([vals.astype("string"), pd.Series(edge, dtype="string")], ignore_index=True)
+            pd.testing.assert_frame_equal(nz.extract_groups(s, pattern), s.str.extract(pattern))
+    got = nz.extract_groups(pd.Series(["CN12A", "CN１２", "CN7\n", None]), _FAST_PUB_RE)
+    assert got.values.tolist() == [["CN", "12", "A"], ["CN", "１２", pd.NA], ["CN", "7", pd.NA], [pd.NA] * 3]
