@@ -43,7 +43,8 @@ from . import value as val
 from ..ingest.merge import primary_source
 from ..config import ScoreParams
 
-__all__ = ["read_references", "score", "primary_labels", "family_countries", "project_views", "explain", "summary",
+__all__ = ["read_references", "read_score_tables", "score", "primary_labels",
+           "family_countries", "project_views", "explain", "summary",
            "run_stage", "TABLES"]
 
 LEVELS = ("country", "province", "city", "district")
@@ -142,6 +143,8 @@ def score(tables: dict[str, pd.DataFrame], labels: pd.DataFrame, params: ScorePa
     scored["source"] = scored["pub_id"].map(primary_source(prov["sources"]))
     scored["synthetic"] = scored["pub_id"].map(
         prov["provenance"].astype("string").str.contains("synthetic", case=False)).fillna(False).astype(bool)
+    # The per-patent frames live on in ``scored``; freed before portfolios and inventors add theirs.
+    del indicators, values, numeric, norm, comp, hv, prov
 
     # --- portfolios
     groups = pf.applicant_groups(tables["parties"], ref["aliases"])
@@ -289,6 +292,39 @@ def summary(scores: dict[str, pd.DataFrame]) -> dict:
     }
 
 
+#: Canonical columns :func:`score` never reads: left on disk, since free text and the raw
+#: citation strings are most of what a million-patent table holds in memory.
+UNUSED_COLUMNS = {
+    "patents": ("title", "abstract", "title_en", "abstract_en", "link"),
+    "parties": ("address_raw", "located_by", "location_match", "location_score"),
+    "citations": ("cited_raw", "cited_pub_id", "cited_doc_key", "cited_country", "cited_kind", "cited_date",
+                  "category"),
+}
+
+#: The canonical tables :func:`score` reads.
+SCORE_INPUTS = ("patents", "parties", "classifications", "citations", "npl", "events", "family_members")
+
+
+def read_score_tables(in_dir: str | Path) -> dict[str, pd.DataFrame]:
+    """The canonical tables :func:`score` reads (:data:`SCORE_INPUTS`), without the
+    nullable columns it never reads (:data:`UNUSED_COLUMNS`; those come back all null, so
+    every table keeps its canonical columns and types).
+    """
+    import pyarrow.parquet as pq
+
+    from .. import schema
+
+    out = {}
+    for name in SCORE_INPUTS:
+        path = Path(in_dir) / f"{name}.parquet"
+        if not path.exists():
+            continue
+        skip = {c for c in UNUSED_COLUMNS.get(name, ()) if schema.TABLES[name][c].nullable}
+        cols = [c for c in pq.read_schema(path).names if c not in skip]
+        out[name] = schema.conform(pq.read_table(path, columns=cols).to_pandas(), name)
+    return out
+
+
 def run_stage(params: dict, root: Path, *, explain_top: int | None = None) -> dict:
     """The score stage as ``dvc repro`` runs it (``patnav score``): the canonical tables,
     the labels (``classify.out``) and the network's forward citations (its ``nodes``
@@ -314,7 +350,7 @@ def run_stage(params: dict, root: Path, *, explain_top: int | None = None) -> di
     from .. import io
 
     spar = params["score"]
-    tables = io.read_tables(root / params["ingest"].out)
+    tables = read_score_tables(root / params["ingest"].out)
     labels = pd.read_parquet(root / params["classify"].out)
     nodes = root / params["network"].out / "nodes.parquet"
     forward = pd.read_parquet(nodes, columns=["node", "forward", "forward_window"]) if nodes.exists() else None

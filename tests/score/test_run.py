@@ -150,3 +150,23 @@ def test_project_views_on_the_sample(sample_scores, sample_tables):
     if len(cands):
         assert not (cands["district"] == "江北区").any()
 
+
+
+def test_read_score_tables_leaves_unread_columns_on_disk(tmp_path):
+    from pipeline import io, schema
+    from pipeline.score.run import read_score_tables
+
+    patents = schema.conform(pd.DataFrame({"pub_id": ["CN1A"], "doc_key": ["CN1"], "country": ["CN"],
+                                           "pub_number": ["CN1A"], "patent_type": ["invention"], "title": ["电池"],
+                                           "sources": ["cn_export"], "provenance": ["a.csv#1"]}), "patents")
+    parties = schema.conform(pd.DataFrame({"pub_id": ["CN1A"], "role": ["applicant"], "seq": [0],
+                                           "name_raw": ["甲公司"], "name_std": ["甲"], "party_type": ["company"],
+                                           "address_raw": ["北京"], "source": ["cn_export"]}), "parties")
+    io.write_tables({"patents": patents, "parties": parties, "locations": schema.empty("locations")}, tmp_path)
+    t = read_score_tables(tmp_path)
+    assert sorted(t) == ["parties", "patents"]  # locations: not a score input
+    assert list(t["patents"].columns) == list(patents.columns)  # canonical columns and types kept
+    assert t["patents"].dtypes.equals(patents.dtypes)
+    assert t["patents"]["title"].isna().all() and t["patents"]["sources"].tolist() == ["cn_export"]
+    assert t["parties"]["address_raw"].isna().all()
+    assert t["parties"][["name_raw", "name_std", "party_type", "source"]].values.tolist() == [["甲公司", "甲", "company", "cn_export"]]
