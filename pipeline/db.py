@@ -53,6 +53,10 @@ def frame(con: duckdb.DuckDBPyConnection, sql: str, params=None) -> pd.DataFrame
     (['int64', 'object', 'datetime64[us]'], [None])
     """
     table = con.sql(sql, params=params).to_arrow_table()
+    known = (pa.types.is_string, pa.types.is_large_string, pa.types.is_integer, pa.types.is_boolean,
+             pa.types.is_date, pa.types.is_timestamp, pa.types.is_floating)
+    if not all(any(is_(t) for is_ in known) for t in table.schema.types):
+        return con.execute(sql, params or []).df()
     columns = {}
     for name, col in zip(table.column_names, table.columns, strict=True):
         t, nulls = col.type, col.null_count
@@ -65,10 +69,8 @@ def frame(con: duckdb.DuckDBPyConnection, sql: str, params=None) -> pd.DataFrame
                 if nulls else col.to_pandas()
         elif pa.types.is_date(t) or pa.types.is_timestamp(t):
             columns[name] = col.cast(pa.timestamp("us")).to_pandas().astype("datetime64[us]")
-        elif pa.types.is_floating(t):
+        else:  # floating
             columns[name] = col.to_pandas()
-        else:
-            return con.execute(sql, params or []).df()
     return pd.DataFrame(columns, index=pd.RangeIndex(len(table)), columns=table.column_names)
 
 

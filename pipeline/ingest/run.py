@@ -6,8 +6,9 @@ in batches, canonicalises, merges, and reconciles the counts per source file:
     input records = accepted + merged duplicates + rejected
 
 With several workers, sources are read and canonicalised in a process pool: a USPTO
-XML file by batches of documents (its batches planned here, parsed there), any other
-source whole. Results are taken in input order, and a batch is what it would be read
+XML file by batches of documents (its batches planned here, parsed there), a table
+export (CSV, workbook) by batches parsed here and canonicalised there, any other source
+whole. Results are taken in input order, and a batch is what it would be read
 in one process, so the tables are the same bytes whatever the number of workers.
 """
 
