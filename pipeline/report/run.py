@@ -286,7 +286,10 @@ def read_report_inputs(root: Path, params: dict, name: str) -> dict:
         "metrics": json.loads(metrics_path.read_text(encoding="utf-8")) if metrics_path.exists() else {},
         "taxonomy": parse_yaml((root / params["classify"].taxonomy).read_text(encoding="utf-8")),
         "aliases": load_aliases(root / sp.aliases) if sp.aliases else {},
-        "ipc_titles": load_ipc_titles(root / tp.ipc_titles_zh, root / tp.ipc_titles_en) if len(raw["edges"]) else None,
+        # Cluster labels look up main groups' titles only (``H01M10`` → ``H01M10/00``).
+        "ipc_titles": load_ipc_titles(root / tp.ipc_titles_zh, root / tp.ipc_titles_en,
+                                      symbols=raw["edge_classes"]["main_group"].dropna().unique() + "/00")
+        if len(raw["edges"]) else None,
         "located": _located(root, params, project),
         "positioning": pd.read_csv(csv["positioning"]) if csv["positioning"].exists() else None,
         "talent": pd.read_csv(csv["talent_candidates"]) if csv["talent_candidates"].exists() else None,

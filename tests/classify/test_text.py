@@ -316,6 +316,21 @@ def test_load_ipc_titles_cleans_pdf_noise(tmp_path):
     got = {(r.symbol, r.lang): r.title for r in df.itertuples()}
     assert got == {("A01B", "zh"): "农业或林业的整地", ("A01B1/00", "zh"): "手动工具",
                    ("A01B1/02", "zh"): "手动工具：锹；铲", ("A01B1/02", "en"): "Hand tools; Spades; Shovels"}
+    # only the symbols asked for; a subgroup keeps its main group's prefix though that is not asked
+    some = load_ipc_titles(zh, en, symbols=["A01B1/02", "H01M10/00"])
+    assert {(r.symbol, r.lang): r.title for r in some.itertuples()} == {
+        ("A01B1/02", "zh"): "手动工具：锹；铲", ("A01B1/02", "en"): "Hand tools; Spades; Shovels"}
+    assert load_ipc_titles(zh, en, symbols=[]).empty
+
+
+def test_load_ipc_titles_of_some_symbols_are_rows_of_the_full_table():
+    zh, en = shared_path("ipc", "ipc_titles_zh.tsv"), shared_path("ipc", "ipc_titles_en.tsv.gz")
+    full = load_ipc_titles(zh, en)
+    wanted = ["H01M10/00", "H01M10/0525", "B60L53/00", "G06N3/08", "A61K", "NOPE1/00", None]
+    some = load_ipc_titles(zh, en, symbols=wanted)
+    expected = full[full["symbol"].isin(wanted)].reset_index(drop=True)
+    pd.testing.assert_frame_equal(some, expected)
+    assert set(some["symbol"]) == {"H01M10/00", "H01M10/0525", "B60L53/00", "G06N3/08", "A61K"}
 
 
 def test_dev_set_is_well_formed():
