@@ -54,6 +54,8 @@ from xml.sax.saxutils import escape
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
 
 ROOT = Path(__file__).resolve().parents[1]
 SHARED = ROOT.parent / "shared" / "data"
@@ -396,26 +398,33 @@ def generate(n: int, profile: dict, *, seed: int = 0, internal_share: float = 1.
     internal = (target >= 0) & (rng.random(len(src)) < internal_share)
     target = np.where(internal, np.minimum(target, src - 1), -1)
     internal &= target >= 0
-    ext = np.flatnonzero(~internal)
-    cited = np.empty(len(src), dtype=object)
-    cited[internal] = pub_id[target[internal]]
-    cited_number = np.empty(len(src), dtype=object)
-    cited_number[internal] = number[target[internal]]
-    cited_kind = np.empty(len(src), dtype=object)
-    cited_kind[internal] = kind[target[internal]]
+    outside = (3000000 + np.arange(len(src)) % 3000000) if office == "US" else (10000000 + np.arange(len(src)) % 80000000)
+    # One reference per citing and cited document (the first), found on integers: a number
+    # outside the set never equals one inside it (7,000,000+ / 100,000,000+ inside).
+    key = np.where(internal, target, -1 - outside)
+    order = np.lexsort((key, src))
+    first = np.ones(len(src), dtype=bool)
+    first[1:] = (src[order][1:] != src[order][:-1]) | (key[order][1:] != key[order][:-1])
+    keep = np.sort(order[first])
+    src, target, internal, outside, when = src[keep], target[keep], internal[keep], outside[keep], when[keep]
+    seq = np.arange(len(src)) - np.searchsorted(src, src, side="left") + 1  # src is ascending
+    # Strings built in Arrow, not as Python objects: at 1M US patents there are ~20M references.
+    outside = pc.cast(pa.array(outside), pa.string())
     if office == "CN":
-        cited_number[ext] = np.char.mod("%09d", 10000000 + ext % 80000000)
-        cited[ext] = "CN" + cited_number[ext] + "A"
-    else:
-        cited_number[ext] = np.char.mod("%d", 3000000 + ext % 3000000)
-        cited[ext] = "US" + cited_number[ext] + "A"
-    cited_kind[ext] = "A"
-    cited_date = pd.Series(when).where(~internal, pd.Series(pub.to_numpy()[np.maximum(target, 0)]))
-    citations = pd.DataFrame({"pub_id": pub_id[src], "seq": np.concatenate([np.arange(k) for k in n_ref]) + 1
-                              if len(src) else [], "cited": cited, "cited_number": cited_number, "cited_kind": cited_kind,
-                              "cited_date": cited_date.to_numpy(), "internal": internal})
-    citations = citations.drop_duplicates(["pub_id", "cited"]).reset_index(drop=True)
-    citations["seq"] = citations.groupby("pub_id").cumcount() + 1
+        outside = pc.utf8_lpad(outside, 9, "0")
+    at, mask = pa.array(np.maximum(target, 0)), pa.array(internal)
+    cited_number = pc.if_else(mask, pa.array(number, pa.string()).take(at), outside)
+    cited_kind = pc.if_else(mask, pa.array(kind, pa.string()).take(at), pa.scalar("A"))
+    # A publication number is office + number + kind, inside the set as outside it.
+    cited = pc.binary_join_element_wise(office, cited_number, cited_kind, "")
+    cited_date = np.where(internal, pub.to_numpy()[np.maximum(target, 0)], when)
+
+    def text(col):
+        return pd.Series(col, dtype=pd.StringDtype("pyarrow", na_value=np.nan))
+
+    citations = pd.DataFrame({"pub_id": text(pa.array(pub_id, pa.string()).take(pa.array(src))), "seq": seq,
+                              "cited": text(cited), "cited_number": text(cited_number), "cited_kind": text(cited_kind),
+                              "cited_date": cited_date, "internal": internal})
     return {"patents": patents, "parties": parties, "classifications": classes, "citations": citations}
 
 
