@@ -256,9 +256,9 @@ def merge_sources(parts: list[dict[str, pd.DataFrame]]) -> tuple[dict[str, pd.Da
             if name == "rejects":
                 tagged[name].append(df)
                 continue
-            df = df.copy()
-            df["_rank"] = rank
-            tagged[name].append(df)
+            # assign, not copy-then-set: under copy-on-write the part's columns are shared,
+            # not duplicated (every canonical table would otherwise be held twice).
+            tagged[name].append(df.assign(_rank=rank))
     pats = pd.concat(tagged["patents"], ignore_index=True) if tagged["patents"] else schema.empty("patents").assign(_rank=0)
     pats["_order"] = np.arange(len(pats))
     pats["_key"] = np.arange(len(pats))

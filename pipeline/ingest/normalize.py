@@ -287,7 +287,9 @@ def normalize_pub_numbers(
     cc = pd.Series(country, dtype="string").reset_index(drop=True) if country is not None else pd.Series([None] * n, dtype="string")
     kd = pd.Series(kind, dtype="string").reset_index(drop=True) if kind is not None else pd.Series([None] * n, dtype="string")
     cols = ["pub_id", "doc_key", "country", "pub_number", "kind"]
-    out = pd.DataFrame({c: pd.Series([pd.NA] * n, dtype="string") for c in cols})
+    # Filled as object arrays and converted once: per-column .loc assignment and a
+    # Series built from a list of n nulls cost more than the parsing itself.
+    out = {c: np.full(n, None, dtype=object) for c in cols}
     # Fast path, vectorised: the common spelling "CC" + digits + kind (CN110298449A), with
     # no country given apart or the same one. Everything else goes value by value.
     m = extract_groups(raw, _FAST_PUB_RE)
@@ -297,11 +299,11 @@ def normalize_pub_numbers(
         f = m[fast]
         number = _canon_digits(f["cc"], f["num"])
         doc = f["cc"] + number
-        out.loc[fast, "pub_id"] = (doc + f["kind"].fillna("")).to_numpy()
-        out.loc[fast, "doc_key"] = doc.to_numpy()
-        out.loc[fast, "country"] = f["cc"].to_numpy()
-        out.loc[fast, "pub_number"] = number.to_numpy()
-        out.loc[fast, "kind"] = f["kind"].to_numpy()
+        out["pub_id"][fast] = (doc + f["kind"].fillna("")).to_numpy()
+        out["doc_key"][fast] = doc.to_numpy()
+        out["country"][fast] = f["cc"].to_numpy()
+        out["pub_number"][fast] = number.to_numpy()
+        out["kind"][fast] = f["kind"].to_numpy()
     # Second fast path: digits alone with the country (and kind) given apart, as USPTO XML
     # and PatentsView cite; the value-by-value rules give the same for them.
     apart = (~fast & raw.str.fullmatch(r"[0-9]+").fillna(False).to_numpy(dtype=bool)
@@ -311,11 +313,11 @@ def normalize_pub_numbers(
         c, k = cc[apart], kd[apart]
         number = _canon_digits(c, raw[apart])
         doc = c + number
-        out.loc[apart, "pub_id"] = (doc + k.fillna("")).to_numpy()
-        out.loc[apart, "doc_key"] = doc.to_numpy()
-        out.loc[apart, "country"] = c.to_numpy()
-        out.loc[apart, "pub_number"] = number.to_numpy()
-        out.loc[apart, "kind"] = k.to_numpy()
+        out["pub_id"][apart] = (doc + k.fillna("")).to_numpy()
+        out["doc_key"][apart] = doc.to_numpy()
+        out["country"][apart] = c.to_numpy()
+        out["pub_number"][apart] = number.to_numpy()
+        out["kind"][apart] = k.to_numpy()
         fast = fast | apart
     slow = ~fast & raw.notna().to_numpy(dtype=bool)
     if slow.any():
@@ -326,8 +328,9 @@ def normalize_pub_numbers(
             for r, c, k in uniq.itertuples(index=False, name=None)
         }
         rows = [parsed.get((r, c, k)) or (None,) * 5 for r, c, k in keys.itertuples(index=False, name=None)]
-        out.loc[slow, cols] = pd.DataFrame(rows, columns=cols, index=keys.index).astype("string")
-    return out.astype("string")
+        for j, c in enumerate(cols):
+            out[c][slow] = [row[j] for row in rows]
+    return pd.DataFrame({c: pd.Series(v, dtype="string") for c, v in out.items()})
 
 
 # Upper-case ASCII "CC" + digits + optional kind, nothing else: the spelling of nearly every

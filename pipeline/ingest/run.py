@@ -10,6 +10,9 @@ XML file by batches of documents (its batches planned here, parsed there), a tab
 export (CSV, workbook) by batches parsed here and canonicalised there, any other source
 whole. Results are taken in input order, and a batch is what it would be read
 in one process, so the tables are the same bytes whatever the number of workers.
+The stage (:func:`run_stage`) also reads its registers in a process of their own
+while the sources are read, and locates the applicant groups in parts, one per
+worker (:func:`locate_part_of`: a group lies whole in one part).
 """
 
 from __future__ import annotations
@@ -23,7 +26,9 @@ from concurrent.futures import Executor, Future, ProcessPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
+import pyarrow as pa
 
 from .. import schema
 from ..errors import InputError
@@ -36,7 +41,7 @@ from .tabular import TabularAdapter
 from .uspto_xml import DocBatch, UsptoXmlAdapter
 
 __all__ = ["ingest", "IngestResult", "find_sources", "order_sources", "FORMAT_PRECEDENCE", "run_stage",
-           "run_and_write", "IngestRun", "METRICS", "resolve_workers"]
+           "run_and_write", "IngestRun", "METRICS", "resolve_workers", "locate_applicants", "locate_part_of"]
 
 # Richer sources first: their values win when the same publication appears twice.
 FORMAT_PRECEDENCE = ("uspto_xml", "patentsview", "cn_export", "lens", "lens_cleaned")
@@ -253,11 +258,16 @@ class _Failure:
 def _result(future: Future) -> _Read:
     out = future.result()
     if isinstance(out, _Failure):
-        exc = out.kind.__new__(out.kind)
-        exc.args = out.args
-        vars(exc).update(out.attrs)
-        raise exc
+        _raise(out)
     return out
+
+
+def _raise(failure: _Failure):
+    """Raise, here, the exception a worker returned as a value."""
+    exc = failure.kind.__new__(failure.kind)
+    exc.args = failure.args
+    vars(exc).update(failure.attrs)
+    raise exc
 
 
 def _units(sources, relative_to, batch_size, table_batch_size, limits) -> Iterator[tuple]:
@@ -289,10 +299,8 @@ def _parallel_reads(units: Iterator[tuple], workers: int) -> Iterator[tuple[int,
     At most two units per worker are in flight, so memory follows the batch, not the
     input. Workers are forked where the platform allows (no re-import of the package).
     """
-    methods = multiprocessing.get_all_start_methods()
-    ctx = multiprocessing.get_context("fork" if "fork" in methods else None)
     pending: deque[tuple[int, Future]] = deque()
-    with ProcessPoolExecutor(max_workers=workers, mp_context=ctx) as pool:
+    with ProcessPoolExecutor(max_workers=workers, mp_context=_fork_context()) as pool:
         for i, fn, args in units:
             pending.append((i, pool.submit(_in_worker, fn, *args)))
             if len(pending) >= 2 * workers:
@@ -489,11 +497,17 @@ def run_stage(params, root: Path, on_batch: Callable[[str, int], None] | None = 
         ``parties.located_by``), ``tables["locations"]`` (one row per applicant group)
         and ``report["located"]`` (groups per route).
     """
-    result = ingest([root / p for p in params.input], limits=params.limits, batch_size=params.batch_size,
-                    table_batch_size=params.table_batch_size, workers=params.workers,
-                    relative_to=root, on_batch=on_batch, skip=params.skip)
-    if params.registers:
-        locate_applicants(result, [root / r for r in params.registers], labels=list(params.registers), **params.locate)
+    registers = [root / r for r in params.registers]
+    n_workers = resolve_workers(params.workers)
+    with _RegisterLoader(registers, n_workers) as loader:
+        # The registers load in a process of their own while the sources are read (a
+        # fixed few seconds that would otherwise wait for the merge).
+        result = ingest([root / p for p in params.input], limits=params.limits, batch_size=params.batch_size,
+                        table_batch_size=params.table_batch_size, workers=params.workers,
+                        relative_to=root, on_batch=on_batch, skip=params.skip)
+        if registers:
+            locate_applicants(result, registers, labels=list(params.registers), workers=n_workers,
+                              loaded=loader.results(), **params.locate)
     return result
 
 
@@ -550,16 +564,21 @@ def run_and_write(params, root: Path, *, paths: Iterable[str | Path] | None = No
 
 
 def locate_applicants(result: IngestResult, registers: Iterable[Path], *, fuzzy_min: float = 90,
-                      accept: Iterable[str] = (), labels: list[str] | None = None) -> IngestResult:
+                      accept: Iterable[str] = (), labels: list[str] | None = None, workers: int | str = 1,
+                      loaded: list[pd.DataFrame] | None = None) -> IngestResult:
     """Locate the applicants of ``result`` through ``registers`` (in place; see :func:`run_stage`).
 
-    ``labels`` name the registers in the report (default: their paths).
+    ``labels`` name the registers in the report (default: their paths). With several
+    ``workers`` the applicant groups are located in parts, one per process
+    (:func:`_locate_parts`: the same rows and groups as in one). ``loaded``: the
+    registers already read by :func:`pipeline.locate.load_register`, in order.
     """
     registers = list(registers)
     from .. import locate
 
-    regs = [locate.load_register(p) for p in registers]
-    parties, groups = locate.locate(result.tables["parties"], regs, accept=list(accept), fuzzy_min=fuzzy_min)
+    regs = loaded if loaded is not None else [locate.load_register(p) for p in registers]
+    parties, groups = _locate_parts(result.tables["parties"], regs, resolve_workers(workers),
+                                    accept=list(accept), fuzzy_min=fuzzy_min)
     result.tables["parties"] = schema.validate(schema.conform(parties, "parties"), "parties")
     result.tables["locations"] = schema.validate(schema.conform(groups.reset_index(drop=True), "locations"), "locations")
     by_route = groups["located_by"].fillna("unlocated").value_counts().sort_index()
@@ -569,3 +588,175 @@ def locate_applicants(result: IngestResult, registers: Iterable[Path], *, fuzzy_
         "by_route": {str(k): int(v) for k, v in by_route.items()},
     }
     return result
+
+
+# ---------------------------------------------------------------- locating in parts
+#: Fewest applicant and assignee rows worth splitting over processes (a fork and the
+#: pickled parts cost about a second).
+_LOCATE_SPLIT_ROWS = 100_000
+_LOCATE_ROLES = ("applicant", "assignee")  # the roles pipeline.locate.locate places by default
+# What forked workers inherit instead of receiving a pickled copy (set only while a pool runs).
+_FORKED: dict = {}
+
+
+def _fork_context():
+    """A fork start method where the platform has one (no re-import, inherited memory), else the default."""
+    return multiprocessing.get_context("fork" if "fork" in multiprocessing.get_all_start_methods() else None)
+
+
+def locate_part_of(parties: pd.DataFrame, n_parts: int) -> np.ndarray:
+    """The part (0 … ``n_parts`` − 1) each row of ``parties`` is located in.
+
+    An applicant group (:func:`pipeline.locate.group_keys`) lies whole in one part, by a
+    fixed hash of its key, so each part locates its groups as the whole table would:
+    :func:`pipeline.locate.locate` decides per group. Rows it does not place (other
+    roles, no name) are in part 0.
+
+    Examples
+    --------
+    >>> p = pd.DataFrame({"role": ["applicant", "inventor", "applicant"], "name_raw": ["甲公司", "乙", "甲公司"],
+    ...                   "name_norm": ["甲", None, "甲"]})
+    >>> part = locate_part_of(p, 2)
+    >>> bool(part[0] == part[2]) and int(part[1]) == 0
+    True
+    """
+    from .. import locate
+
+    part = np.zeros(len(parties), dtype=np.int64)
+    sel = (parties["role"].isin(_LOCATE_ROLES).fillna(False).astype(bool)
+           & pd.Series(parties["name_raw"], dtype="string").notna()).to_numpy()
+    if n_parts > 1 and sel.any():
+        keys = locate.group_keys(parties[sel]).fillna("")
+        part[sel] = pd.util.hash_pandas_object(keys, index=False).to_numpy() % np.uint64(n_parts)
+    return part
+
+
+def _locate_parts(parties: pd.DataFrame, regs: list[pd.DataFrame], n_workers: int, *, accept: list[str],
+                  fuzzy_min: float, min_rows: int | None = None) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """:func:`pipeline.locate.locate` over ``n_workers`` processes: the same two tables.
+
+    The rows are split by :func:`locate_part_of`; this process locates part 0 while
+    forked workers locate the others. The parts' rows go back to the input's order, and
+    the groups to locate's own order (``n_patents`` descending, then the group key,
+    unique per group). Fewer than ``min_rows`` rows to place (default
+    :data:`_LOCATE_SPLIT_ROWS`), or one worker: one call, here.
+    """
+    from .. import locate
+
+    min_rows = _LOCATE_SPLIT_ROWS if min_rows is None else min_rows
+    part = locate_part_of(parties, n_workers) if n_workers > 1 else np.zeros(len(parties), dtype=np.int64)
+    n_sel = int(parties["role"].isin(_LOCATE_ROLES).fillna(False).sum())
+    counts = np.bincount(part, minlength=n_workers)
+    if n_workers < 2 or n_sel < min_rows or not counts.all():
+        return locate.locate(parties, regs, accept=accept, fuzzy_min=fuzzy_min)
+    index = parties.index
+    rows = parties.reset_index(drop=True)  # positions, to put the parts' rows back in order
+    _FORKED["locate"] = (rows, part, regs, accept, fuzzy_min)
+    try:
+        with ProcessPoolExecutor(max_workers=n_workers - 1, mp_context=_fork_context()) as pool:
+            futures = [pool.submit(_in_worker, _locate_part, k) for k in range(1, n_workers)]
+            outs = [_locate_part(0), *(_result(f) for f in futures)]
+    finally:
+        _FORKED.pop("locate", None)
+    located = pd.concat([o for o, _ in outs]).sort_index(kind="stable")
+    # The columns as one call gives them, down to their Arrow chunks: locate keeps the
+    # chunks of its input, and Parquet pages (hence the file's bytes) follow them.
+    located = pd.DataFrame({c: _chunked_like(located[c].array, parties[c].array if c in parties else None)
+                            for c in located.columns}, index=index)
+    groups = [g for _, g in outs if not g.empty] or [outs[0][1]]
+    groups = pd.concat(groups, ignore_index=True)
+    groups = groups.sort_values(["n_patents", "group"], ascending=[False, True], kind="stable")
+    return located, groups.reset_index(drop=True)
+
+
+def _chunked_like(values, like):
+    """``values`` cut into the Arrow chunks of ``like`` when both are Arrow-backed of one kind, else as they are.
+
+    Examples
+    --------
+    >>> like = pd.concat([pd.Series(["a"], dtype="string"), pd.Series(["b", "c"], dtype="string")]).array
+    >>> out = _chunked_like(pd.Series(["x", "y", "z"], dtype="string").array, like)
+    >>> [len(c) for c in out.__arrow_array__().chunks], list(out)
+    ([1, 2], ['x', 'y', 'z'])
+    """
+    if like is None or type(values) is not type(like) or not isinstance(like, pd.arrays.ArrowExtensionArray):
+        return values
+    data, shape = values.__arrow_array__(), [len(c) for c in like.__arrow_array__().chunks]
+    if [len(c) for c in data.chunks] == shape or sum(shape) != len(data):
+        return values
+    starts = np.concatenate([[0], np.cumsum(shape)[:-1]]).astype(int)
+    chunks = [data.slice(int(start), n).combine_chunks() for start, n in zip(starts, shape)]
+    return type(values)(pa.chunked_array(chunks, type=data.type))
+
+
+def _locate_part(k: int) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Part ``k`` of the rows :func:`_locate_parts` set aside, located."""
+    from .. import locate
+
+    rows, part, regs, accept, fuzzy_min = _FORKED["locate"]
+    return locate.locate(rows[part == k], regs, accept=accept, fuzzy_min=fuzzy_min)
+
+
+class _RegisterLoader:
+    """The registers read by :func:`pipeline.locate.load_register` in a process of their own.
+
+    A context manager: reading starts on entry (with one worker, or no register, it is
+    done in :meth:`results` instead), :meth:`results` gives the registers in order (a
+    register's error raised as reading it here would), and exit ends the process. A
+    bare process and pipe, not a pool: no thread runs beside the forks of the reads.
+    """
+
+    def __init__(self, registers: list[Path], n_workers: int):
+        self.registers = list(registers)
+        self.parallel = n_workers > 1 and bool(self.registers)
+        self.process = None
+        self.conn = None
+
+    def __enter__(self) -> "_RegisterLoader":
+        if self.parallel:
+            ctx = _fork_context()
+            self.conn, child = ctx.Pipe(duplex=False)
+            self.process = ctx.Process(target=_load_registers_into, args=(self.registers, child), daemon=True)
+            self.process.start()
+            child.close()
+        return self
+
+    def results(self) -> list[pd.DataFrame]:
+        from .. import locate
+
+        if not self.parallel:
+            return [locate.load_register(p) for p in self.registers]
+        out = []
+        for p in self.registers:
+            try:
+                got = self.conn.recv()
+            except EOFError:  # the process died (killed, out of memory): read it here instead
+                got = _in_worker(locate.load_register, p)
+            if isinstance(got, _Failure):
+                _raise(got)
+            out.append(got)
+        return out
+
+    def __exit__(self, *exc) -> None:
+        if self.process is not None:
+            self.conn.close()
+            self.process.join(timeout=5)
+            if self.process.is_alive():  # still reading: the stage failed before needing it
+                self.process.terminate()
+                self.process.join()
+
+
+def _load_registers_into(registers: list[Path], conn) -> None:
+    """Read each register and send it (or its error, as a value) down ``conn``, in order."""
+    from .. import locate
+
+    try:
+        for p in registers:
+            got = _in_worker(locate.load_register, p)
+            conn.send(got)
+            if isinstance(got, _Failure):
+                break
+    except (BrokenPipeError, EOFError, OSError):  # the stage no longer listens
+        pass
+    finally:
+        conn.close()

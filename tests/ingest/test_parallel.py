@@ -153,3 +153,81 @@ def test_workers_knob_read_from_params(tmp_path):
     bad.write_text(text.replace("  workers: auto", "  workers: 0"), encoding="utf-8")
     with pytest.raises(ConfigError, match="ingest.workers must be a whole number"):
         load_params(bad)
+
+
+# ---------------------------------------------------------------- locating applicants in parts
+_REGISTERS = ["listed_companies_2015.csv", "chongqing_registrations_1980_2004.csv", "universities_poi_2019.json"]
+
+
+@pytest.fixture(scope="module")
+def real_parties_and_registers():
+    """The parties of two real Chinese exports (without the registers' places) and the real registers."""
+    from pipeline.locate import load_register
+
+    paths = [shared_path("cn-exports", f) for f in ("incopat_iflytek_3816.xlsx", "patsnap_green_aviation_1999.xlsx")]
+    parties = ingest(paths, workers=1).tables["parties"]
+    return parties, [load_register(shared_path("registers", n)) for n in _REGISTERS]
+
+
+@pytest.mark.parametrize("n_workers", [2, 3])
+def test_applicants_located_in_parts_as_in_one(real_parties_and_registers, n_workers):
+    from pipeline.ingest.run import _locate_parts
+    from pipeline.locate import locate
+
+    parties, regs = real_parties_and_registers
+    # An index that is not 0..n-1, to check the rows come back in place.
+    parties = parties.set_axis(parties.index * 3 + 7)
+    one = locate(parties, regs, accept=[], fuzzy_min=90)
+    parts = _locate_parts(parties, regs, n_workers, accept=[], fuzzy_min=90, min_rows=0)
+    pd.testing.assert_frame_equal(parts[0], one[0], obj="parties")
+    pd.testing.assert_frame_equal(parts[1], one[1], obj="groups")
+    assert one[1]["located_by"].notna().any()
+    # Down to the Arrow chunks, which Parquet pages follow: the files are the same bytes.
+    for c in one[0].columns:
+        a, b = one[0][c].array, parts[0][c].array
+        if isinstance(a, pd.arrays.ArrowExtensionArray):
+            assert [len(x) for x in a.__arrow_array__().chunks] == [len(x) for x in b.__arrow_array__().chunks], c
+
+
+def test_parts_keep_the_arrow_chunks_of_their_input(real_parties_and_registers):
+    from pipeline.ingest.run import _locate_parts
+
+    parties, regs = real_parties_and_registers
+    # Batches concatenated give a column of many chunks; locate keeps them.
+    chunked = pd.concat([parties.iloc[i:i + 700] for i in range(0, len(parties), 700)], ignore_index=True)
+    assert chunked["name_raw"].array.__arrow_array__().num_chunks > 1
+    located, _ = _locate_parts(chunked, regs, 2, accept=[], fuzzy_min=90, min_rows=0)
+    for c in ("name_raw", "province", "located_by"):
+        want = [len(x) for x in chunked[c].array.__arrow_array__().chunks]
+        assert [len(x) for x in located[c].array.__arrow_array__().chunks] == want, c
+
+
+def test_an_applicant_group_lies_whole_in_one_part(real_parties_and_registers):
+    from pipeline.ingest.run import locate_part_of
+    from pipeline.locate import group_keys
+
+    parties, _ = real_parties_and_registers
+    part = pd.Series(locate_part_of(parties, 3), index=parties.index)
+    placed = parties["role"].isin(["applicant", "assignee"])
+    keys = group_keys(parties[placed])
+    assert (part[placed].groupby(keys).nunique() == 1).all()
+    assert set(part[placed]) == {0, 1, 2}
+    assert (part[~placed] == 0).all()  # inventors pass through in this process
+
+
+def test_registers_read_in_their_own_process_as_here(tmp_path):
+    from pipeline.ingest.run import _RegisterLoader
+    from pipeline.locate import RegisterFileError, load_register
+
+    paths = [shared_path("registers", n) for n in _REGISTERS[::2]]
+    with _RegisterLoader(paths, 2) as loader:
+        got = loader.results()
+    for a, path in zip(got, paths):
+        pd.testing.assert_frame_equal(a, load_register(path))
+    bad = tmp_path / "reg.csv"
+    bad.write_text("foo,bar\n1,2\n", encoding="utf-8")
+    with pytest.raises(RegisterFileError) as here:
+        load_register(bad)
+    with pytest.raises(RegisterFileError) as there, _RegisterLoader([paths[0], bad, paths[1]], 2) as loader:
+        loader.results()
+    assert str(there.value) == str(here.value)
