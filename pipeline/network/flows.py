@@ -82,13 +82,14 @@ def knowledge_flows(src, dst, owner_of_node, self_flag: bool = True, *, weights=
         if w.shape != src.shape:
             raise FlowInputError(f"weights has {w.size} entries for {src.size} edges")
     known = owners.where(owners.notna(), unknown).to_numpy(object)
-    out = _count_pairs(known, src, dst) if weights is None else None
+    out = _count_pairs(known, src, dst) if weights is None else None  # rows in the table's order
     if out is None:
         frame = pd.DataFrame({"citing_group": known[src], "cited_group": known[dst], "citations": w})
         frame = frame.dropna(subset=["citing_group", "cited_group"])
         out = frame.groupby(["citing_group", "cited_group"], sort=False)["citations"].sum().reset_index()
         out["share"] = out["citations"] / out.groupby("citing_group")["citations"].transform("sum")
-    out = out.sort_values(["citations", "citing_group", "cited_group"], ascending=[False, True, True], kind="stable")
+        out = out.sort_values(["citations", "citing_group", "cited_group"], ascending=[False, True, True],
+                              kind="stable")
     out = out.reset_index(drop=True)
     if self_flag:
         same = out["citing_group"] == out["cited_group"]
@@ -103,11 +104,18 @@ def _count_pairs(groups: np.ndarray, src: np.ndarray, dst: np.ndarray) -> pd.Dat
 
     Grouping millions of edges by two string columns was most of the flows' time; the
     groups are coded once per node instead and the pairs counted with ``bincount``.
-    Counts are integers, so sums and shares are exactly those of a string ``groupby``;
-    rows come in no particular order (the caller sorts). ``None`` when no edge joins two
-    known groups.
+    Counts are integers, so sums and shares are exactly those of a string ``groupby``.
+    Rows come in the table's order — most citations first, then citing and cited group —
+    sorted on the codes: the groups are coded in sorted order, so codes order like the
+    names and no text column is sorted (seconds at 1M patents). ``None`` when no edge
+    joins two known groups.
+
+    >>> _count_pairs(np.array(["b", "a", None, "b"], dtype=object), np.array([0, 0, 1, 3]), np.array([1, 3, 2, 1]))
+      citing_group cited_group  citations     share
+    0            b           a          2  0.666667
+    1            b           b          1  0.333333
     """
-    codes, uniques = pd.factorize(groups)  # unknown (None / NaN) -> -1
+    codes, uniques = pd.factorize(groups, sort=True)  # unknown (None / NaN) -> -1
     cs, cd = codes[src], codes[dst]
     ok = (cs >= 0) & (cd >= 0)
     if not ok.any():
@@ -115,6 +123,9 @@ def _count_pairs(groups: np.ndarray, src: np.ndarray, dst: np.ndarray) -> pd.Dat
     g = np.int64(len(uniques))
     pair, inverse = np.unique(cs[ok].astype(np.int64) * g + cd[ok], return_inverse=True)
     count = np.bincount(inverse.ravel(), minlength=len(pair))
+    # pairs come from np.unique sorted by (citing, cited): a stable sort by count finishes
+    order = np.argsort(-count, kind="stable")
+    pair, count = pair[order], count[order]
     citing, cited = pair // g, pair % g
     total = np.bincount(citing, weights=count, minlength=len(uniques)).astype(np.int64)
     values = np.asarray(uniques, dtype=object)

@@ -139,14 +139,15 @@ class CitationGraph:
     def edges(self) -> pd.DataFrame:
         """The edges as a frame: ``src``, ``dst``, ``citing``, ``cited``, ``citing_date``,
         ``cited_date`` and ``self_citation`` (see :func:`self_citations`)."""
-        ids = self.nodes["node"].to_numpy()
+        # Arrow takes of the id column: no Python string per edge (10x faster at 4M edges)
+        ids = self.nodes["node"].astype("string").array
         dates = self.nodes["date"].to_numpy()
         return pd.DataFrame(
             {
                 "src": self.src,
                 "dst": self.dst,
-                "citing": pd.array(ids[self.src], dtype="string"),
-                "cited": pd.array(ids[self.dst], dtype="string"),
+                "citing": ids.take(self.src),
+                "cited": ids.take(self.dst),
                 "citing_date": dates[self.src],
                 "cited_date": dates[self.dst],
                 "self_citation": self_citations(self),
@@ -379,11 +380,13 @@ def from_tables(
     citing = cit["pub_id"].astype("string")
     resolved = (
         cit["resolved_pub_id"].notna() if "resolved_pub_id" in cit.columns else pd.Series(False, index=cit.index)
-    ) & cited.isin(pub_ids)
+    ) & (_index_in(cited, pub_ids) >= 0)
 
     # per citing publication: references in the raw data and those leaving the data set
-    refs = citing.value_counts()
-    refs_ext = citing[~resolved.to_numpy()].value_counts()
+    # (counted on positions in pub_ids: hashing millions of ids as text was most of the time)
+    citing_pos = _index_in(citing, pub_ids)
+    refs = np.bincount(citing_pos[citing_pos >= 0], minlength=len(pub_ids))
+    refs_ext = np.bincount(citing_pos[(citing_pos >= 0) & ~resolved.to_numpy()], minlength=len(pub_ids))
 
     cited_date = (
         pd.to_datetime(cit["cited_date"]).astype("datetime64[s]")
@@ -402,15 +405,18 @@ def from_tables(
         }
     )
     pat_nodes["family_id"] = pat_nodes["family_id"].astype("string")
-    pat_nodes["refs"] = pat_nodes["node"].map(refs).fillna(0).astype("Int64")
-    pat_nodes["refs_external"] = pat_nodes["node"].map(refs_ext).fillna(0).astype("Int64")
+    pat_nodes["refs"] = pd.array(refs, dtype="Int64")
+    pat_nodes["refs_external"] = pd.array(refs_ext, dtype="Int64")
     pairs = _applicant_pairs(parties)  # pub_id, applicant, rank
-    first = pairs.sort_values(["pub_id", "rank"]).drop_duplicates("pub_id").set_index("pub_id")["applicant"]
-    pat_nodes["applicant"] = pat_nodes["node"].map(first).astype("string")
+    first = pairs.sort_values(["pub_id", "rank"]).drop_duplicates("pub_id")
+    pat_nodes["applicant"] = first["applicant"].array.take(_index_in(pub_ids, first["pub_id"]), allow_fill=True)
 
-    e_citing, e_cited = citing[keep].to_numpy(dtype=object), cited[keep].to_numpy(dtype=object)
+    # text columns as they are for the patent level (a round trip through Python strings
+    # took seconds at 1M); the family level maps them as objects
+    e_citing, e_cited = citing[keep].reset_index(drop=True), cited[keep].reset_index(drop=True)
     dropped: dict[str, int] = {}
     if level == "family":
+        e_citing, e_cited = e_citing.to_numpy(dtype=object), e_cited.to_numpy(dtype=object)
         fam = pat_nodes["family_id"].fillna(pat_nodes["node"])
         to_family = pd.Series(fam.to_numpy(), index=pat_nodes["node"].to_numpy())
         e_citing = pd.Series(e_citing).map(to_family).fillna(pd.Series(e_citing)).to_numpy(dtype=object)
@@ -441,23 +447,24 @@ def from_tables(
     k, m = len(pat_nodes), len(e_citing)
     src, dst = codes[k:k + m].astype(np.int64), codes[k + m:].astype(np.int64)
     n = len(uniques)
-    attrs = pat_nodes.set_index("node").reindex(uniques)
+    at = _index_in(uniques, pat_nodes["node"])  # row of each node in pat_nodes, -1 outside the data
+    attrs = pd.DataFrame({c: pat_nodes[c].array.take(at, allow_fill=True) for c in pat_nodes.columns if c != "node"})
     frame = pd.DataFrame(index=pd.RangeIndex(n))
     frame["node"] = pd.array(uniques.astype(str), dtype="string")
     frame["in_data"] = np.zeros(n, dtype=bool)
     frame.loc[codes[:k], "in_data"] = True
     date = pd.Series(attrs["date"].to_numpy(), index=frame.index).astype("datetime64[s]")
-    frame["date"] = date.fillna(pd.Series(outside_dates.reindex(uniques).to_numpy(), index=frame.index)
+    frame["date"] = date.fillna(pd.Series(outside_dates.array.take(_index_in(uniques, outside_dates.index), allow_fill=True),
+                                          index=frame.index)
                                 .astype("datetime64[s]"))
     for col in ("family_id", "applicant"):
         frame[col] = pd.array(attrs[col].to_numpy(), dtype="string")
     for col in ("refs", "refs_external"):
         frame[col] = pd.array(attrs[col].to_numpy(), dtype="Int64")
 
-    index = pd.Series(np.arange(n), index=uniques)
-    applicants = pd.DataFrame(
-        {"node": index.reindex(pairs["pub_id"].to_numpy()).to_numpy(), "applicant": pairs["applicant"].to_numpy()}
-    ).dropna().drop_duplicates()
+    node = _index_in(pairs["pub_id"], uniques).astype(np.float64)
+    node[node < 0] = np.nan  # applicants of publications without a node: dropped below
+    applicants = pd.DataFrame({"node": node, "applicant": pairs["applicant"].to_numpy()}).dropna().drop_duplicates()
     applicants = applicants.astype({"node": np.int64, "applicant": "string"}).sort_values(["node", "applicant"])
     return _assemble(frame, src, dst, dropped, applicants.reset_index(drop=True), level)
 
@@ -635,14 +642,13 @@ def self_citations(graph: CitationGraph, src=None, dst=None) -> np.ndarray:
     pairs = graph.applicants
     if len(pairs) == 0 or len(src) == 0:
         return flag
-    codes, _ = pd.factorize(pairs["applicant"])
-    pairs = pd.DataFrame({"node": pairs["node"].to_numpy(np.int64), "a": codes})
-    edge = np.arange(len(src))
-    left = pd.DataFrame({"edge": edge, "node": src}).merge(pairs, on="node")
-    right = pd.DataFrame({"edge": edge, "node": dst}).merge(pairs, on="node")
-    hit = left.merge(right, on=["edge", "a"])["edge"].to_numpy()
-    flag[hit] = True
-    return flag
+    codes, uniques = pd.factorize(pairs["applicant"])
+    # Node × applicant-group incidence: an edge is a self-citation when the rows of its two
+    # ends share a column (sparse row gathers; three frame merges took seconds at 1M).
+    groups = sp.csr_matrix((np.ones(len(codes), dtype=bool), (pairs["node"].to_numpy(np.int64), codes)),
+                           shape=(max(graph.n, int(pairs["node"].max()) + 1), len(uniques)))
+    shared = sp.csr_matrix(groups[src].multiply(groups[dst]))
+    return np.diff(shared.indptr) > 0
 
 
 # -------------------------------------------------------------------------- counts
@@ -769,6 +775,31 @@ def _blank(s: pd.Series) -> np.ndarray:
     return isna
 
 
+def _arrow_text(values):
+    """``values`` as an Arrow text array (nulls for missing values)."""
+    import pyarrow as pa
+
+    return pa.array(pd.Series(values, dtype="string").array)
+
+
+def _index_in(values, keys) -> np.ndarray:
+    """Position of each of ``values`` in ``keys`` (distinct ids), -1 when absent or missing.
+
+    One hash lookup in Arrow: several times faster than pandas' ``isin`` / ``map`` /
+    ``reindex`` on millions of text ids, which were most of the time of building the graph.
+
+    Examples
+    --------
+    >>> _index_in(pd.Series(["b", None, "z", "a"]), ["a", "b"]).tolist()
+    [1, -1, -1, 0]
+    """
+    import pyarrow.compute as pc
+
+    vals = _arrow_text(values)
+    pos = pc.index_in(vals, value_set=_arrow_text(keys).cast(vals.type))
+    return pos.fill_null(-1).to_numpy(zero_copy_only=False).astype(np.int64)
+
+
 def _factorize(columns: list[pd.Series]) -> tuple[np.ndarray, np.ndarray]:
     """Codes of the concatenated columns and their sorted unique ids (as a numpy array).
 
@@ -776,6 +807,10 @@ def _factorize(columns: list[pd.Series]) -> tuple[np.ndarray, np.ndarray]:
     types (ints and strings) are compared as text.
     """
     ids = pd.concat([c.reset_index(drop=True) for c in columns], ignore_index=True)
+    if isinstance(ids.dtype, np.dtype) and ids.dtype.kind in "iu":
+        fast = _factorize_ints(ids.to_numpy())
+        if fast is not None:
+            return fast
     if pd.api.types.is_string_dtype(ids) or ids.dtype == object:
         ids = ids.astype("string")
     try:
@@ -783,6 +818,26 @@ def _factorize(columns: list[pd.Series]) -> tuple[np.ndarray, np.ndarray]:
     except TypeError:
         codes, uniques = pd.factorize(ids.astype(str), sort=True)
     return codes, np.asarray(uniques, dtype=object) if uniques.dtype == "string" else np.asarray(uniques)
+
+
+def _factorize_ints(ids: np.ndarray) -> tuple[np.ndarray, np.ndarray] | None:
+    """``pd.factorize(ids, sort=True)`` of non-negative integer ids by counting: a table of
+    the ids present, its running count giving each id its code (O(ids + largest id); at
+    10M edges several times faster than hashing). None when the ids are negative or too
+    sparse for a table.
+
+    Examples
+    --------
+    >>> codes, uniques = _factorize_ints(np.array([7, 3, 7, 0]))
+    >>> codes.tolist(), uniques.tolist()
+    ([2, 1, 2, 0], [0, 3, 7])
+    """
+    if ids.size == 0 or ids.min() < 0 or ids.max() > 4 * ids.size + 1024:
+        return None
+    present = np.zeros(int(ids.max()) + 1, dtype=bool)
+    present[ids] = True
+    code = np.cumsum(present, dtype=np.int64) - 1
+    return code[ids], np.flatnonzero(present).astype(ids.dtype, copy=False)
 
 
 def _dates(s: pd.Series, what: str, col: str) -> pd.Series:

@@ -41,18 +41,20 @@ import pandas as pd
 import scipy.sparse as sp
 from scipy.sparse.csgraph import connected_components
 
+from .. import schema
 from ..config import NetworkParams
 from ..errors import ConvergenceError, PathCountOverflowError, UnreadableInputError
 from ..ingest.merge import primary_source
 from ..places import LEVELS as REGION_LEVELS
 from . import TABLES, centrality, clusters, flows, mainpath
-from .graph import CitationGraph, citation_counts, from_edges
+from .graph import CitationGraph, _index_in, citation_counts, from_edges
 
 __all__ = ["analyse", "summary", "read_edge_list", "read_node_list", "write_exports",
            "region_dependence",
            "project_dependence",
            "node_regions",
            "subset_clusters",
+           "read_inputs",
            "run_stage", "run_user_files"]
 
 PATH_KINDS = ("global", "local", "key_route")
@@ -197,14 +199,13 @@ def analyse(
     if patents is not None:
         # Title for labels; first source so that figures resting on a synthetic fixture can be told apart.
         p = patents.drop_duplicates("pub_id")
-        p = p.set_index(p["pub_id"].astype(str))
-        ids = nodes["node"].astype(str)
+        at = _index_in(nodes["node"], p["pub_id"])  # row of each node in p, -1 outside the data
         if "title" in p:
-            nodes["title"] = ids.map(p["title"]).astype("string")
+            nodes["title"] = p["title"].astype("string").array.take(at, allow_fill=True)
             if "title" in graph.nodes:
                 nodes["title"] = nodes["title"].fillna(graph.nodes["title"])
         if "sources" in p:
-            nodes["source"] = ids.map(primary_source(p["sources"])).astype("string")
+            nodes["source"] = primary_source(p["sources"]).astype("string").array.take(at, allow_fill=True)
     nodes.attrs["pagerank"] = {"iterations": pr.iterations, "error": pr.error}
     nodes.attrs["clusters_stable"] = not unstable
     nodes.attrs["clusters_pruned"] = pruned
@@ -348,8 +349,9 @@ def node_regions(nodes: pd.Series, in_data, parties: pd.DataFrame | None) -> pd.
     if parties is not None and len(parties):
         app = parties[parties["role"].isin(["applicant", "assignee"])]
         app = app.sort_values(["pub_id", "role", "seq"], kind="stable").drop_duplicates("pub_id")
-        # one lookup of the node ids for the four levels (a map per level hashed them four times)
-        pos = pd.Index(app["pub_id"].astype(str)).get_indexer(nodes.astype(str))
+        # one lookup of the node ids for the four levels (a map per level hashed them four
+        # times), in Arrow (pandas' text index took seconds at 1M patents)
+        pos = _index_in(nodes, app["pub_id"])
         found = pos >= 0
         for lv in REGION_LEVELS:
             vals = np.full(len(nodes), pd.NA, dtype=object)
@@ -516,6 +518,50 @@ def _write(graph: CitationGraph, tables: dict[str, pd.DataFrame], written: list[
             "warnings": seen}
 
 
+# The canonical tables the stage reads and the nullable columns of each it uses (None:
+# all). The others come back all null, so every table keeps its canonical columns and
+# types: abstracts, claims, addresses and the other tables are most of the bytes.
+STAGE_INPUTS = {
+    "patents": ("family_id", "title", *schema.FILING_DATE_ORDER),
+    "citations": ("cited_doc_key", "cited_date", "resolved_pub_id"),
+    "forward_citations": None,
+    "parties": ("name_norm", *REGION_LEVELS),
+    "classifications": ("subclass", "main_group"),
+}
+
+
+def read_inputs(in_dir: str | Path, inputs: dict = STAGE_INPUTS) -> dict[str, pd.DataFrame]:
+    """The canonical tables of ``inputs`` present in ``in_dir``, each read with only its
+    required columns and the nullable ones listed (:data:`STAGE_INPUTS`); the nullable
+    columns left out are null. Same tables as :func:`pipeline.io.read_tables` for every
+    column listed.
+
+    Examples
+    --------
+    >>> import tempfile
+    >>> from pipeline.io import write_tables
+    >>> folder = tempfile.mkdtemp()
+    >>> _ = write_tables({"patents": pd.DataFrame({"pub_id": ["A1"], "doc_key": ["A"], "country": ["CN"],
+    ...     "pub_number": ["1"], "patent_type": ["invention"], "sources": ["x"], "provenance": ["{}"],
+    ...     "title": ["电池"], "abstract": ["一种电池"]})}, folder)
+    >>> p = read_inputs(folder, {"patents": ("title",)})["patents"]
+    >>> p.loc[0, "title"], p.loc[0, "abstract"] is pd.NA, list(p.columns) == list(schema.TABLES["patents"])
+    ('电池', True, True)
+    """
+    import pyarrow.parquet as pq
+
+    out = {}
+    for name, used in inputs.items():
+        path = Path(in_dir) / f"{name}.parquet"
+        if not path.exists():
+            continue
+        cols = schema.TABLES[name]
+        keep = None if used is None else [c for c in pq.read_schema(path).names
+                                          if c in cols and (not cols[c].nullable or c in used)]
+        out[name] = schema.conform(pq.read_table(path, columns=keep).to_pandas(), name)
+    return out
+
+
 def run_stage(params: dict, root: Path, *, progress: Callable[[str], None] = _noop) -> dict:
     """The network stage as ``dvc repro`` runs it (``patnav network``): the citation graph
     of the canonical tables analysed (:func:`analyse`), the tables written as Parquet to
@@ -545,11 +591,13 @@ def run_stage(params: dict, root: Path, *, progress: Callable[[str], None] = _no
     npar, tp = params["network"], params["train"]
     with warnings.catch_warnings(record=True) as seen:
         warnings.simplefilter("always", clusters.LeidenNotStableWarning)
-        t = io.read_tables(root / params["ingest"].out)
+        t = read_inputs(root / params["ingest"].out)
         progress("graph")
         citations = with_forward_citations(t["citations"], t.get("forward_citations"))
         graph = from_tables(t["patents"], citations, t["parties"], level=npar.level)
-        titles = load_ipc_titles(root / tp.ipc_titles_zh, root / tp.ipc_titles_en)
+        # Cluster labels look up main groups' titles only (``H01M10`` → ``H01M10/00``).
+        titles = load_ipc_titles(root / tp.ipc_titles_zh, root / tp.ipc_titles_en,
+                                 symbols=t["classifications"]["main_group"].dropna().unique() + "/00")
         tables = analyse(graph, npar, patents=t["patents"], classifications=t["classifications"],
                          parties=t["parties"], ipc_titles=titles, progress=progress)
         progress("exports")

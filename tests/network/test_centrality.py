@@ -3,9 +3,10 @@
 import networkx as nx
 import numpy as np
 import pytest
+import scipy.sparse as sp
 
 from pipeline.errors import CentralityInputError, ConvergenceError, PatNavError
-from pipeline.network.centrality import hits, pagerank
+from pipeline.network.centrality import _compact, _perron_vector, hits, pagerank
 
 
 def random_graph(n, m, seed, dangling=0):
@@ -123,6 +124,95 @@ def test_hits_matches_networkx(seed, n, m):
     np.testing.assert_allclose(r.authorities, [a[i] for i in range(n)], atol=1e-8)
     np.testing.assert_allclose(r.hubs, [h[i] for i in range(n)], atol=1e-8)
     assert r.hubs.sum() == pytest.approx(1) and r.authorities.sum() == pytest.approx(1)
+
+
+def power_hits(n, src, dst, tol, max_iter=100_000):
+    """Reference: plain power iteration a <- AᵀA a from the uniform vector (the solver
+    ``hits`` had before its Lanczos one)."""
+    A = nx.to_scipy_sparse_array(nx_graph(n, src, dst), nodelist=range(n), format="csr")
+    a = np.full(n, 1.0 / n)
+    for _ in range(max_iter):
+        last, a = a, A.T @ (A @ a)
+        a /= a.sum()
+        if np.abs(a - last).sum() <= tol:
+            break
+    h = A @ a
+    return h / h.sum(), a
+
+
+@pytest.mark.parametrize("seed, n, m", [(0, 30, 120), (3, 400, 2500), (4, 2000, 6000)])
+def test_hits_matches_power_iteration(seed, n, m):
+    # Lanczos from the uniform vector tends to the same vector as power iteration from it;
+    # with a tight power iteration the two agree to round-off, and the default tolerance
+    # takes fewer products with AᵀA than power iteration needs.
+    src, dst = random_graph(n, m, seed, dangling=5)
+    h, a = power_hits(n, src, dst, tol=1e-15)
+    r = hits(n, src, dst, tol=1e-15, max_iter=5000)
+    np.testing.assert_allclose(r.authorities, a, rtol=0, atol=1e-14)
+    np.testing.assert_allclose(r.hubs, h, rtol=0, atol=1e-14)
+    assert r.converged and r.error <= 1e-15
+    assert (r.authorities >= 0).all() and (r.hubs >= 0).all()
+
+
+@pytest.mark.parametrize("citing", [40, 2900])
+def test_hits_either_lanczos_side_matches_power_iteration(citing):
+    # 40 citing patents of 3000 nodes: Lanczos runs on the hubs (BBᵀ, the smaller side);
+    # 2900: on the authorities (BᵀB). Both reach power iteration's limit.
+    rng = np.random.default_rng(citing)
+    n = 3000
+    src = rng.integers(0, citing, 4000)
+    dst = rng.integers(0, n, 4000)
+    key = np.unique(src[src != dst] * n + dst[src != dst])
+    src, dst = key // n, key % n
+    h, a = power_hits(n, src, dst, tol=1e-15)
+    r = hits(n, src, dst, tol=1e-14, max_iter=5000)
+    np.testing.assert_allclose(r.authorities, a, rtol=0, atol=1e-13)
+    np.testing.assert_allclose(r.hubs, h, rtol=0, atol=1e-13)
+    assert r.converged and r.error <= 1e-14
+
+
+def test_hits_degenerate_top_eigenvalue_follows_the_uniform_start():
+    # Two disjoint stars 2 -> 0, 3 -> 0 and 4 -> 1, 5 -> 1: AᵀA = diag(2, 2, 0, …), the top
+    # eigenvalue is double. Power iteration from the uniform vector keeps 0 and 1 equal, and
+    # so does Lanczos (its Krylov space holds only the uniform vector's components).
+    r = hits(6, [2, 3, 4, 5], [0, 0, 1, 1])
+    np.testing.assert_allclose(r.authorities, [0.5, 0.5, 0, 0, 0, 0], atol=1e-15)
+    np.testing.assert_allclose(r.hubs, [0, 0, 0.25, 0.25, 0.25, 0.25], atol=1e-15)
+
+
+@pytest.mark.parametrize("order", ["sorted", "shuffled"])
+def test_compact_drops_empty_rows_and_columns(order):
+    # 0 -> 1, 0 -> 2, 2 -> 2 (a loop counts like any edge here): rows 1 and 3 cite
+    # nothing, columns 0 and 3 are cited by nobody. Sorted unique edges take the direct
+    # CSR assembly, others scipy's; both give the same matrix.
+    src, dst = np.array([0, 0, 2]), np.array([1, 2, 2])
+    if order == "shuffled":
+        src, dst = src[[2, 0, 1]], dst[[2, 0, 1]]
+    B, rows, cols = _compact(4, src, dst, None)
+    assert rows.tolist() == [0, 2] and cols.tolist() == [1, 2]
+    assert B.toarray().tolist() == [[1, 1], [0, 1]]
+
+
+def test_compact_repeated_edges_add_up():
+    B, rows, cols = _compact(3, np.array([1, 1, 0]), np.array([0, 0, 2]), np.array([0.5, 0.25, 2.0]))
+    assert rows.tolist() == [0, 1] and cols.tolist() == [0, 2]
+    assert B.toarray().tolist() == [[0, 2.0], [0.75, 0]]
+
+
+def test_perron_vector_hand_example():
+    # [[2, 1, 0], [1, 2, 0], [0, 0, 1]]: top eigenvalue 3, eigenvector (1, 1, 0) -> (1/2, 1/2, 0).
+    M = np.array([[2.0, 1.0, 0.0], [1.0, 2.0, 0.0], [0.0, 0.0, 1.0]])
+    x, products, err, ok = _perron_vector(lambda v: M @ v, 3, 1e-14, 50)
+    assert ok and err <= 1e-14 and products <= 4
+    np.testing.assert_allclose(x, [0.5, 0.5, 0.0], atol=1e-15)
+
+
+def test_perron_vector_budget_counts_every_product():
+    # max_iter = 1 leaves room for the power step only: one product, not converged.
+    M = np.array([[2.0, 1.0], [1.0, 1.0]])
+    x, products, err, ok = _perron_vector(lambda v: M @ v, 2, 1e-14, 1)
+    assert products == 1 and not ok
+    np.testing.assert_allclose(x, [0.6, 0.4])  # M (1/2, 1/2) = (3/2, 1) -> (0.6, 0.4)
 
 
 def test_hits_empty_single_and_edgeless():

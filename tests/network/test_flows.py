@@ -204,3 +204,17 @@ def test_flows_counted_on_codes_match_the_weighted_grouping():
     # No edge between two known owners: an empty table with the columns.
     none = knowledge_flows([0], [1], ["BYD", None])
     assert none.empty and list(none.columns) == ["citing_group", "cited_group", "citations", "share", "self"]
+
+
+def test_count_pairs_order_without_sorting_text():
+    # Groups z, a, m on nodes 0..4: pairs (a->z) 2, (z->a) 2, (m->a) 1, (a->m) 1, (z->z) 1.
+    # Ties on the count go to the citing, then the cited group by name (codes are sorted).
+    from pipeline.network.flows import _count_pairs
+
+    groups = np.array(["z", "a", "m", "a", "z"], dtype=object)
+    src = np.array([1, 3, 0, 4, 2, 1, 0])
+    dst = np.array([0, 4, 1, 3, 1, 2, 4])
+    got = _count_pairs(groups, src, dst)
+    assert got[["citing_group", "cited_group", "citations"]].values.tolist() == [
+        ["a", "z", 2], ["z", "a", 2], ["a", "m", 1], ["m", "a", 1], ["z", "z", 1]]
+    np.testing.assert_allclose(got["share"], [2 / 3, 2 / 3, 1 / 3, 1.0, 1 / 3])

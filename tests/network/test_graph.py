@@ -312,3 +312,36 @@ def test_networkx_and_csr_agree():
     A = to_csr(g)
     assert A.shape == (4, 4) and A.nnz == 3 and A[2, 0] == 1 and A[0, 2] == 0
     assert g.to_networkx().number_of_edges() == 3 and g.to_csr().nnz == 3
+
+
+def test_index_in_positions_and_missing():
+    # Positions in the keys; absent, missing and blank-vs-text ids give -1.
+    from pipeline.network.graph import _index_in
+
+    got = _index_in(pd.Series(["CN2A", None, "US1", "CN1A", ""], dtype="string"), np.array(["CN1A", "CN2A"], dtype=object))
+    assert got.tolist() == [1, -1, -1, 0, -1]
+    assert _index_in([], ["a"]).tolist() == []
+
+
+def test_self_citations_share_any_group():
+    # Node 0 has groups {A, B}, node 1 {B}, node 2 {C}, node 3 none: 1 -> 0 shares B,
+    # 2 -> 0 shares nothing, 3 -> 1 has an end without groups.
+    graph = CitationGraph(
+        nodes=pd.DataFrame({"node": ["w", "x", "y", "z"]}), src=np.array([1, 2, 3]), dst=np.array([0, 0, 1]),
+        removed=pd.DataFrame(), applicants=pd.DataFrame({"node": [0, 0, 1, 2], "applicant": ["A", "B", "B", "C"]}))
+    assert self_citations(graph).tolist() == [True, False, False]
+    assert self_citations(graph, [0, 2], [1, 2]).tolist() == [True, True]
+
+
+def test_factorize_ints_counts_like_pandas():
+    # Hand case: ids 7, 3, 7, 0 -> sorted uniques 0, 3, 7 and codes 2, 1, 2, 0.
+    from pipeline.network.graph import _factorize, _factorize_ints
+
+    codes, uniques = _factorize_ints(np.array([7, 3, 7, 0]))
+    assert codes.tolist() == [2, 1, 2, 0] and uniques.tolist() == [0, 3, 7]
+    assert _factorize_ints(np.array([-1, 2])) is None  # negative: pandas decides
+    assert _factorize_ints(np.array([0, 10**9])) is None  # too sparse for a table
+    ids = np.random.default_rng(0).integers(0, 500, 300)
+    got = _factorize([pd.Series(ids[:100]), pd.Series(ids[100:])])
+    want = pd.factorize(pd.Series(ids), sort=True)
+    assert np.array_equal(got[0], want[0]) and np.array_equal(got[1], np.asarray(want[1]))
