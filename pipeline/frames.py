@@ -8,8 +8,10 @@ from __future__ import annotations
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
 
-__all__ = ["join_by", "isin", "mode_by"]
+__all__ = ["join_by", "isin", "mode_by", "sorted_codes"]
 
 
 def join_by(keys, values, sep: str = ", ", *, unique: bool = True, sort: bool = True) -> pd.Series:
@@ -31,22 +33,48 @@ def join_by(keys, values, sep: str = ", ", *, unique: bool = True, sort: bool = 
     >>> join_by(["a", "b", "a", "a"], ["US", "CN", "JP", "US"]).to_dict()
     {'a': 'JP, US', 'b': 'CN'}
     """
-    df = pd.DataFrame({"k": pd.Series(keys, dtype=object).to_numpy(),
-                       "v": pd.Series(values, dtype=object).to_numpy()}).dropna()
-    df["v"] = df["v"].astype(str)
-    if unique:
-        df = df.drop_duplicates()
-    if sort:
-        df = df.sort_values(["k", "v"], kind="stable")
-    if df.empty:
+    k = pd.Series(keys).reset_index(drop=True)
+    v = pd.Series(values).reset_index(drop=True)
+    ok = (k.notna() & v.notna()).to_numpy(bool)
+    if not ok.any():
         return pd.Series(dtype="string")
-    df["r"] = df.groupby("k", sort=False).cumcount()
-    wide = df.pivot(index="k", columns="r", values="v")
-    out = wide[0]
-    for c in wide.columns[1:]:
-        more = wide[c]
-        out = out.where(more.isna(), out + sep + more)
-    return out.astype("string").rename(None).rename_axis(None)
+    k, v = k[ok], v[ok]
+    if not (pd.api.types.is_string_dtype(v.dtype) and v.dtype != object):
+        v = pd.Series(v.to_numpy(dtype=object)).astype(str)  # str() of each value, as text
+    # Keys and values as integer codes ranked in sorted order: dedupe and ordering run on
+    # integers, the joining is one Arrow kernel over list offsets (no Python per group).
+    kc, kuniq = sorted_codes(k)
+    vc, vuniq = sorted_codes(v) if (unique or sort) else (None, ())
+    varr = pa.chunked_array([pa.array(v, from_pandas=True)]).combine_chunks().cast(pa.large_string())
+    if unique:
+        keep = ~pd.Series(kc * max(len(vuniq), 1) + vc).duplicated().to_numpy()
+        kc, vc, varr = kc[keep], vc[keep], varr.filter(pa.array(keep))
+    order = np.lexsort((vc, kc)) if sort else np.argsort(kc, kind="stable")
+    offsets = np.concatenate([[0], np.cumsum(np.bincount(kc, minlength=len(kuniq)))]).astype(np.int64)
+    lists = pa.LargeListArray.from_arrays(pa.array(offsets, pa.int64()), varr.take(pa.array(order)))
+    joined = pc.binary_join(lists, pa.scalar(sep, pa.large_string())).to_numpy(zero_copy_only=False)
+    return pd.Series(joined, index=pd.Index(kuniq), dtype="string")
+
+
+def sorted_codes(s) -> tuple[np.ndarray, np.ndarray]:
+    """Integer codes of ``s`` ranked by value (nulls last: code = number of distinct
+    values), and the sorted distinct values as Python objects. Hashing first and sorting
+    only the distinct values is much cheaper than ``factorize(sort=True)`` or a string
+    sort of the whole column; the codes sort rows as their values would.
+
+    Examples
+    --------
+    >>> codes, uniq = sorted_codes(pd.Series(["b", "a", None, "b"]))
+    >>> codes.tolist(), uniq.tolist()
+    ([1, 0, 2, 1], ['a', 'b'])
+    """
+    codes, uniq = pd.factorize(s)
+    uniq = np.asarray(uniq, dtype=object)
+    perm = np.argsort(uniq, kind="stable")
+    rank = np.empty(len(perm) + 1, dtype=np.int64)
+    rank[perm] = np.arange(len(perm))
+    rank[-1] = len(perm)  # code -1 (null) → last
+    return rank[codes], uniq[perm]
 
 
 def isin(values, among) -> np.ndarray:

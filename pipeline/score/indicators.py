@@ -39,6 +39,7 @@ import numpy as np
 import pandas as pd
 
 from ..errors import ScoreInputError
+from ..frames import sorted_codes
 from ..ingest.legal import legal_status as _legal_status
 from ..schema import filing_date, require_columns
 
@@ -153,8 +154,16 @@ def patent_classes(classifications: pd.DataFrame, class_weighting: str = "count"
     c = c.astype({"pub_id": "string", "scheme": "string", "subclass": "string"})
     has_ipc = c.loc[c["scheme"] == "IPC", "pub_id"].unique()
     c = c[(c["scheme"] == "IPC").to_numpy(bool) | ~_isin(c["pub_id"], has_ipc)]
-    c = c[["pub_id", "subclass"]].drop_duplicates().sort_values(["pub_id", "subclass"], kind="stable")
-    k = c.groupby("pub_id")["subclass"].transform("size").to_numpy(float)
+    # Deduplicated and sorted on integer codes ranked as the strings sort: hashing and
+    # sorting the distinct ids only, not a string sort of every row.
+    c = c[["pub_id", "subclass"]]
+    pc, _ = sorted_codes(c["pub_id"])
+    sc, _ = sorted_codes(c["subclass"])
+    pair = pc * (int(sc.max(initial=0)) + 1) + sc
+    first = np.flatnonzero(~pd.Series(pair).duplicated().to_numpy())
+    rows = first[np.argsort(pair[first], kind="stable")]
+    c = c.iloc[rows]
+    k = np.bincount(pc[rows])[pc[rows]].astype(float)  # classes per patent
     c["w"] = 1.0 / k if class_weighting == "fractional" else 1.0
     return c.reset_index(drop=True)
 

@@ -39,7 +39,7 @@ import pandas as pd
 import yaml
 
 from ..errors import AliasFileError, PortfolioInputError
-from ..frames import isin, join_by
+from ..frames import isin, join_by, sorted_codes
 from ..growth import growth_rate, windows
 from ..schema import filing_year, require_columns
 
@@ -75,8 +75,20 @@ _require = partial(require_columns, error=PortfolioInputError)
 
 
 def _key(s: pd.Series) -> pd.Series:
-    """Case-folded, whitespace-collapsed matching key."""
-    return s.astype("string").str.strip().str.replace(r"\s+", " ", regex=True).str.casefold()
+    """Case-folded, whitespace-collapsed matching key.
+
+    Computed once per distinct name (applicant names repeat across a million patents)
+    and taken back by integer code.
+
+    Examples
+    --------
+    >>> _key(pd.Series([" ACME  Corp ", None, "acme corp"])).tolist()
+    ['acme corp', <NA>, 'acme corp']
+    """
+    s = s.astype("string")
+    codes, uniq = pd.factorize(s)
+    keys = pd.Series(uniq, dtype="string").str.strip().str.replace(r"\s+", " ", regex=True).str.casefold()
+    return pd.Series(keys.array.take(codes, allow_fill=True), index=s.index, dtype="string")
 
 
 def _year_of(as_of) -> int:
@@ -207,8 +219,13 @@ def applicant_groups(parties: pd.DataFrame, aliases: Mapping[str, list[str]] | s
         "group": p["group"].fillna(p["name"]).astype("string"),
         "aliased": p["group"].notna().astype(bool),
     })
-    out = out.sort_values(["pub_id", "group", "aliased"], ascending=[True, True, False])
-    return out.drop_duplicates(["pub_id", "group"]).reset_index(drop=True)
+    # Sorted by integer codes ranked as the strings sort (no string sort of every row);
+    # an aliased row first, so that it is the one kept.
+    pc, _ = sorted_codes(out["pub_id"])
+    gc, _ = sorted_codes(out["group"])
+    order = np.lexsort((~out["aliased"].to_numpy(bool), gc, pc))
+    keep = ~pd.Series(pc[order] * (int(gc.max(initial=0)) + 1) + gc[order]).duplicated().to_numpy()
+    return out.iloc[order[keep]].reset_index(drop=True)
 
 
 # ----------------------------------------------------------------------------- GNI / PAI

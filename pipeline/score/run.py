@@ -180,6 +180,9 @@ def score(tables: dict[str, pd.DataFrame], labels: pd.DataFrame, params: ScorePa
     out["regions"] = pd.concat(parts, ignore_index=True)
     out["concentration"] = rg.concentration(rg.applicant_counts(groups, branch_labels, by="branch"), by="branch")
 
+    # The portfolio and region intermediates go before the inventors add theirs (the peak).
+    del groups, fam, hv_scores, located, branch_labels, parts, lab, port, syn, life, presumed
+
     # --- inventors
     mentions = tl.disambiguate_inventors(tables["parties"], patents)
     inv_scores = scored[["pub_id", "high_value", "forward_5y"]] if "forward_5y" in scored else None

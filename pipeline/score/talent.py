@@ -70,11 +70,13 @@ from functools import lru_cache, partial
 import networkx as nx
 import numpy as np
 import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pac
 import scipy.sparse as sp
 from scipy.sparse.csgraph import connected_components
 
 from ..errors import TalentInputError
-from ..frames import join_by
+from ..frames import join_by, sorted_codes
 from ..places import Region, in_region
 from ..schema import filing_date, require_columns
 
@@ -150,7 +152,8 @@ def _cached_key(name: str) -> str | None:
 
 def _keys(names: pd.Series) -> pd.Series:
     """:func:`name_key` of every name: once per distinct name, taken back by integer code."""
-    codes, uniq = pd.factorize(pd.Series(names).to_numpy(dtype=object, na_value=None))
+    # Factorised as they are (Arrow strings: a dictionary encoding), not as Python objects.
+    codes, uniq = pd.factorize(pd.Series(names))
     table = np.array([_cached_key(v) for v in uniq] + [None], dtype=object)  # code -1 (null) → None
     return pd.Series(table[codes], index=names.index, dtype="string")
 
@@ -167,6 +170,33 @@ def _str(s: pd.Series) -> pd.Series:
     return s.mask(s == "")
 
 
+def _rows(parties: pd.DataFrame, mask, columns: Iterable[str]) -> pd.DataFrame:
+    """The ``mask`` rows of those ``columns`` that ``parties`` has: filtering only the
+    columns a step reads is much cheaper on a table of millions of Arrow-string rows.
+
+    Examples
+    --------
+    >>> p = pd.DataFrame({"pub_id": ["P1", "P2"], "role": ["inventor", "applicant"], "note": ["x", "y"]})
+    >>> _rows(p, p["role"] == "inventor", ["pub_id", "city"]).to_dict("list")
+    {'pub_id': ['P1']}
+    """
+    return parties.loc[np.asarray(mask, dtype=bool), [c for c in dict.fromkeys(columns) if c in parties.columns]]
+
+
+def _arrow_text(s) -> pa.Array:
+    """``s`` as one Arrow ``large_string`` array (nulls stay null).
+
+    Examples
+    --------
+    >>> _arrow_text(pd.Series(["a", None], dtype="string")).to_pylist()
+    ['a', None]
+    """
+    arr = pa.array(pd.Series(s).astype("string"), from_pandas=True)
+    if isinstance(arr, pa.ChunkedArray):
+        arr = arr.combine_chunks()
+    return arr.cast(pa.large_string())
+
+
 def _empty_mentions() -> pd.DataFrame:
     return pd.DataFrame({
         "pub_id": pd.Series(dtype="string"), "seq": pd.Series(dtype="Int64"),
@@ -177,7 +207,8 @@ def _empty_mentions() -> pd.DataFrame:
 
 def _applicant_names(parties: pd.DataFrame) -> pd.DataFrame:
     """``pub_id``, ``applicant`` (name_norm, else name_raw), ``rank`` (applicants first)."""
-    p = parties[parties["role"].isin(_APPLICANT_ROLES)]
+    p = _rows(parties, parties["role"].isin(_APPLICANT_ROLES), ["pub_id", "role", "seq", "name_norm", "name_raw",
+                                                                 *_LOCATION])
     name = _str(p["name_norm"]) if "name_norm" in p.columns else pd.Series(pd.NA, index=p.index, dtype="string")
     name = name.fillna(_str(p["name_raw"]).str.upper())
     rank = (p["role"] == "assignee").astype(np.int64) * 1_000_000 + p["seq"].astype("Int64").fillna(0).astype(np.int64)
@@ -191,16 +222,18 @@ def _applicant_names(parties: pd.DataFrame) -> pd.DataFrame:
 def _employers(apps: pd.DataFrame, parties: pd.DataFrame) -> pd.DataFrame:
     """Applicant rows that are not an inventor of the same patent (self-filing inventors,
     common in US applications, say nothing about an employer)."""
-    inv = parties[parties["role"] == "inventor"]
+    inv = _rows(parties, parties["role"] == "inventor", ["pub_id", "name_raw"])
     own = pd.DataFrame({"pub_id": _str(inv["pub_id"]), "k": _keys(inv["name_raw"].astype("string"))}).dropna()
     k = _keys(apps["applicant"])
-    # (patent, name key) pairs as one integer each: codes over both tables at once.
-    obj = lambda s: s.to_numpy(dtype=object, na_value=None)  # noqa: E731
-    pub = pd.factorize(np.concatenate([obj(apps["pub_id"]), obj(own["pub_id"])]))[0].astype(np.int64)
-    key, uniq = pd.factorize(np.concatenate([obj(k), obj(own["k"])]))
+    # (patent, name key) pairs as one integer each: codes over both tables at once (Arrow
+    # dictionary encoding of the strings), matched by hashing.
+    both = lambda a, b: pd.concat([a.astype("string"), b.astype("string")], ignore_index=True)  # noqa: E731
+    pub = pd.factorize(both(apps["pub_id"], own["pub_id"]))[0].astype(np.int64)
+    key, uniq = pd.factorize(both(k, own["k"]))
+    key = key.astype(np.int64)
     pair = pub * (len(uniq) + 1) + key
     a = len(apps)
-    hit = (key[:a] >= 0) & (pub[:a] >= 0) & np.isin(pair[:a], pair[a:])
+    hit = (key[:a] >= 0) & (pub[:a] >= 0) & pd.Series(pair[:a]).isin(pair[a:]).to_numpy()
     return apps[~hit].reset_index(drop=True)
 
 
@@ -301,7 +334,8 @@ def disambiguate_inventors(
     if unknown:
         raise TalentInputError(f"unknown disambiguation rule(s) {', '.join(unknown)}; known: {', '.join(RULES)}")
     _require(parties, ["pub_id", "role", "seq", "name_raw"], "parties")
-    inv = parties[parties["role"] == "inventor"]
+    inv = _rows(parties, parties["role"] == "inventor",
+                ["pub_id", "seq", "name_raw", "source_party_id", "country", "province", "city"])
     if len(inv) == 0:
         return _empty_mentions()
     m = pd.DataFrame({
@@ -336,7 +370,9 @@ def disambiguate_inventors(
         # value of one rule never meets the same text of another (as the prefix says).
         nonlocal n_feats
         frame = frame.dropna()
-        codes, uniq = pd.factorize(frame["v"].astype(str).to_numpy(dtype=object, na_value=None))
+        # Only which mentions share a value matters, not the codes' order: the strings are
+        # factorised as they are (Arrow dictionary encoding), not as Python objects.
+        codes, uniq = pd.factorize(frame["v"].astype(str))
         feats.append(pd.DataFrame({"idx": frame["idx"].to_numpy(np.int64), "feat": codes.astype(np.int64) + n_feats}))
         n_feats += len(uniq)
 
@@ -368,21 +404,31 @@ def disambiguate_inventors(
         # Link each mention to the first mention holding the same (name key, feature):
         # one integer per pair, grouped without string joins.
         pair = key_code[f["idx"].to_numpy()] * max(n_feats, 1) + f["feat"].to_numpy()
-        root = f["idx"].groupby(pair, sort=False).transform("min").to_numpy(np.int64)
+        codes = pd.factorize(pair)[0]
+        idx = f["idx"].to_numpy(np.int64)
+        first_of = np.full(int(codes.max()) + 1 if len(codes) else 0, n, dtype=np.int64)
+        np.minimum.at(first_of, codes, idx)  # the smallest mention of each pair
+        root = first_of[codes]
         src, dst = f["idx"].to_numpy(np.int64), root
     else:
         src = dst = np.empty(0, dtype=np.int64)
     graph = sp.coo_matrix((np.ones(len(src), dtype=np.int8), (src, dst)), shape=(n, n)).tocsr()
     _, label = connected_components(graph, directed=False)
 
-    first = pd.Series(np.arange(n)).groupby(label).transform("min").to_numpy()
+    # The first (smallest) row of each component: where each label first appears.
+    labels_seen, first_row = np.unique(label, return_index=True)
+    first = first_row[np.searchsorted(labels_seen, label)]
     size = np.bincount(label, minlength=n)[label]
-    pub = m["pub_id"].to_numpy(dtype=object)
-    key = m["name_key"].to_numpy(dtype=object)
-    inv_id = pd.Series(["inv:" + str(k) + ":" + str(p) for k, p in zip(key, pub[first])], dtype="string")
+    # "inv:" + key + ":" + first pub_id, as whole-column string operations; nulls spelt as
+    # str() spells them ("<NA>"), as the id always was.
+    key = m["name_key"].astype("string").fillna("<NA>")
+    pub = m["pub_id"].astype("string").fillna("<NA>").take(first).reset_index(drop=True)
+    inv_id = ("inv:" + key.reset_index(drop=True) + ":" + pub).astype("string")
     # Two components of one key starting on the same patent (possible only with trusted
     # source ids or without the same_patent rule): tell them apart by the first seq.
-    clash = pd.Series(first).groupby(inv_id.to_numpy()).transform("nunique").to_numpy() > 1
+    id_code = pd.factorize(inv_id)[0].astype(np.int64)
+    starts = np.unique(id_code * n + first)  # distinct (id, first row) pairs
+    clash = np.bincount(starts // n, minlength=int(id_code.max()) + 1 if n else 0)[id_code] > 1
     if clash.any():
         seqs = m["seq"].to_numpy()[first]
         inv_id = inv_id.where(~clash, inv_id + "#" + pd.Series(seqs.astype(str), dtype="string"))
@@ -400,14 +446,49 @@ def disambiguate_inventors(
 
 
 def _hier_mode(rows: pd.DataFrame, key: str, levels: list[str]) -> pd.DataFrame:
-    """Most frequent value per ``key`` level by level, each level within the chosen parent."""
-    out = rows[[key]].drop_duplicates()
-    cur = rows
+    """Most frequent value per ``key`` level by level, each level within the chosen parent.
+
+    Ties go to the alphabetically first value. Runs on integer codes (``key`` must be an
+    integer column): per level one count of (key, value) pairs and one sort, no joins.
+
+    Returns
+    -------
+    DataFrame
+        ``key`` (in order of first appearance) and one column per level (NA where the
+        key has no value at that level within the chosen parents).
+
+    Examples
+    --------
+    >>> rows = pd.DataFrame({"k": [0, 0, 0, 1], "a": ["x", "y", "y", None], "b": ["p", "q", "r", "s"]},
+    ...                     dtype="string").astype({"k": int})
+    >>> _hier_mode(rows, "k", ["a", "b"]).values.tolist()
+    [[0, 'y', 'q'], [1, <NA>, <NA>]]
+    """
+    k = rows[key].to_numpy(np.int64)
+    out = rows[[key]].drop_duplicates().reset_index(drop=True)
+    keys, kc = np.unique(k, return_inverse=True)
+    alive = np.ones(len(rows), bool)  # rows within the chosen parents so far
     for lev in levels:
-        counts = cur.dropna(subset=[lev]).groupby([key, lev]).size().reset_index(name="_n")
-        best = counts.sort_values([key, "_n", lev], ascending=[True, False, True]).drop_duplicates(key)
-        out = out.merge(best[[key, lev]], on=key, how="left")
-        cur = cur.merge(best[[key, lev]], on=[key, lev], how="inner")
+        col = rows[lev]
+        codes, uniq = pd.factorize(col)
+        uniq = np.asarray(uniq, dtype=object)
+        perm = np.argsort(uniq, kind="stable")
+        rank = np.empty(len(perm), dtype=np.int64)
+        rank[perm] = np.arange(len(perm))
+        vc = np.where(codes >= 0, rank[np.maximum(codes, 0)] if len(rank) else -1, -1)
+        sel = alive & (vc >= 0)
+        pair, n = np.unique(kc[sel] * max(len(uniq), 1) + vc[sel], return_counts=True)
+        pk, pv = pair // max(len(uniq), 1), pair % max(len(uniq), 1)
+        # per key: the highest count, then the smallest value
+        o = np.lexsort((pv, -n, pk))
+        first = np.ones(len(o), bool)
+        first[1:] = pk[o][1:] != pk[o][:-1]
+        best = np.full(len(keys), -2, dtype=np.int64)
+        best[pk[o][first]] = pv[o][first]
+        alive &= vc == best[kc]
+        chosen = best[np.searchsorted(keys, out[key].to_numpy(np.int64))]
+        vals = np.where(chosen >= 0, uniq[perm][np.maximum(chosen, 0)] if len(uniq) else None, None)
+        out[lev] = pd.Series(vals, dtype=col.dtype)
     return out
 
 
@@ -520,11 +601,12 @@ def inventor_metrics(
     pat = pat.reset_index(drop=True)
     # Patents and inventors become integer codes (``pc``, ``iid``): every join and
     # group-by below runs on integers, not on Arrow strings.
-    pub_index = pd.Index(pat["pub_id"].to_numpy(dtype=object))
-    n_pat = len(pub_index)
+    n_pat = len(pat)
+    # Looked up by Arrow's hash kernel: no Python string object per id (pub_id is unique).
+    pub_set = _arrow_text(pat["pub_id"])
 
     def pub_code(ids: pd.Series) -> np.ndarray:
-        return pub_index.get_indexer(pd.Series(ids).to_numpy(dtype=object, na_value=None))
+        return pac.index_in(_arrow_text(ids), value_set=pub_set).fill_null(-1).to_numpy().astype(np.int64)
 
     men = pd.DataFrame({"pub_id": _str(mentions["pub_id"]), "seq": mentions["seq"].astype("Int64"),
                         "inventor_id": _str(mentions["inventor_id"])}).dropna(subset=["inventor_id"])
@@ -538,16 +620,18 @@ def inventor_metrics(
     pc = ip["pc"].to_numpy(np.int64)
     ip["date"] = pat["date"].to_numpy()[pc]
     ip["family"] = pat["family"].to_numpy(dtype=object, na_value=None)[pc]
-    codes, inv_ids = pd.factorize(ip["inventor_id"].to_numpy(dtype=object), sort=True)
-    iid = codes.astype(np.int64)
+    # Inventor codes in sorted id order (hash, then sort the distinct ids only).
+    iid, inv_ids = sorted_codes(ip["inventor_id"])
     ip["iid"] = iid
-    men["iid"] = pd.Index(inv_ids).get_indexer(men["inventor_id"].to_numpy(dtype=object))
+    men["iid"] = pac.index_in(_arrow_text(men["inventor_id"]), value_set=_arrow_text(pd.Series(inv_ids))) \
+        .fill_null(-1).to_numpy().astype(np.int64)
     n = len(inv_ids)
     every = np.arange(n)
 
     def per_inventor(values: pd.Series, dtype: str) -> pd.Series:
         """A result indexed by inventor code as a column of ``out`` (NA where absent)."""
-        return pd.Series(values.reindex(every).to_numpy(dtype=object, na_value=pd.NA), dtype=dtype)
+        # NaN of a float result is NA, as before; astype is vectorised (no object detour).
+        return pd.Series(values.reindex(every).astype(dtype).array)
 
     out = pd.DataFrame({"inventor_id": pd.Series(np.asarray(inv_ids, dtype=object), dtype="string")})
     out["name_key"] = pd.Series(key_of.reindex(np.asarray(inv_ids, dtype=object)).to_numpy(dtype=object, na_value=pd.NA),
@@ -565,7 +649,7 @@ def inventor_metrics(
     out["name"] = out["name_key"]
     if parties is not None and n:
         _require(parties, ["pub_id", "role", "seq", "name_raw"], "parties")
-        pi = parties[parties["role"] == "inventor"]
+        pi = _rows(parties, parties["role"] == "inventor", ["pub_id", "seq", "name_raw", *_LOCATION])
         raw = pd.DataFrame({"pc": pub_code(_str(pi["pub_id"])), "seq": pi["seq"].astype("Int64"),
                             "name_raw": _str(pi["name_raw"])})
         for c in _LOCATION:
@@ -576,6 +660,7 @@ def inventor_metrics(
         best = counts.sort_values(["iid", "_n", "name_raw"], ascending=[True, False, True]) \
             .drop_duplicates("iid").set_index("iid")["name_raw"]
         out["name"] = per_inventor(best, "string").fillna(out["name_key"])
+        del pi, raw, counts, best  # ``named`` stays for the region below
 
     # Value and citation impact.
     if scores is not None:
@@ -612,6 +697,7 @@ def inventor_metrics(
     out["betweenness"] = pd.array(_betweenness(adj, betweenness_exact_max, betweenness_k, random_state),
                                   dtype="Float64")
     out["eigenvector"] = pd.array(_eigenvector(adj), dtype="Float64")
+    del inc, co, keep, adj
 
     # Technology breadth.
     out["industries"] = out["branches"] = pd.Series(pd.NA, index=out.index, dtype="string")
@@ -627,6 +713,7 @@ def inventor_metrics(
             out[col] = per_inventor(join_by(u["iid"], u[src], ";"), "string")
             if col == "branches":
                 out["n_branches"] = per_inventor(u.groupby("iid").size(), "Int64").fillna(0)
+        del lab, lb, u
 
     # Mobility and region (need parties).
     out["applicants"] = pd.Series(pd.NA, index=out.index, dtype="string")
@@ -645,22 +732,28 @@ def inventor_metrics(
             out["mobility"] = per_inventor(grp["applicant"].nunique(), "Int64").fillna(0)
             changed = (seq_["applicant"] != grp["applicant"].shift()) & grp.cumcount().gt(0)
             out["switches"] = per_inventor(changed.groupby(seq_["iid"]).sum(), "Int64").fillna(0)
+            del grp, changed
             yr = seq_.assign(year=seq_["date"].dt.year)
             span = yr.groupby(["iid", "applicant"]).agg(
                 first=("date", "min"), y0=("year", "min"), y1=("year", "max")).reset_index()
+            del yr
             span = span.sort_values(["iid", "first", "applicant"], na_position="last")
             y0, y1 = span["y0"].astype("Int64").astype("string"), span["y1"].astype("Int64").astype("string")
             yrs = y0.where(y0 == y1, y0 + "–" + y1).fillna("")
             span["txt"] = (span["applicant"] + " " + yrs).str.strip()
+            del y0, y1, yrs
             out["applicants"] = per_inventor(join_by(span["iid"], span["txt"], "; ", unique=False, sort=False),
                                              "string")
+            del span
+        del first_app, seq_  # the per-patent frames go before the region's
         # Region: own address per patent, else the first applicant with an address.
         own = named[named[_LOCATION].notna().any(axis=1)].drop_duplicates(["iid", "pc"])
         located = apps[apps[_LOCATION].notna().any(axis=1) & (apps["pc"] >= 0)].drop_duplicates("pub_id")
         via_app = ip[["iid", "pc"]].merge(located[["pc", *_LOCATION]], on="pc")
         pair = lambda d: d["iid"].to_numpy(np.int64) * n_pat + d["pc"].to_numpy(np.int64)  # noqa: E731
-        via_app = via_app[~np.isin(pair(via_app), pair(own))]
+        via_app = via_app[~pd.Series(pair(via_app)).isin(pair(own)).to_numpy()]  # hashed, not sorted
         places = pd.concat([own[["iid", *_LOCATION]], via_app[["iid", *_LOCATION]]], ignore_index=True)
+        del named, own, located, via_app, apps
         if len(places):
             mode = _hier_mode(places, "iid", _LOCATION).set_index("iid")
             for c in _LOCATION:

@@ -264,20 +264,49 @@ def composite_index(normalised: pd.DataFrame, weights: dict, top: int = 3) -> pd
     order = np.argsort(-np.where(used, contrib, -np.inf), axis=1, kind="stable")
     rows = np.arange(m)
     cohort = normalised["cohort"].astype("string").fillna("").to_numpy(object) if "cohort" in normalised else None
+    label = np.array([f"{k} " for k in names], dtype=object)
+    mark = " (top of cohort " + cohort + ")" if cohort is not None else None  # object arrays: + is per element
     text = np.full(m, "", dtype=object)
     for rank in range(min(int(top), len(names))):
         j = order[:, rank] if m else np.zeros(0, int)
         ok = used[rows, j]
-        piece = np.char.add(np.array(names, dtype=object)[j].astype(str), " ")
-        piece = np.char.add(piece, np.char.mod("%.2f", np.nan_to_num(contrib[rows, j])))
-        if cohort is not None:
+        piece = label[j] + _fixed2(np.nan_to_num(contrib[rows, j]))
+        if mark is not None:
             top_mark = ok & (x[rows, j] >= 1.0 - 1e-12)
-            suffix = np.where(top_mark, np.char.add(np.char.add(" (top of cohort ", cohort.astype(str)), ")"), "")
-            piece = np.char.add(piece, suffix.astype(str))
-        sep = np.where(text == "", "", ", ")
-        text = np.where(ok, text + sep + piece.astype(object), text)
+            piece[top_mark] = piece[top_mark] + mark[top_mark]
+        sep = np.where(text == "", "", ", ").astype(object)
+        text = np.where(ok, text + sep + piece, text)
     out["explanation"] = pd.Series(text, index=out.index, dtype="string")
     return out
+
+
+def _fixed2(v: np.ndarray) -> np.ndarray:
+    """``"%.2f" % x`` of every float, as an object array, without formatting each one.
+
+    Values in [0, 10] whose hundredfold is not within 1e-6 of a rounding tie are looked
+    up in a table of the 1,001 possible results (their correctly rounded hundredths are
+    unambiguous); the rest (ties, negatives, large or non-finite values) go through
+    ``%`` itself, so the text is always exactly ``"%.2f" % x``.
+
+    Examples
+    --------
+    >>> _fixed2(np.array([0.0, 0.125, 0.994999, 1.0, 0.3149999, -0.0, 12.345])).tolist()
+    ['0.00', '0.12', '0.99', '1.00', '0.31', '-0.00', '12.35']
+    """
+    v = np.asarray(v, dtype=float)
+    with np.errstate(invalid="ignore", over="ignore"):
+        h = v * 100.0
+        q = np.floor(h + 0.5)
+        frac = h - np.floor(h)
+        fast = np.isfinite(h) & (h >= 0) & (h <= 1000) & ~np.signbit(v) & (np.abs(frac - 0.5) > 1e-6)
+    out = _FIXED2[np.where(fast, q, 0).astype(np.int64)]
+    for i in np.flatnonzero(~fast):
+        out[i] = "%.2f" % v[i]
+    return out
+
+
+#: ``"%.2f"`` text of k / 100 for k = 0 … 1000.
+_FIXED2 = np.array([f"{k // 100}.{k % 100:02d}" for k in range(1001)], dtype=object)
 
 
 # ------------------------------------------------------------------ CNIPA high value
