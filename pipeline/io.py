@@ -65,10 +65,43 @@ def read_table(in_dir: str | Path, name: str) -> pd.DataFrame:
     return schema.conform(df, name)
 
 
-def read_tables(in_dir: str | Path, names=None) -> dict[str, pd.DataFrame]:
-    """Read every canonical table present in ``in_dir`` (or those of ``names`` present)."""
-    return {n: read_table(in_dir, n) for n in schema.TABLES
-            if (names is None or n in names) and (Path(in_dir) / f"{n}.parquet").exists()}
+def read_tables(in_dir: str | Path, names=None, columns=None) -> dict[str, pd.DataFrame]:
+    """Read every canonical table present in ``in_dir`` (or those of ``names`` present).
+
+    Parameters
+    ----------
+    in_dir : path-like
+    names : iterable of str, optional
+        The tables to read (default: all).
+    columns : dict, optional
+        Table name → the nullable columns a stage uses. Only those and the required
+        columns are read from disk; the other nullable columns come back all null, so
+        every table keeps its canonical columns and types. Abstracts, claims and
+        addresses are most of the bytes, and few stages read them. A table absent from
+        ``columns`` (or mapped to None) is read whole.
+
+    Examples
+    --------
+    >>> import tempfile
+    >>> folder = tempfile.mkdtemp()
+    >>> _ = write_tables({"patents": pd.DataFrame({"pub_id": ["A1"], "doc_key": ["A"], "country": ["CN"],
+    ...     "pub_number": ["1"], "patent_type": ["invention"], "sources": ["x"], "provenance": ["{}"],
+    ...     "title": ["电池"], "abstract": ["一种电池"]})}, folder)
+    >>> p = read_tables(folder, columns={"patents": ("title",)})["patents"]
+    >>> p.loc[0, "title"], p.loc[0, "abstract"] is pd.NA, list(p.columns) == list(schema.TABLES["patents"])
+    ('电池', True, True)
+    """
+    columns = columns or {}
+    out = {}
+    for name, spec in schema.TABLES.items():
+        path = Path(in_dir) / f"{name}.parquet"
+        if (names is not None and name not in names) or not path.exists():
+            continue
+        used = columns.get(name)
+        keep = None if used is None else [c for c in pq.read_schema(path).names
+                                          if c in spec and (not spec[c].nullable or c in used)]
+        out[name] = schema.conform(pq.read_table(path, columns=keep).to_pandas(), name)
+    return out
 
 
 def write_json(obj, path: str | Path) -> Path:

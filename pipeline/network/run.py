@@ -54,7 +54,6 @@ __all__ = ["analyse", "summary", "read_edge_list", "read_node_list", "write_expo
            "project_dependence",
            "node_regions",
            "subset_clusters",
-           "read_inputs",
            "run_stage", "run_user_files"]
 
 PATH_KINDS = ("global", "local", "key_route")
@@ -519,8 +518,7 @@ def _write(graph: CitationGraph, tables: dict[str, pd.DataFrame], written: list[
 
 
 # The canonical tables the stage reads and the nullable columns of each it uses (None:
-# all). The others come back all null, so every table keeps its canonical columns and
-# types: abstracts, claims, addresses and the other tables are most of the bytes.
+# all; :func:`pipeline.io.read_tables` reads the others as null).
 STAGE_INPUTS = {
     "patents": ("family_id", "title", *schema.FILING_DATE_ORDER),
     "citations": ("cited_doc_key", "cited_date", "resolved_pub_id"),
@@ -528,38 +526,6 @@ STAGE_INPUTS = {
     "parties": ("name_norm", *REGION_LEVELS),
     "classifications": ("subclass", "main_group"),
 }
-
-
-def read_inputs(in_dir: str | Path, inputs: dict = STAGE_INPUTS) -> dict[str, pd.DataFrame]:
-    """The canonical tables of ``inputs`` present in ``in_dir``, each read with only its
-    required columns and the nullable ones listed (:data:`STAGE_INPUTS`); the nullable
-    columns left out are null. Same tables as :func:`pipeline.io.read_tables` for every
-    column listed.
-
-    Examples
-    --------
-    >>> import tempfile
-    >>> from pipeline.io import write_tables
-    >>> folder = tempfile.mkdtemp()
-    >>> _ = write_tables({"patents": pd.DataFrame({"pub_id": ["A1"], "doc_key": ["A"], "country": ["CN"],
-    ...     "pub_number": ["1"], "patent_type": ["invention"], "sources": ["x"], "provenance": ["{}"],
-    ...     "title": ["电池"], "abstract": ["一种电池"]})}, folder)
-    >>> p = read_inputs(folder, {"patents": ("title",)})["patents"]
-    >>> p.loc[0, "title"], p.loc[0, "abstract"] is pd.NA, list(p.columns) == list(schema.TABLES["patents"])
-    ('电池', True, True)
-    """
-    import pyarrow.parquet as pq
-
-    out = {}
-    for name, used in inputs.items():
-        path = Path(in_dir) / f"{name}.parquet"
-        if not path.exists():
-            continue
-        cols = schema.TABLES[name]
-        keep = None if used is None else [c for c in pq.read_schema(path).names
-                                          if c in cols and (not cols[c].nullable or c in used)]
-        out[name] = schema.conform(pq.read_table(path, columns=keep).to_pandas(), name)
-    return out
 
 
 def run_stage(params: dict, root: Path, *, progress: Callable[[str], None] = _noop) -> dict:
@@ -591,7 +557,7 @@ def run_stage(params: dict, root: Path, *, progress: Callable[[str], None] = _no
     npar, tp = params["network"], params["train"]
     with warnings.catch_warnings(record=True) as seen:
         warnings.simplefilter("always", clusters.LeidenNotStableWarning)
-        t = read_inputs(root / params["ingest"].out)
+        t = io.read_tables(root / params["ingest"].out, names=STAGE_INPUTS, columns=STAGE_INPUTS)
         progress("graph")
         citations = with_forward_citations(t["citations"], t.get("forward_citations"))
         graph = from_tables(t["patents"], citations, t["parties"], level=npar.level)

@@ -313,19 +313,10 @@ def read_score_tables(in_dir: str | Path) -> dict[str, pd.DataFrame]:
     nullable columns it never reads (:data:`UNUSED_COLUMNS`; those come back all null, so
     every table keeps its canonical columns and types).
     """
-    import pyarrow.parquet as pq
+    from .. import io, schema
 
-    from .. import schema
-
-    out = {}
-    for name in SCORE_INPUTS:
-        path = Path(in_dir) / f"{name}.parquet"
-        if not path.exists():
-            continue
-        skip = {c for c in UNUSED_COLUMNS.get(name, ()) if schema.TABLES[name][c].nullable}
-        cols = [c for c in pq.read_schema(path).names if c not in skip]
-        out[name] = schema.conform(pq.read_table(path, columns=cols).to_pandas(), name)
-    return out
+    used = {name: [c for c in schema.TABLES[name] if c not in skip] for name, skip in UNUSED_COLUMNS.items()}
+    return io.read_tables(in_dir, names=SCORE_INPUTS, columns=used)
 
 
 def run_stage(params: dict, root: Path, *, explain_top: int | None = None) -> dict:

@@ -251,20 +251,23 @@ def test_link_limit_is_applied_and_reported():
     assert summary(graph, full)["clusters_links"] == {"max_links": 2_000_000, "links": 3, "kept": 3}
 
 
-def test_read_inputs_projects_columns(tmp_path):
+def test_read_tables_projects_columns(tmp_path):
     # Listed nullable columns and required ones are read; other nullable columns come back
     # null, with every canonical column in place and typed; absent tables are skipped.
     from pipeline import schema
-    from pipeline.io import write_tables
-    from pipeline.network.run import read_inputs
+    from pipeline.io import read_tables, write_tables
+    from pipeline.network.run import STAGE_INPUTS
 
     parties = pd.DataFrame({"pub_id": ["A1"], "role": ["applicant"], "seq": [0], "name_raw": ["甲公司"],
                             "name_norm": ["甲"], "party_type": ["enterprise"], "source": ["x"],
                             "province": ["重庆市"], "address_raw": ["重庆市江北区"]})
     write_tables({"parties": parties}, tmp_path)
-    got = read_inputs(tmp_path, {"parties": ("name_norm", "province"), "patents": None})
+    got = read_tables(tmp_path, names=["parties", "patents"], columns={"parties": ("name_norm", "province")})
     assert list(got) == ["parties"]
     p = got["parties"]
     assert list(p.columns) == list(schema.TABLES["parties"])
     assert (p.loc[0, "name_norm"], p.loc[0, "province"], p.loc[0, "name_raw"]) == ("甲", "重庆市", "甲公司")
     assert p["address_raw"].isna().all() and p["address_raw"].dtype == "string"
+    # the network stage's own list: the region levels are read, addresses are not
+    p = read_tables(tmp_path, names=STAGE_INPUTS, columns=STAGE_INPUTS)["parties"]
+    assert p.loc[0, "province"] == "重庆市" and p["address_raw"].isna().all()
