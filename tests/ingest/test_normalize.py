@@ -288,3 +288,77 @@ def test_extract_groups_equals_python_extract(sample_tables):
             pd.testing.assert_frame_equal(nz.extract_groups(s, pattern), s.str.extract(pattern))
     got = nz.extract_groups(pd.Series(["CN12A", "CN１２", "CN7\n", None]), _FAST_PUB_RE)
     assert got.values.tolist() == [["CN", "12", "A"], ["CN", "１２", pd.NA], ["CN", "7", pd.NA], [pd.NA] * 3]
+
+
+def _name_one_by_cleanco(raw):
+    # The organisation-name key as it was before ``_basename``: cleanco's ``basename``
+    # itself, kept here only as the reference the fast version must equal.
+    import re
+
+    from cleanco import basename
+
+    text = nz.to_halfwidth(raw)
+    if re.search(r"[\u4e00-\u9fff]", text):
+        text = re.sub(r"\s+", "", text)
+        for _ in range(2):
+            for suf in nz._CN_SUFFIXES:
+                if text.endswith(suf) and len(text) > len(suf) + 1:
+                    text = text[: -len(suf)]
+        return nz._PUNCT.sub("", text).upper()
+    text = re.sub(r"([,;])(?=\S)", r"\1 ", text)
+
+    def strip_forms(t):
+        prev = None
+        while prev != t:
+            prev, t = t, basename(t)
+        return t
+
+    text = strip_forms(text)
+    text = strip_forms(nz._PUNCT.sub(" ", text).strip())
+    text = re.sub(r"^THE\s+", "", text.upper())
+    return nz._PUNCT.sub(" ", text).strip()
+
+
+_TRICKY_NAMES = [
+    "Foo Co., Ltd.", "Foo Co.,Ltd", "FOO CO LTD", "Bar GmbH & Co. KG", "Bar GmbH & Co KG", "THE BAZ COMPANY",
+    "The Baz Company, Inc.", "Société Générale S.A.", "Societe Generale SA", "Acme\u00a0Inc.", "Acme Inc.\u00a0",
+    "Acme, Inc.,", "Acme Inc...", "Acme Inc!?", "Acme L.P.", "Acme L P", "Acme LLC.", "Acme S.p.A.", "Acme S.A.S.",
+    "Acme AG", "Acme Aktiengesellschaft", "Acme Kabushiki Kaisha", "Acme K.K.", "Acme Oy", "Acme AB (publ)",
+    "Acme Pty. Ltd.", "Acme Pty Ltd", "Acme Limited", "Acme Holdings Ltd.", "Acme Corp. Inc. Ltd.", "Inc.", "Inc",
+    "Ltd", "Co., Ltd.", "GmbH", "", " ", ".", "...", "&", "- Inc", "Inc. Inc.", "Corp", "Corp Corp", "Generated 1 Corp.",
+    "Generated 12345 Corp.", "James Smith", "Ålborg A/S", "Ørsted A/S", "Straße GmbH", "STRASSE GMBH", "ﬁne Inc.",
+    "Ｆｏｏ　Ｉｎｃ．", "Foo\tInc.", "Foo\nInc.\n", "Foo Inc.\x0b", "Café S.à r.l.", "Cafe S.a r.l.", "İstanbul A.Ş.",
+    "Foo Ltda.", "Foo S. de R.L. de C.V.", "Foo SA de CV", "Foo N.V.", "Foo B.V.", "Foo BV", "Foo plc", "Foo PLC.",
+    "Foo LLP", "Foo L.L.C.", "Foo, L.L.C.", "Foo Incorporated", "Foo Corporation", "Foo Company Limited",
+    "京东方科技集团股份有限公司", "BOE Technology Group Co., Ltd.", "Foo 有限公司 Inc.", "Foo Co., Ltd. (US)",
+]
+
+
+def test_basename_equals_cleanco_on_real_names_terms_and_edge_cases(sample_tables):
+    # ``_basename`` skips cleanco's scan of every term; it must return exactly what
+    # ``cleanco.basename`` returns: on every real party name (and the forms ``_name_one``
+    # passes it: upper case, punctuation as spaces), on every cleanco term behind a name,
+    # alone and twice, and on hand-made edge cases.
+    from cleanco import basename
+    from cleanco.clean import get_unique_terms
+
+    real = sample_tables["parties"]["name_raw"].dropna().unique().tolist()
+    assert len(real) > 10_000
+    terms = sorted(get_unique_terms())
+    values = set(_TRICKY_NAMES)
+    for v in real + _TRICKY_NAMES:
+        values |= {v, v.upper(), nz._PUNCT.sub(" ", v).strip()}
+    for t in terms:
+        values |= {t, f"Acme {t}", f"ACME {t.upper()}", f"Acme {t}.", f"Acme {t} {t}", f"Acme {t}, Inc."}
+        values |= {f"Acme {t} {u}" for u in terms[::17]}
+    for v in sorted(values):
+        assert nz._basename(v) == basename(v), repr(v)
+
+
+def test_name_one_equals_the_cleanco_reference(sample_tables):
+    real = sample_tables["parties"]["name_raw"].dropna().unique().tolist()
+    generated = [f"Generated {i} Corp." for i in range(0, 200_000, 97)] + ["James Smith", "Mary-Ann O'Neil"]
+    for v in real + generated + _TRICKY_NAMES:
+        assert nz._name_one(v) == _name_one_by_cleanco(v), repr(v)
+    assert nz._name_one("Generated 12345 Corp.") == "GENERATED 12345"
+    assert nz._name_one("Foo Co., Ltd.") == nz._name_one("THE FOO COMPANY LIMITED") == "FOO"
