@@ -620,6 +620,7 @@ def inventor_metrics(
     pc = ip["pc"].to_numpy(np.int64)
     ip["date"] = pat["date"].to_numpy()[pc]
     ip["family"] = pat["family"].to_numpy(dtype=object, na_value=None)[pc]
+    del pat  # its columns are in ``ip`` now; less held at the applicants' join below (the peak)
     # Inventor codes in sorted id order (hash, then sort the distinct ids only).
     iid, inv_ids = sorted_codes(ip["inventor_id"])
     ip["iid"] = iid
@@ -639,6 +640,7 @@ def inventor_metrics(
         else pd.Series(pd.NA, index=out.index, dtype="string")
     out["patents"] = pd.array(np.bincount(iid, minlength=n), dtype="Int64")
     fam_code = pd.factorize(ip["family"].to_numpy(dtype=object))[0]
+    del ip["family"], key_of  # a Python string per row: counted, no longer needed
     fam_pairs = pd.DataFrame({"i": iid, "f": fam_code}).drop_duplicates()
     out["families"] = pd.array(np.bincount(fam_pairs["i"].to_numpy(), minlength=n), dtype="Int64")
     years = ip["date"].dt.year
@@ -661,6 +663,7 @@ def inventor_metrics(
             .drop_duplicates("iid").set_index("iid")["name_raw"]
         out["name"] = per_inventor(best, "string").fillna(out["name_key"])
         del pi, raw, counts, best  # ``named`` stays for the region below
+    del men
 
     # Value and citation impact.
     if scores is not None:
@@ -724,9 +727,28 @@ def inventor_metrics(
     if parties is not None and n:
         apps = _applicant_names(parties).sort_values(["pub_id", "rank"], kind="mergesort")
         apps["pc"] = pub_code(apps["pub_id"])
+        # Region (own address per patent, else the first applicant with an address) first:
+        # its rows (``named``, the applicants' addresses) go before the applicants' text
+        # join below, the stage's memory peak.
+        own = named[named[_LOCATION].notna().any(axis=1)].drop_duplicates(["iid", "pc"])
+        located = apps[apps[_LOCATION].notna().any(axis=1) & (apps["pc"] >= 0)].drop_duplicates("pub_id")
+        via_app = ip[["iid", "pc"]].merge(located[["pc", *_LOCATION]], on="pc")
+        pair = lambda d: d["iid"].to_numpy(np.int64) * n_pat + d["pc"].to_numpy(np.int64)  # noqa: E731
+        via_app = via_app[~pd.Series(pair(via_app)).isin(pair(own)).to_numpy()]  # hashed, not sorted
+        places = pd.concat([own[["iid", *_LOCATION]], via_app[["iid", *_LOCATION]]], ignore_index=True)
+        del named, own, located, via_app
+        if len(places):
+            mode = _hier_mode(places, "iid", _LOCATION).set_index("iid")
+            for c in _LOCATION:
+                out[c] = per_inventor(mode[c], "string")
+            del mode
+        del places
+        apps = apps[["pub_id", "applicant", "pc"]]  # the addresses are done with
         first_app = _employers(apps, parties).drop_duplicates("pub_id")[["pc", "applicant"]]
+        del apps
         seq_ = ip[["iid", "pub_id", "pc", "date"]].merge(first_app[first_app["pc"] >= 0], on="pc") \
             .sort_values(["iid", "date", "pub_id"], na_position="last")
+        del first_app
         if len(seq_):
             grp = seq_.groupby("iid")
             out["mobility"] = per_inventor(grp["applicant"].nunique(), "Int64").fillna(0)
@@ -736,28 +758,16 @@ def inventor_metrics(
             yr = seq_.assign(year=seq_["date"].dt.year)
             span = yr.groupby(["iid", "applicant"]).agg(
                 first=("date", "min"), y0=("year", "min"), y1=("year", "max")).reset_index()
-            del yr
+            del yr, seq_
             span = span.sort_values(["iid", "first", "applicant"], na_position="last")
             y0, y1 = span["y0"].astype("Int64").astype("string"), span["y1"].astype("Int64").astype("string")
             yrs = y0.where(y0 == y1, y0 + "–" + y1).fillna("")
             span["txt"] = (span["applicant"] + " " + yrs).str.strip()
             del y0, y1, yrs
+            span = span[["iid", "txt"]]
             out["applicants"] = per_inventor(join_by(span["iid"], span["txt"], "; ", unique=False, sort=False),
                                              "string")
             del span
-        del first_app, seq_  # the per-patent frames go before the region's
-        # Region: own address per patent, else the first applicant with an address.
-        own = named[named[_LOCATION].notna().any(axis=1)].drop_duplicates(["iid", "pc"])
-        located = apps[apps[_LOCATION].notna().any(axis=1) & (apps["pc"] >= 0)].drop_duplicates("pub_id")
-        via_app = ip[["iid", "pc"]].merge(located[["pc", *_LOCATION]], on="pc")
-        pair = lambda d: d["iid"].to_numpy(np.int64) * n_pat + d["pc"].to_numpy(np.int64)  # noqa: E731
-        via_app = via_app[~pd.Series(pair(via_app)).isin(pair(own)).to_numpy()]  # hashed, not sorted
-        places = pd.concat([own[["iid", *_LOCATION]], via_app[["iid", *_LOCATION]]], ignore_index=True)
-        del named, own, located, via_app, apps
-        if len(places):
-            mode = _hier_mode(places, "iid", _LOCATION).set_index("iid")
-            for c in _LOCATION:
-                out[c] = per_inventor(mode[c], "string")
     return out[METRIC_COLUMNS].reset_index(drop=True)
 
 
