@@ -530,7 +530,8 @@ def _top_terms(titles: pd.DataFrame, lang: str, top: int) -> pd.Series:
 
 def _short_title(titles: pd.Series, lang: str) -> pd.Series:
     """The first clause of an IPC title, short enough for a chart label."""
-    first = titles.str.split(r"[；;（(]", n=1, regex=True).str[0].str.strip()
+    # Text even when no title is known (all missing): the split's lists are objects.
+    first = titles.str.split(r"[；;（(]", n=1, regex=True).str[0].astype("string").str.strip()
     limit = 20 if lang == "zh" else 48
     return first.where(first.str.len() <= limit, first.str[:limit].str.rstrip() + "…")
 

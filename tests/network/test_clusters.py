@@ -238,6 +238,10 @@ def test_label_clusters_english_and_fallbacks():
     # before (2016–18) = A, B for cluster 0; none for cluster 1 → growth undefined.
     assert out["growth"].iloc[0] == pytest.approx((2 - 2) / 2)
     assert np.isnan(out["growth"].iloc[1])
+    # No cluster's main group has a title in the language (old IPC editions, US data): symbols alone.
+    untitled = label_clusters(LABELS, NODES, CLASSIFICATIONS, PATENTS, lang="en", top=1,
+                              ipc_titles=IPC_TITLES[IPC_TITLES["symbol"] == "B64C27/00"], window=3)
+    assert untitled["label"].tolist() == ["H01M10: 锂离子", "B64C27: 无人机"]
     bare = label_clusters(LABELS, NODES, CLASSIFICATIONS.iloc[:0], PATENTS.assign(title=None), lang="en")
     assert bare["label"].tolist() == ["Cluster 0", "Cluster 1"]
     english = PATENTS.assign(title=["Lithium battery cathode"] * 3 + ["Drone rotor"] * 2 + ["Lithium anode"])
